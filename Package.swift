@@ -1,0 +1,47 @@
+// swift-tools-version:6.0
+// DeepCluster as a multi-process trainer: Open MPI for the collectives, OpenBLAS for the math.
+import PackageDescription
+
+// The numeric targets hand raw buffer pointers to DispatchQueue.concurrentPerform and to C;
+// Swift 5 language mode keeps that free of Sendable wrappers. All MPI calls stay on the main thread.
+let mode: [SwiftSetting] = [.swiftLanguageMode(.v5)]
+
+let package = Package(
+    name: "DeepCluster",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "deepcluster", targets: ["DeepClusterCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
+                       providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "Collective", dependencies: ["CMPI"], swiftSettings: mode),
+        .target(name: "Tensor", dependencies: ["COpenBLAS"], swiftSettings: mode),
+        .target(name: "NN", dependencies: ["Tensor"], swiftSettings: mode),
+        .target(name: "Datasets", dependencies: ["Tensor", "CZlib"], swiftSettings: mode),
+        .target(name: "Clustering", dependencies: ["Tensor", "Collective", "COpenBLAS"], swiftSettings: mode),
+        .target(name: "DeepCluster",
+                dependencies: ["Collective", "Tensor", "NN", "Datasets", "Clustering"],
+                swiftSettings: mode),
+        .executableTarget(name: "DeepClusterCLI",
+                          dependencies: ["DeepCluster", "Collective", "Tensor", "NN", "Datasets", "Clustering",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          swiftSettings: mode),
+        .testTarget(name: "CollectiveTests", dependencies: ["Collective"], swiftSettings: mode),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor"], swiftSettings: mode),
+        .testTarget(name: "NNTests", dependencies: ["NN", "Tensor"], resources: [.copy("Fixtures")],
+                    swiftSettings: mode),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets"], swiftSettings: mode),
+        .testTarget(name: "ClusteringTests", dependencies: ["Clustering", "Collective"],
+                    resources: [.copy("Fixtures")], swiftSettings: mode),
+        .testTarget(name: "DeepClusterTests", dependencies: ["DeepCluster"], swiftSettings: mode),
+        .testTarget(name: "LaunchTests", swiftSettings: mode),
+    ]
+)

@@ -1,0 +1,135 @@
+import Tensor
+
+/// BatchNorm over the channels of a (C, N, H, W) tensor, PyTorch semantics: batch statistics in
+/// training (biased variance to normalise, unbiased to update the running variance), running
+/// statistics in eval, momentum 0.1, eps 1e-5. Works for (N, F) tensors too (`BatchNorm1d`).
+public final class BatchNorm: Layer {
+    public let name: String
+    public let features: Int
+    public let momentum: Float
+    public let eps: Float
+    /// (C, N, H, W) when true; (N, F) when false.
+    private let channelMajor: Bool
+
+    private var gamma: UnsafeMutablePointer<Float>!
+    private var beta: UnsafeMutablePointer<Float>!
+    private var gammaGrad: UnsafeMutablePointer<Float>!
+    private var betaGrad: UnsafeMutablePointer<Float>!
+    private var runningMean: UnsafeMutablePointer<Float>!
+    private var runningVar: UnsafeMutablePointer<Float>!
+    private var batchesTracked: UnsafeMutablePointer<Float>!
+
+    private let output = Tensor(shape: [0])
+    private let normalized = Tensor(shape: [0])
+    private let inputGrad = Tensor(shape: [0])
+    private var invStd: [Float] = []
+    private var usedBatchStatistics = true
+
+    public init(name: String, features: Int, channelMajor: Bool = true, momentum: Float = 0.1, eps: Float = 1e-5) {
+        self.name = name; self.features = features; self.channelMajor = channelMajor
+        self.momentum = momentum; self.eps = eps
+    }
+
+    public var parameterSpecs: [TensorSpec] {
+        [TensorSpec("weight", [features], .constant(1)), TensorSpec("bias", [features], .constant(0))]
+    }
+    public var bufferSpecs: [TensorSpec] {
+        [TensorSpec("running_mean", [features], .constant(0)), TensorSpec("running_var", [features], .constant(1)),
+         TensorSpec("num_batches_tracked", [], .constant(0))]
+    }
+
+    public func bind(_ s: LayerStorage) {
+        gamma = s.parameters[0]; beta = s.parameters[1]
+        gammaGrad = s.gradients[0]; betaGrad = s.gradients[1]
+        runningMean = s.buffers[0]; runningVar = s.buffers[1]; batchesTracked = s.buffers[2]
+    }
+
+    public func outputShape(_ x: [Int]) -> [Int] { x }
+
+    /// Element i of feature c sits at base(c) + i·step: (C,N,H,W) rows are contiguous, (N,F) columns strided.
+    @inline(__always) private func layout(_ x: Tensor) -> (m: Int, base: Int, step: Int) {
+        if channelMajor { let m = x.count / features; return (m, m, 1) }
+        return (x.count / features, 1, features)
+    }
+
+    public func forward(_ x: Tensor, mode: Mode) -> Tensor {
+        precondition(channelMajor ? x.shape[0] == features : x.shape[1] == features, "\(name): got \(x.shape)")
+        output.resize(x.shape)
+        normalized.resize(x.shape)
+        if invStd.count != features { invStd = [Float](repeating: 0, count: features) }
+        let (m, base, step) = layout(x)
+        let xs = x.data, ys = output.data, xh = normalized.data
+        let g = gamma!, b = beta!, rm = runningMean!, rv = runningVar!
+        let eps = self.eps, mom = momentum
+        usedBatchStatistics = mode.batchStatistics
+        let train = mode.batchStatistics
+        invStd.withUnsafeMutableBufferPointer { inv in
+            let invp = inv.baseAddress!
+            Parallel.forEachChunk(features) { cs in
+                for c in cs {
+                    let off = c * base
+                    var mean: Float, istd: Float
+                    if train {
+                        var s = 0.0, ss = 0.0
+                        var i = 0
+                        while i < m { let v = Double(xs[off + i * step]); s += v; ss += v * v; i += 1 }
+                        let mu = s / Double(m)
+                        let variance = max(0, ss / Double(m) - mu * mu)
+                        mean = Float(mu)
+                        istd = Float(1 / (variance + Double(eps)).squareRoot())
+                        let unbiased = m > 1 ? variance * Double(m) / Double(m - 1) : variance
+                        rm[c] = (1 - mom) * rm[c] + mom * mean
+                        rv[c] = (1 - mom) * rv[c] + mom * Float(unbiased)
+                    } else {
+                        mean = rm[c]
+                        istd = 1 / (rv[c] + eps).squareRoot()
+                    }
+                    invp[c] = istd
+                    let gc = g[c], bc = b[c]
+                    var i = 0
+                    while i < m {
+                        let j = off + i * step
+                        let h = (xs[j] - mean) * istd
+                        xh[j] = h
+                        ys[j] = gc * h + bc
+                        i += 1
+                    }
+                }
+            }
+        }
+        if train { batchesTracked[0] += 1 }
+        return output
+    }
+
+    public func backward(_ dy: Tensor, needInputGradient: Bool) -> Tensor? {
+        let (m, base, step) = layout(dy)
+        inputGrad.resize(dy.shape)
+        let d = dy.data, xh = normalized.data, dx = inputGrad.data
+        let g = gamma!, gg = gammaGrad!, bg = betaGrad!
+        let train = usedBatchStatistics
+        invStd.withUnsafeBufferPointer { inv in
+            let invp = inv.baseAddress!
+            Parallel.forEachChunk(features) { cs in
+                for c in cs {
+                    let off = c * base
+                    var sdy: Float = 0, sdyx: Float = 0
+                    var i = 0
+                    while i < m { let j = off + i * step; sdy += d[j]; sdyx += d[j] * xh[j]; i += 1 }
+                    gg[c] += sdyx
+                    bg[c] += sdy
+                    guard needInputGradient else { continue }
+                    let k = g[c] * invp[c]
+                    i = 0
+                    if train {
+                        // dx = γ·istd/m · (m·dy − Σdy − x̂·Σdy·x̂)
+                        let a = sdy / Float(m), bb = sdyx / Float(m)
+                        while i < m { let j = off + i * step; dx[j] = k * (d[j] - a - xh[j] * bb); i += 1 }
+                    } else {
+                        while i < m { let j = off + i * step; dx[j] = k * d[j]; i += 1 }
+                    }
+                }
+            }
+        }
+        return needInputGradient ? inputGrad : nil
+    }
+}

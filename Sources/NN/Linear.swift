@@ -1,0 +1,70 @@
+import Tensor
+
+/// y = x·Wᵀ + b on (N, F) tensors; W is [out, in] as PyTorch stores it.
+/// Initialised as the DeepCluster reference: W ~ N(0, 0.01), b = 0.
+public final class Linear: Layer {
+    public let name: String
+    public let inFeatures, outFeatures: Int
+    public let hasBias: Bool
+    private var weight: UnsafeMutablePointer<Float>!
+    private var bias: UnsafeMutablePointer<Float>?
+    private var weightGrad: UnsafeMutablePointer<Float>!
+    private var biasGrad: UnsafeMutablePointer<Float>?
+    private var input: Tensor?
+    private let output = Tensor(shape: [0])
+    private let inputGrad = Tensor(shape: [0])
+
+    public init(name: String, in inFeatures: Int, out outFeatures: Int, bias: Bool = true) {
+        self.name = name; self.inFeatures = inFeatures; self.outFeatures = outFeatures; hasBias = bias
+    }
+
+    public var parameterSpecs: [TensorSpec] {
+        var s = [TensorSpec("weight", [outFeatures, inFeatures], .normal(std: 0.01))]
+        if hasBias { s.append(TensorSpec("bias", [outFeatures], .constant(0))) }
+        return s
+    }
+
+    public func bind(_ s: LayerStorage) {
+        weight = s.parameters[0]; weightGrad = s.gradients[0]
+        if hasBias { bias = s.parameters[1]; biasGrad = s.gradients[1] }
+    }
+
+    public func outputShape(_ x: [Int]) -> [Int] { [x[0], outFeatures] }
+
+    public func forward(_ x: Tensor, mode: Mode) -> Tensor {
+        precondition(x.shape.count == 2 && x.shape[1] == inFeatures, "\(name): expected (N, \(inFeatures)), got \(x.shape)")
+        input = x
+        let n = x.shape[0]
+        output.resize([n, outFeatures])
+        BLAS.sgemm(transB: true, m: n, n: outFeatures, k: inFeatures, a: x.data, lda: inFeatures,
+                   b: weight, ldb: inFeatures, c: output.data, ldc: outFeatures)
+        if let b = bias {
+            for i in 0..<n {
+                let row = output.data + i * outFeatures
+                for j in 0..<outFeatures { row[j] += b[j] }
+            }
+        }
+        return output
+    }
+
+    public func backward(_ dy: Tensor, needInputGradient: Bool) -> Tensor? {
+        guard let x = input else { preconditionFailure("\(name): backward before forward") }
+        let n = x.shape[0]
+        // dW[out, in] += dYᵀ · X
+        BLAS.sgemm(transA: true, m: outFeatures, n: inFeatures, k: n, a: dy.data, lda: outFeatures,
+                   b: x.data, ldb: inFeatures, beta: 1, c: weightGrad, ldc: inFeatures)
+        if let bg = biasGrad {
+            for i in 0..<n {
+                let row = dy.data + i * outFeatures
+                for j in 0..<outFeatures { bg[j] += row[j] }
+            }
+        }
+        guard needInputGradient else { return nil }
+        inputGrad.resize([n, inFeatures])
+        BLAS.sgemm(m: n, n: inFeatures, k: outFeatures, a: dy.data, lda: outFeatures, b: weight, ldb: inFeatures,
+                   c: inputGrad.data, ldc: inFeatures)
+        return inputGrad
+    }
+
+    public func forwardFlops(_ x: [Int]) -> Double { 2 * Double(x[0] * inFeatures * outFeatures) }
+}

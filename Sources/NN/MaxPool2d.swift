@@ -1,0 +1,71 @@
+import Tensor
+
+/// Max pooling over (C, N, H, W), PyTorch semantics (no padding, floor mode). Ties keep the first maximum.
+public final class MaxPool2d: Layer {
+    public let name: String
+    public let kernel, stride: Int
+    private let output = Tensor(shape: [0])
+    private let inputGrad = Tensor(shape: [0])
+    private var argmax: [Int32] = []
+    private var inputShape: [Int] = []
+
+    public init(name: String, kernel: Int, stride: Int) {
+        self.name = name; self.kernel = kernel; self.stride = stride
+    }
+
+    public func outputShape(_ x: [Int]) -> [Int] {
+        [x[0], x[1], (x[2] - kernel) / stride + 1, (x[3] - kernel) / stride + 1]
+    }
+
+    public func forward(_ x: Tensor, mode: Mode) -> Tensor {
+        inputShape = x.shape
+        let o = outputShape(x.shape)
+        output.resize(o)
+        let planes = o[0] * o[1], h = x.shape[2], w = x.shape[3], oh = o[2], ow = o[3]
+        if argmax.count < output.count { argmax = [Int32](repeating: 0, count: output.count) }
+        let src = x.data, dst = output.data, k = kernel, s = stride
+        argmax.withUnsafeMutableBufferPointer { am in
+            let amp = am.baseAddress!
+            Parallel.forEachChunk(planes) { ps in
+                for p in ps {
+                    let plane = src + p * h * w
+                    for oy in 0..<oh {
+                        for ox in 0..<ow {
+                            var at = oy * s * w + ox * s
+                            var best = plane[at]
+                            for ky in 0..<k {
+                                let rowBase = (oy * s + ky) * w + ox * s
+                                for kx in 0..<k where plane[rowBase + kx] > best {
+                                    best = plane[rowBase + kx]; at = rowBase + kx
+                                }
+                            }
+                            let j = (p * oh + oy) * ow + ox
+                            dst[j] = best
+                            amp[j] = Int32(at)
+                        }
+                    }
+                }
+            }
+        }
+        return output
+    }
+
+    public func backward(_ dy: Tensor, needInputGradient: Bool) -> Tensor? {
+        guard needInputGradient else { return nil }
+        inputGrad.resize(inputShape)
+        inputGrad.zero()
+        let hw = inputShape[2] * inputShape[3], ohw = dy.shape[2] * dy.shape[3]
+        let planes = dy.shape[0] * dy.shape[1]
+        let g = dy.data, d = inputGrad.data
+        argmax.withUnsafeBufferPointer { am in
+            let amp = am.baseAddress!
+            Parallel.forEachChunk(planes) { ps in
+                for p in ps {
+                    let plane = d + p * hw
+                    for j in (p * ohw)..<((p + 1) * ohw) { plane[Int(amp[j])] += g[j] }
+                }
+            }
+        }
+        return inputGrad
+    }
+}

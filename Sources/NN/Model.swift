@@ -1,0 +1,142 @@
+import Tensor
+
+/// A sequential network over one `ParameterStore`, built from an `Architecture` table.
+///
+/// The flat parameter buffer is laid out in forward order with the top layer last, so backward
+/// finishes gradients from the end of the buffer towards its start — the order the gradient
+/// reducer launches its buckets in.
+public final class Model {
+    public let architecture: Architecture
+    public let layers: [Layer]
+    public let store: ParameterStore
+    /// Per layer, the range of its parameters in the flat buffer.
+    public let parameterRanges: [Range<Int>]
+    /// Index of the layer whose output is the clustering feature (the last Linear before its ReLU).
+    public let featureLayer: Int
+    /// Range of the top layer's parameters (its own optimizer, re-drawn every epoch).
+    public let topRange: Range<Int>
+    public let numClasses: Int
+
+    public init(architecture: Architecture, numClasses k: Int, seed: UInt64 = 0) {
+        self.architecture = architecture
+        numClasses = k
+        var layers: [Layer] = []
+        var shape = [architecture.inputChannels, 1, architecture.inputSize, architecture.inputSize]
+        if architecture.sobel {
+            layers += Sobel.layers(inputChannels: architecture.inputChannels)
+            shape = layers.last!.outputShape(shape)
+        }
+        var feature = -1
+        func build(_ block: String, _ specs: [LayerSpec]) {
+            for (i, spec) in specs.enumerated() {
+                let name = "\(block).\(i)"
+                let layer: Layer
+                switch spec {
+                case let .conv(out, k, s, p): layer = Conv2d(name: name, in: shape[0], out: out, kernel: k, stride: s, padding: p)
+                case .batchNorm: layer = BatchNorm(name: name, features: shape.count == 4 ? shape[0] : shape[1], channelMajor: shape.count == 4)
+                case .relu: layer = ReLU(name: name)
+                case let .maxPool(k, s): layer = MaxPool2d(name: name, kernel: k, stride: s)
+                case let .dropout(p): layer = Dropout(name: name, p: p)
+                case let .linear(out):
+                    if shape.count == 4 {
+                        let f = Flatten(name: "\(block).flatten")
+                        layers.append(f)
+                        shape = f.outputShape(shape)
+                    }
+                    layer = Linear(name: name, in: shape[1], out: out)
+                    if block == "classifier" { feature = layers.count }
+                }
+                layers.append(layer)
+                shape = layer.outputShape(shape)
+            }
+        }
+        build("features", architecture.features)
+        build("classifier", architecture.classifier)
+        let top = Linear(name: "top_layer", in: shape[1], out: k)
+        layers.append(top)
+        self.layers = layers
+        featureLayer = feature
+        store = ParameterStore(layers: layers)
+        var p = 0, b = 0
+        var ranges: [Range<Int>] = []
+        for layer in layers {
+            let start = p
+            layer.bind(store.storage(for: layer, parameterOffset: &p, bufferOffset: &b))
+            ranges.append(start..<p)
+        }
+        parameterRanges = ranges
+        topRange = ranges.last!
+        initialize(seed: seed)
+    }
+
+    public var featureDimension: Int { (layers[featureLayer] as! Linear).outFeatures }
+    public var parameterCount: Int { store.parameters.count }
+
+    /// Draws every tensor from its initializer with the (seed, initialization) generator.
+    public func initialize(seed: UInt64) {
+        var rng = RandomGenerator(seed: seed, purpose: .initialization)
+        var p = 0, b = 0
+        for layer in layers {
+            for s in layer.parameterSpecs { fill(store.parameters.baseAddress! + p, s, &rng); p += s.count }
+            for s in layer.bufferSpecs { fill(store.buffers.baseAddress! + b, s, &rng); b += s.count }
+        }
+    }
+
+    private func fill(_ dst: UnsafeMutablePointer<Float>, _ spec: TensorSpec, _ rng: inout RandomGenerator) {
+        switch spec.initializer {
+        case let .normal(std): rng.fillNormal(dst, count: spec.count, std: std)
+        case let .constant(v): dst.update(repeating: v, count: spec.count)
+        case let .values(v): dst.update(from: v, count: spec.count)
+        }
+    }
+
+    /// Re-draws the top layer: weights N(0, 0.01), bias 0, from the (seed, topLayer, epoch) generator.
+    public func resetTopLayer(seed: UInt64, epoch: Int) {
+        var rng = RandomGenerator(seed: seed, purpose: .topLayer, epoch)
+        let top = layers.last as! Linear
+        let w = store.parameters.baseAddress! + topRange.lowerBound
+        rng.fillNormal(w, count: top.inFeatures * top.outFeatures, std: 0.01)
+        (w + top.inFeatures * top.outFeatures).update(repeating: 0, count: top.outFeatures)
+    }
+
+    /// Seeds every dropout layer for one step, so masks depend on (seed, step, rank) only.
+    public func seedDropout(seed: UInt64, step: Int, rank: Int) {
+        for (i, layer) in layers.enumerated() {
+            if let d = layer as? Dropout { d.generator = RandomGenerator(seed: seed &+ UInt64(i), purpose: .dropout, step, rank) }
+        }
+    }
+
+    /// Runs layers 0...`through` (default: all) on an input of shape (C, N, H, W).
+    public func forward(_ x: Tensor, mode: Mode, through last: Int? = nil) -> Tensor {
+        var h = x
+        for layer in layers[0...(last ?? layers.count - 1)] { h = layer.forward(h, mode: mode) }
+        return h
+    }
+
+    public func zeroGradients() { store.gradients.update(repeating: 0) }
+
+    /// Back-propagates `dy` through every layer; `layerDone(i)` is called as soon as layer i's
+    /// parameter gradients are final (in reverse order).
+    public func backward(_ dy: Tensor, layerDone: ((Int) -> Void)? = nil) {
+        var g = dy
+        let firstTrainable = parameterRanges.firstIndex { !$0.isEmpty } ?? 0
+        for i in stride(from: layers.count - 1, through: 0, by: -1) {
+            let need = i > firstTrainable
+            if let next = layers[i].backward(g, needInputGradient: need) { g = next }
+            layerDone?(i)
+            if !need { break }
+        }
+    }
+
+    /// Forward floating-point operations per image (convolutions and linear layers).
+    public func forwardFlopsPerImage() -> Double {
+        var shape = [architecture.inputChannels, 1, architecture.inputSize, architecture.inputSize]
+        var flops = 0.0
+        for layer in layers {
+            if let c = layer as? Conv2d { flops += c.forwardFlops(shape) }
+            if let l = layer as? Linear { flops += l.forwardFlops(shape) }
+            shape = layer.outputShape(shape)
+        }
+        return flops
+    }
+}
