@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "Datasets", dependencies: ["Tensor", "CZlib"], swiftSettings: mode),
         .target(name: "Clustering", dependencies: ["Tensor", "Collective", "COpenBLAS"], swiftSettings: mode),
         .target(name: "DeepCluster",
-                dependencies: ["Collective", "Tensor", "NN", "Datasets", "Clustering"],
+                dependencies: ["Collective", "Tensor", "NN", "Datasets", "Clustering", "CZlib"],
                 swiftSettings: mode),
         .executableTarget(name: "DeepClusterCLI",
                           dependencies: ["DeepCluster", "Collective", "Tensor", "NN", "Datasets", "Clustering",

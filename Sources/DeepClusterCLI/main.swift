@@ -1,1 +1,1 @@
-print("stub")
+DeepClusterCommand.main()

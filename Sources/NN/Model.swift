@@ -1,3 +1,4 @@
+import Dispatch
 import Tensor
 
 /// A sequential network over one `ParameterStore`, built from an `Architecture` table.
@@ -106,10 +107,21 @@ public final class Model {
         }
     }
 
+    /// When set, forward and backward add each layer's seconds here (benchmarks' per-layer split).
+    public var profile: LayerProfile?
+
     /// Runs layers 0...`through` (default: all) on an input of shape (C, N, H, W).
     public func forward(_ x: Tensor, mode: Mode, through last: Int? = nil) -> Tensor {
         var h = x
-        for layer in layers[0...(last ?? layers.count - 1)] { h = layer.forward(h, mode: mode) }
+        for i in 0...(last ?? layers.count - 1) {
+            if let p = profile {
+                let t0 = LayerProfile.now()
+                h = layers[i].forward(h, mode: mode)
+                p.forward[i] += LayerProfile.now() - t0
+            } else {
+                h = layers[i].forward(h, mode: mode)
+            }
+        }
         return h
     }
 
@@ -122,7 +134,9 @@ public final class Model {
         let firstTrainable = parameterRanges.firstIndex { !$0.isEmpty } ?? 0
         for i in stride(from: layers.count - 1, through: 0, by: -1) {
             let need = i > firstTrainable
+            let t0 = profile == nil ? 0 : LayerProfile.now()
             if let next = layers[i].backward(g, needInputGradient: need) { g = next }
+            if let p = profile { p.backward[i] += LayerProfile.now() - t0 }
             layerDone?(i)
             if !need { break }
         }
@@ -139,4 +153,15 @@ public final class Model {
         }
         return flops
     }
+}
+
+/// Seconds per layer, forward and backward, accumulated over calls.
+public final class LayerProfile {
+    public var forward: [Double]
+    public var backward: [Double]
+    public init(layers: Int) {
+        forward = [Double](repeating: 0, count: layers)
+        backward = [Double](repeating: 0, count: layers)
+    }
+    static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 }

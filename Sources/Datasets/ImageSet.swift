@@ -1,0 +1,40 @@
+/// Images held in memory as bytes, N×C×H×W, with optional labels.
+public struct ImageSet: Sendable {
+    public let pixels: [UInt8]
+    public let count: Int
+    public let channels: Int
+    public let height: Int
+    public let width: Int
+    public let labels: [Int32]?
+
+    public init(pixels: [UInt8], count: Int, channels: Int, height: Int, width: Int, labels: [Int32]?) {
+        self.pixels = pixels; self.count = count; self.channels = channels
+        self.height = height; self.width = width; self.labels = labels
+    }
+
+    public var imageSize: Int { channels * height * width }
+
+    /// The first `n` images (a quick run's `--limit`).
+    public func prefix(_ n: Int) -> ImageSet {
+        let m = min(n, count)
+        return ImageSet(pixels: Array(pixels[0..<(m * imageSize)]), count: m, channels: channels, height: height,
+                        width: width, labels: labels.map { Array($0[0..<m]) })
+    }
+
+    /// Contiguous shard of rank `rank` of `size`: images [rank·N/size, (rank+1)·N/size).
+    public static func shard(count: Int, rank: Int, size: Int) -> Range<Int> {
+        (count * rank / size)..<(count * (rank + 1) / size)
+    }
+}
+
+/// Where the default dataset lives (Debian's dataset-fashion-mnist).
+public enum FashionMNIST {
+    public static let directory = "/usr/share/datasets/fashion-mnist"
+    public static let mean: Float = 0.2860
+    public static let std: Float = 0.3530
+
+    public static func paths(directory: String = directory, train: Bool = true) -> (images: String, labels: String) {
+        let p = train ? "train" : "t10k"
+        return ("\(directory)/\(p)-images-idx3-ubyte.gz", "\(directory)/\(p)-labels-idx1-ubyte.gz")
+    }
+}

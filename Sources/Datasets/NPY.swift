@@ -1,0 +1,90 @@
+import Foundation
+
+/// NumPy .npy v1/v2 files: little-endian float32, int32, int64 and uint8 arrays in C order.
+public enum NPY {
+    public enum DType: String, Sendable { case float32 = "<f4", int32 = "<i4", int64 = "<i8", uint8 = "|u1"
+        var size: Int { switch self { case .float32, .int32: return 4; case .int64: return 8; case .uint8: return 1 } }
+    }
+
+    public struct Array {
+        public let dtype: DType
+        public let shape: [Int]
+        public let bytes: [UInt8]
+        public var count: Int { shape.reduce(1, *) }
+
+        public var floats: [Float] {
+            switch dtype {
+            case .float32: return bytes.withUnsafeBytes { Swift.Array($0.bindMemory(to: Float.self)) }
+            case .uint8: return bytes.map { Float($0) }
+            case .int32: return bytes.withUnsafeBytes { $0.bindMemory(to: Int32.self).map { Float($0) } }
+            case .int64: return bytes.withUnsafeBytes { $0.bindMemory(to: Int64.self).map { Float($0) } }
+            }
+        }
+
+        public var int64s: [Int64] {
+            switch dtype {
+            case .int64: return bytes.withUnsafeBytes { Swift.Array($0.bindMemory(to: Int64.self)) }
+            case .int32: return bytes.withUnsafeBytes { $0.bindMemory(to: Int32.self).map { Int64($0) } }
+            case .uint8: return bytes.map { Int64($0) }
+            case .float32: return bytes.withUnsafeBytes { $0.bindMemory(to: Float.self).map { Int64($0) } }
+            }
+        }
+    }
+
+    public static func encode<T>(_ values: [T], dtype: DType, shape: [Int]) -> Data {
+        precondition(values.count == shape.reduce(1, *) && MemoryLayout<T>.size == dtype.size)
+        let shapeText = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
+        var header = "{'descr': '\(dtype.rawValue)', 'fortran_order': False, 'shape': \(shapeText), }"
+        let total = 10 + header.utf8.count + 1
+        header += String(repeating: " ", count: (64 - total % 64) % 64) + "\n"
+        var d = Data([0x93] + Swift.Array("NUMPY".utf8) + [1, 0])
+        let len = UInt16(header.utf8.count)
+        d.append(contentsOf: [UInt8(len & 0xff), UInt8(len >> 8)])
+        d.append(contentsOf: Swift.Array(header.utf8))
+        values.withUnsafeBytes { d.append(contentsOf: $0) }
+        return d
+    }
+
+    public static func decode(_ b: [UInt8], path: String) throws -> Array {
+        guard b.count >= 10, b[0] == 0x93, Swift.Array(b[1..<6]) == Swift.Array("NUMPY".utf8) else {
+            throw DatasetError.badMagic(path: path, expected: "\\x93NUMPY", got: b.prefix(6).map { String($0, radix: 16) }.joined(separator: " "))
+        }
+        let major = b[6]
+        let (headerLength, start): (Int, Int)
+        if major == 1 { headerLength = Int(b[8]) | Int(b[9]) << 8; start = 10 }
+        else if major == 2 || major == 3 {
+            guard b.count >= 12 else { throw DatasetError.truncated(path: path, expectedBytes: 12, gotBytes: b.count) }
+            headerLength = Int(b[8]) | Int(b[9]) << 8 | Int(b[10]) << 16 | Int(b[11]) << 24; start = 12
+        } else { throw DatasetError.unsupported(path: path, reason: ".npy version \(major) is not supported") }
+        guard b.count >= start + headerLength else { throw DatasetError.truncated(path: path, expectedBytes: start + headerLength, gotBytes: b.count) }
+        let header = String(decoding: b[start..<(start + headerLength)], as: UTF8.self)
+        func field(_ key: String) -> String? {
+            guard let r = header.range(of: "'\(key)':") else { return nil }
+            return String(header[r.upperBound...]).trimmingCharacters(in: .whitespaces)
+        }
+        guard let d = field("descr"), let q = d.dropFirst().firstIndex(of: "'"),
+              let dtype = DType(rawValue: String(d[d.index(after: d.startIndex)..<q])) else {
+            throw DatasetError.unsupported(path: path, reason: "dtype in header \(header.trimmingCharacters(in: .whitespacesAndNewlines)) is not <f4, <i4, <i8 or |u1")
+        }
+        guard let fo = field("fortran_order"), fo.hasPrefix("False") else {
+            throw DatasetError.unsupported(path: path, reason: "Fortran-ordered arrays are not supported")
+        }
+        guard let s = field("shape"), let open = s.firstIndex(of: "("), let close = s.firstIndex(of: ")") else {
+            throw DatasetError.unsupported(path: path, reason: "no shape in header")
+        }
+        var shape: [Int] = []
+        for part in s[s.index(after: open)..<close].split(separator: ",") {
+            let t = part.trimmingCharacters(in: .whitespaces)
+            if t.isEmpty { continue }
+            guard let v = Int(t), v >= 0 else { throw DatasetError.unsupported(path: path, reason: "bad shape \(s[open...close])") }
+            shape.append(v)
+        }
+        let dataStart = start + headerLength
+        let (n, overflow) = shape.reduce(1, *).multipliedReportingOverflow(by: dtype.size)
+        guard !overflow else { throw DatasetError.unsupported(path: path, reason: "shape \(shape) is too large") }
+        guard b.count - dataStart == n else { throw DatasetError.truncated(path: path, expectedBytes: n, gotBytes: b.count - dataStart) }
+        return Array(dtype: dtype, shape: shape, bytes: Swift.Array(b[dataStart...]))
+    }
+
+    public static func read(_ path: String) throws -> Array { try decode(try FileBytes.read(path), path: path) }
+}

@@ -1,0 +1,156 @@
+import CZlib
+import Datasets
+import Foundation
+import NN
+
+/// A checkpoint directory `epoch-NNNN/` under `--checkpoint-dir`:
+/// `model.safetensors` (weights and BatchNorm buffers under PyTorch state_dict names and layouts),
+/// `optimizer.safetensors` (momentum), `assignments.npy` (the epoch's pseudo-labels, for NMI to the
+/// previous epoch after a resume), `state.json` (epoch, step, seed, configuration, CRC-32 of every
+/// file, format version) and last a `COMPLETE` marker. It is assembled under a temporary name and
+/// renamed into place, so a crash leaves either the whole checkpoint or none.
+public struct Checkpoint {
+    public struct State: Codable {
+        public var format_version = 1
+        public var epoch: Int            // epochs completed
+        public var global_step: Int
+        public var optimizer_steps: Int
+        public var seed: UInt64
+        public var ranks: Int
+        public var config: TrainingConfig
+        public var crc32: [String: UInt32]
+    }
+
+    public static let marker = "COMPLETE"
+
+    static func crc(_ d: Data) -> UInt32 {
+        d.withUnsafeBytes { UInt32(crc32(0, $0.bindMemory(to: UInt8.self).baseAddress, uInt($0.count))) }
+    }
+
+    public static func directoryName(epoch: Int) -> String { String(format: "epoch-%04d", epoch) }
+
+    /// Model tensors as safetensors (BatchNorm's num_batches_tracked as I64, as PyTorch stores it).
+    public static func modelData(_ model: Model, metadata: [String: String]) -> Data {
+        var tensors: [Safetensors.Tensor] = []
+        for e in model.store.entries {
+            let base = e.kind == .parameter ? model.store.parameters.baseAddress! : model.store.buffers.baseAddress!
+            let values = Array(UnsafeBufferPointer(start: base + e.offset, count: e.count))
+            if e.name.hasSuffix("num_batches_tracked") {
+                tensors.append(.init(name: e.name, shape: e.shape, int64s: values.map { Int64($0) }))
+            } else {
+                tensors.append(.init(name: e.name, shape: e.shape, floats: values))
+            }
+        }
+        return Safetensors.encode(tensors, metadata: metadata)
+    }
+
+    /// Writes a checkpoint (rank 0 only) and prunes all but the newest `keep`.
+    public static func write(directory: String, epoch: Int, trainer: DataParallelTrainer, assignments: [Int32],
+                             config: TrainingConfig) throws {
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let final = "\(directory)/\(directoryName(epoch: epoch))"
+        let tmp = "\(directory)/.incomplete-\(directoryName(epoch: epoch))"
+        try? fm.removeItem(atPath: tmp)
+        try fm.createDirectory(atPath: tmp, withIntermediateDirectories: true)
+        let model = trainer.model
+        let meta = ["format": "pt", "arch": model.architecture.name, "epoch": "\(epoch)", "k": "\(model.numClasses)",
+                    "sobel": model.architecture.sobel ? "true" : "false"]
+        var files: [String: Data] = [:]
+        files["model.safetensors"] = modelData(model, metadata: meta)
+        files["optimizer.safetensors"] = Safetensors.encode([.init(name: "momentum", shape: [trainer.optimizer.velocity.count],
+                                                                    floats: trainer.optimizer.velocity)])
+        files["assignments.npy"] = NPY.encode(assignments.map { Int64($0) }, dtype: .int64, shape: [assignments.count])
+        var crcs: [String: UInt32] = [:]
+        for (name, data) in files {
+            try AtomicFile.write(data, to: "\(tmp)/\(name)")
+            crcs[name] = crc(data)
+        }
+        let state = State(epoch: epoch, global_step: trainer.globalStep, optimizer_steps: trainer.optimizer.steps,
+                          seed: config.seed, ranks: trainer.communicator.size, config: config, crc32: crcs)
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try AtomicFile.write(try enc.encode(state), to: "\(tmp)/state.json")
+        try AtomicFile.write(Data("ok\n".utf8), to: "\(tmp)/\(marker)")
+        try? fm.removeItem(atPath: final)
+        guard rename(tmp, final) == 0 else { throw CheckpointError.io(path: final, reason: "rename failed") }
+        AtomicFile.syncDirectory(of: final)
+        try AtomicFile.write(try enc.encode(config), to: "\(directory)/config.json")
+        // Keep the newest `keep` complete checkpoints.
+        let all = complete(in: directory)
+        for old in all.dropLast(max(config.keepCheckpoints, 1)) { try? fm.removeItem(atPath: old) }
+    }
+
+    /// Complete checkpoint directories, oldest first.
+    public static func complete(in directory: String) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return names.filter { $0.hasPrefix("epoch-") }.sorted()
+            .map { "\(directory)/\($0)" }
+            .filter { FileManager.default.fileExists(atPath: "\($0)/\(marker)") }
+    }
+
+    public struct Loaded {
+        public var state: State
+        public var model: [String: Safetensors.Tensor]
+        public var momentum: [Float]
+        public var assignments: [Int32]
+        public var path: String
+    }
+
+    /// Reads and verifies one checkpoint directory.
+    public static func load(_ path: String) throws -> Loaded {
+        func read(_ name: String) throws -> Data {
+            guard let d = FileManager.default.contents(atPath: "\(path)/\(name)") else {
+                throw CheckpointError.corrupt(path: "\(path)/\(name)", reason: "missing")
+            }
+            return d
+        }
+        guard FileManager.default.fileExists(atPath: "\(path)/\(marker)") else {
+            throw CheckpointError.corrupt(path: path, reason: "no \(marker) marker (interrupted while writing)")
+        }
+        let state: State
+        do { state = try JSONDecoder().decode(State.self, from: try read("state.json")) } catch let e as CheckpointError { throw e } catch {
+            throw CheckpointError.corrupt(path: "\(path)/state.json", reason: "unreadable JSON")
+        }
+        var files: [String: Data] = [:]
+        for (name, expected) in state.crc32 {
+            let d = try read(name)
+            guard crc(d) == expected else {
+                throw CheckpointError.corrupt(path: "\(path)/\(name)", reason: "CRC-32 \(crc(d)) does not match \(expected) in state.json")
+            }
+            files[name] = d
+        }
+        guard let m = files["model.safetensors"], let o = files["optimizer.safetensors"], let a = files["assignments.npy"] else {
+            throw CheckpointError.corrupt(path: path, reason: "state.json does not list model, optimizer and assignments")
+        }
+        let model = try Safetensors.decode(m, path: "\(path)/model.safetensors").tensors
+        let opt = try Safetensors.decode(o, path: "\(path)/optimizer.safetensors").tensors
+        let assign = try NPY.decode([UInt8](a), path: "\(path)/assignments.npy")
+        return Loaded(state: state, model: model, momentum: opt["momentum"]?.floats ?? [],
+                      assignments: assign.int64s.map { Int32(truncatingIfNeeded: $0) }, path: path)
+    }
+
+    /// The newest checkpoint that verifies, with a note for each newer one that did not.
+    public static func newestValid(in directory: String, warn: (String) -> Void) throws -> Loaded {
+        for path in complete(in: directory).reversed() {
+            do { return try load(path) } catch {
+                warn("\(error); falling back to the previous checkpoint")
+            }
+        }
+        throw CheckpointError.noCheckpoint(directory: directory)
+    }
+
+    /// Puts a loaded checkpoint's tensors into a model, checking every name and size.
+    public static func restore(_ loaded: Loaded, into model: Model) throws {
+        for e in model.store.entries {
+            guard let t = loaded.model[e.name] else {
+                throw CheckpointError.incompatible(path: loaded.path, reason: "no tensor '\(e.name)' (different --arch or --clusters?)")
+            }
+            guard t.shape == e.shape else {
+                throw CheckpointError.incompatible(path: loaded.path, reason: "'\(e.name)' has shape \(t.shape), the model \(e.shape)")
+            }
+            let values = t.dtype == "I64" ? t.int64s.map { Float($0) } : t.floats
+            try model.store.load(e.name, values)
+        }
+    }
+}

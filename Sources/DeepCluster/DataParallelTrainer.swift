@@ -1,0 +1,121 @@
+import Collective
+import Datasets
+import Dispatch
+import NN
+import Tensor
+
+/// Data-parallel SGD over MPI ranks: every rank holds the same parameters (rank 0's, broadcast at
+/// start), computes forward and backward on its share of the global batch, and the summed gradient —
+/// each rank's loss is divided by the *global* batch size, so the sum is the global batch mean's
+/// gradient whatever the shares — updates every rank identically.
+///
+/// BatchNorm uses each rank's batch statistics in training (as PyTorch DDP); `synchronizeBuffers()`
+/// averages the running statistics before extraction and checkpoints.
+public final class DataParallelTrainer {
+    public let model: Model
+    public let communicator: Communicator
+    public let reducer: GradientReducer
+    public let optimizer: SGD
+    public var topOptimizer: SGD
+    public var mode: Mode = .train
+    public let seed: UInt64
+    /// Optimizer steps taken in this run (drives the dropout seeds).
+    public var globalStep = 0
+    /// For tests: the rank and step at which a NaN is injected into the input (so loss and gradient go NaN).
+    public var injectNaN: (rank: Int, step: Int)?
+
+    private let batch = Tensor(shape: [0])
+    private let logitGradient = Tensor(shape: [0])
+    private var labelBuffer: [Int32] = []
+
+    public struct StepTimes {
+        public var forward = 0.0, backward = 0.0, exposedCommunication = 0.0, update = 0.0, input = 0.0
+    }
+    public private(set) var times = StepTimes()
+
+    public init(model: Model, communicator: Communicator, learningRate: Float, momentum: Float, weightDecay: Float,
+                bucketBytes: Int, seed: UInt64) throws {
+        self.model = model
+        self.communicator = communicator
+        self.seed = seed
+        reducer = GradientReducer(model: model, communicator: communicator, bucketBytes: bucketBytes)
+        optimizer = SGD(range: 0..<model.topRange.lowerBound, learningRate: learningRate, momentum: momentum, weightDecay: weightDecay)
+        topOptimizer = SGD(range: model.topRange, learningRate: learningRate, weightDecay: weightDecay)
+        try communicator.broadcast(model.store.parameters, root: 0)
+        try communicator.broadcast(model.store.buffers, root: 0)
+    }
+
+    /// The reference's per-epoch head: re-drawn weights and a fresh plain-SGD optimizer.
+    public func resetTopLayer(epoch: Int) {
+        model.resetTopLayer(seed: seed, epoch: epoch)
+        topOptimizer = SGD(range: model.topRange, learningRate: topOptimizer.learningRate, weightDecay: topOptimizer.weightDecay)
+    }
+
+    /// One step on this rank's share `local` (input already built) of a global batch of `globalBatch`.
+    /// Returns the global batch's mean loss.
+    public func step(input x: Tensor, labels: [Int32], globalBatch: Int, epoch: Int = 0) throws -> Double {
+        let clock = { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+        let t0 = clock()
+        model.zeroGradients()
+        model.seedDropout(seed: seed, step: globalStep, rank: communicator.rank)
+        var localLoss = 0.0
+        reducer.begin()
+        var t1 = t0
+        if let (r, s) = injectNaN, r == communicator.rank, s == globalStep, x.count > 0 { x[0] = .nan }
+        if !labels.isEmpty {
+            let logits = model.forward(x, mode: mode)
+            localLoss = labels.withUnsafeBufferPointer {
+                CrossEntropy.forwardBackward(logits: logits, labels: $0, divisor: globalBatch, gradient: logitGradient)
+            }
+            t1 = clock()
+            let ranges = model.parameterRanges
+            var hookError: Error?
+            model.backward(logitGradient) { i in
+                guard hookError == nil else { return }
+                do { try self.reducer.ready(from: ranges[i].lowerBound) } catch { hookError = error }
+            }
+            if let e = hookError { throw e }
+        } else {
+            t1 = clock()
+        }
+        let t2 = clock()
+        try reducer.finish()
+        let t3 = clock()
+        // One small allreduce: the global loss and whether any rank saw a non-finite value.
+        let flag = localLoss.isFinite && !reducer.sawNonFinite ? 0.0 : 1.0
+        var summary = [localLoss, flag]
+        try communicator.allreduce(&summary, op: .sum)
+        if summary[1] != 0 {
+            // Every rank takes this branch in the same step; name the ranks that saw it.
+            let flags = try communicator.allgather([Int32(flag)])
+            let bad = flags.enumerated().filter { $0.element != 0 }.map { String($0.offset) }
+            throw TrainingError.nonFinite(step: globalStep, epoch: epoch, ranks: bad.joined(separator: ", "))
+        }
+        optimizer.step(parameters: model.store.parameters, gradients: model.store.gradients)
+        topOptimizer.step(parameters: model.store.parameters, gradients: model.store.gradients)
+        globalStep += 1
+        let t4 = clock()
+        times.forward += t1 - t0; times.backward += t2 - t1
+        times.exposedCommunication += t3 - t2; times.update += t4 - t3
+        return summary[0] / Double(globalBatch)
+    }
+
+    public func resetTimes() { times = StepTimes() }
+
+    /// Averages BatchNorm running statistics across ranks (every rank then extracts with one model).
+    public func synchronizeBuffers() throws {
+        guard communicator.size > 1 else { return }
+        try communicator.allreduce(model.store.buffers, op: .sum)
+        let inv = 1 / Float(communicator.size)
+        for i in 0..<model.store.buffers.count { model.store.buffers[i] *= inv }
+        // Fixed weights (Sobel) average to themselves; num_batches_tracked is the same everywhere.
+    }
+
+    /// (min, max) over ranks of a checksum of the parameters: equal iff no rank has drifted.
+    public func parameterChecksum() throws -> (min: Double, max: Double) {
+        var h: UInt64 = 1469598103934665603
+        for v in model.store.parameters { h = (h ^ UInt64(v.bitPattern)) &* 1099511628211 }
+        let c = Double(h >> 12)
+        return (try communicator.allreduce(c, op: .min), try communicator.allreduce(c, op: .max))
+    }
+}

@@ -1,0 +1,13 @@
+import ArgumentParser
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "bench",
+        abstract: "Benchmarks of ../shared/BENCHMARKS.md: training step, extraction, k-means, allreduce, one epoch.",
+        discussion: "Run under mpirun for several ranks. --json prints one JSON object per line (rank 0).",
+        subcommands: [BenchStep.self, BenchExtract.self, BenchKMeans.self, BenchAllreduce.self, BenchEpoch.self])
+}
+
+struct CommonBenchOptions: ParsableArguments {
+    @Option(help: "BLAS threads per rank (default: cores ÷ ranks on the node).") var threads: Int?
+    @Flag(help: "One JSON object per line.") var json = false
+}

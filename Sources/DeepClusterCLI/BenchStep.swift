@@ -1,0 +1,107 @@
+import ArgumentParser
+import Collective
+import DeepCluster
+import NN
+import Tensor
+
+/// Training step images/s of a model at a global batch, data-parallel over the ranks.
+struct BenchStep: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "step", abstract: "Training-step images/s, GFLOP/s beside the sgemm rate, hidden allreduce.")
+    @OptionGroup var common: CommonBenchOptions
+    @Option(help: "Architecture (default: fmnist-alexnet).") var arch = "fmnist-alexnet"
+    @Option(name: .customLong("batch-size"), help: "Global batch (default: 256).") var batchSize = 256
+    @Option(help: "Top-layer outputs (default: 100).") var clusters = 100
+    @Option(help: "Timed steps; the median is reported (default: 10).") var steps = 10
+    @Option(help: "Untimed steps first (default: 2).") var warmup = 2
+    @Option(name: .customLong("bucket-bytes"), help: "Allreduce bucket size (default: 1048576).") var bucketBytes = 1 << 20
+    @Flag(help: "Also report seconds per layer (forward, backward) on rank 0.") var profile = false
+
+    func run() throws {
+        MPIRuntime.run(threads: common.threads) { comm in
+            let a = try Architecture.named(arch)
+            let model = Model(architecture: a, numClasses: clusters, seed: 0)
+            let trainer = try DataParallelTrainer(model: model, communicator: comm, learningRate: 0.05, momentum: 0.9,
+                                                  weightDecay: 1e-5, bucketBytes: bucketBytes, seed: 0)
+            let mine = BatchSplit.range(total: batchSize, rank: comm.rank, size: comm.size)
+            var rng = RandomGenerator(seed: 2, purpose: .synthetic, comm.rank)
+            let x = Tensor(shape: [a.inputChannels, mine.count, a.inputSize, a.inputSize])
+            for i in 0..<x.count { x[i] = Float(rng.normal()) }
+            let labels = (0..<mine.count).map { _ in Int32(rng.below(clusters)) }
+            let sgemm = try measureSgemm(comm)
+            for _ in 0..<warmup { _ = try trainer.step(input: x, labels: labels, globalBatch: batchSize) }
+            trainer.resetTimes()
+            if profile { model.profile = LayerProfile(layers: model.layers.count) }
+            var times: [Double] = []
+            for _ in 0..<steps {
+                let t0 = Clock.now()
+                _ = try trainer.step(input: x, labels: labels, globalBatch: batchSize)
+                times.append(Clock.now() - t0)
+            }
+            // A blocking allreduce of the whole gradient, for what backward could hide.
+            var blocking: [Double] = []
+            if comm.size > 1 {
+                for _ in 0..<10 {
+                    try comm.barrier()
+                    let t0 = Clock.now()
+                    try comm.allreduce(model.store.gradients, op: .sum)
+                    blocking.append(Clock.now() - t0)
+                }
+            }
+            let ips = Double(batchSize) / times.median
+            let gflops = 3 * model.forwardFlopsPerImage() * ips / 1e9
+            let exposed = trainer.times.exposedCommunication / Double(steps)
+            var r = BenchReport()
+            r.add("bench", "step"); r.add("arch", arch); r.add("batch", batchSize); r.add("ranks", comm.size)
+            r.add("threads", BLAS.threads); r.add("images_per_s", ips); r.add("gflops", gflops)
+            r.add("sgemm_gflops", sgemm); r.add("fraction_of_sgemm", gflops / sgemm); r.add("median_of", steps)
+            r.add("step_seconds", times.median); r.add("openblas_core", BLAS.coreName)
+            r.add("gradient_bytes", model.parameterCount * 4)
+            if comm.size > 1 {
+                r.add("allreduce_seconds", blocking.median); r.add("exposed_allreduce_seconds", exposed)
+                r.add("hidden_fraction", max(0, min(1, 1 - exposed / blocking.median)))
+            }
+            r.emit(comm, json: common.json)
+            if let p = model.profile, comm.isRoot {
+                for (i, layer) in model.layers.enumerated() where p.forward[i] + p.backward[i] > 0 {
+                    var l = BenchReport()
+                    l.add("bench", "step_layer"); l.add("layer", layer.name)
+                    l.add("forward_ms", 1000 * p.forward[i] / Double(steps)); l.add("backward_ms", 1000 * p.backward[i] / Double(steps))
+                    l.emit(comm, json: common.json)
+                }
+            }
+        }
+    }
+}
+
+/// Eval-mode forward images/s up to the clustering feature.
+struct BenchExtract: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "extract", abstract: "Feature extraction images/s, eval mode.")
+    @OptionGroup var common: CommonBenchOptions
+    @Option(help: "Architecture (default: fmnist-alexnet).") var arch = "fmnist-alexnet"
+    @Option(name: .customLong("batch-size"), help: "Batch per rank (default: 256).") var batchSize = 256
+    @Option(help: "Timed batches (default: 10).") var steps = 10
+
+    func run() throws {
+        MPIRuntime.run(threads: common.threads) { comm in
+            let a = try Architecture.named(arch)
+            let model = Model(architecture: a, numClasses: 100, seed: 0)
+            var rng = RandomGenerator(seed: 3, purpose: .synthetic, comm.rank)
+            let x = Tensor(shape: [a.inputChannels, batchSize, a.inputSize, a.inputSize])
+            for i in 0..<x.count { x[i] = Float(rng.normal()) }
+            _ = model.forward(x, mode: .eval, through: model.featureLayer)
+            var times: [Double] = []
+            for _ in 0..<steps {
+                try comm.barrier()
+                let t0 = Clock.now()
+                _ = model.forward(x, mode: .eval, through: model.featureLayer)
+                times.append(try comm.allreduce(Clock.now() - t0, op: .max))
+            }
+            var r = BenchReport()
+            r.add("bench", "extract"); r.add("arch", arch); r.add("batch_per_rank", batchSize); r.add("ranks", comm.size)
+            r.add("threads", BLAS.threads); r.add("images_per_s", Double(batchSize * comm.size) / times.median)
+            r.add("gflops", model.forwardFlopsPerImage() * Double(batchSize * comm.size) / times.median / 1e9)
+            r.add("median_of", steps); r.add("openblas_core", BLAS.coreName)
+            r.emit(comm, json: common.json)
+        }
+    }
+}

@@ -1,0 +1,45 @@
+import Collective
+import DeepCluster
+import Foundation
+import Tensor
+
+/// Starts MPI, gives the rank its threads, runs the command, and makes every exit path end in
+/// MPI_Finalize (success) or MPI_Abort (failure on any rank: the whole job goes down at once).
+enum MPIRuntime {
+    static func run(threads: Int?, _ body: (Communicator) throws -> Void) -> Never {
+        let comm: Communicator
+        do { comm = try Communicator.world() } catch {
+            FileHandle.standardError.write(Data("deepcluster: \(error)\n".utf8))
+            exit(1)
+        }
+        let t = threads ?? max(1, ProcessInfo.processInfo.activeProcessorCount / max(comm.localSize, 1))
+        BLAS.threads = t
+        Parallel.threads = t
+        installSignalHandlers()
+        do {
+            try body(comm)
+            Communicator.finalize()
+            exit(0)
+        } catch {
+            let line = comm.size > 1 ? "deepcluster: rank \(comm.rank): \(error)\n" : "deepcluster: \(error)\n"
+            // When every rank hits the same error (a bad file), rank 0's line is the one to read:
+            // it aborts the job before the others print.
+            if comm.rank != 0 { usleep(500_000) }
+            FileHandle.standardError.write(Data(line.utf8))
+            if comm.size > 1 { comm.abort(code: 1) }
+            exit(1)
+        }
+    }
+
+    /// SIGTERM and SIGINT (what schedulers send before a time limit) ask the run to checkpoint and stop.
+    static func installSignalHandlers() {
+        for sig in [SIGTERM, SIGINT, SIGUSR1] {
+            signal(sig) { _ in DeepClusterRun.stopRequested = 1 }
+        }
+    }
+
+    /// Prints on rank 0 only.
+    static func say(_ comm: Communicator, _ line: String) {
+        if comm.isRoot { print(line); fflush(stdout) }
+    }
+}

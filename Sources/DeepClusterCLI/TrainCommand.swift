@@ -1,0 +1,86 @@
+import ArgumentParser
+import DeepCluster
+import Foundation
+import Tensor
+
+/// `deepcluster train`: the DeepCluster loop on every rank. Options left out take their value from
+/// --config (when given) and otherwise the defaults shown.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "train",
+        abstract: "Train a CNN with DeepCluster on Fashion-MNIST (default) or your data.")
+    static let d = TrainingConfig()
+
+    @Option(help: "Images: an IDX file (plain or .gz) or a uint8 .npy (default: Fashion-MNIST train from /usr/share/datasets/fashion-mnist).")
+    var data: String?
+    @Option(help: "Data format: auto, idx or npy (default: \(d.format)).") var format: String?
+    @Option(help: "Labels for NMI/ARI (IDX or .npy; IDX labels are found beside the images by name).") var labels: String?
+    @Option(help: "Architecture: fmnist-alexnet, cifar-alexnet, alexnet, vgg16 (default: \(d.arch)).") var arch: String?
+    @Option(help: "Number of k-means clusters (default: from the architecture, 100 for fmnist-alexnet).") var clusters: Int?
+    @Option(name: .customLong("pca-dim"), help: "PCA dimensions before k-means (default: from the architecture, 64 for fmnist-alexnet).") var pcaDim: Int?
+    @Option(name: .customLong("kmeans-iters"), help: "k-means iterations (default: \(d.kmeansIterations)).") var kmeansIters: Int?
+    @Option(help: "Epochs (default: \(d.epochs)).") var epochs: Int?
+    @Option(name: .customLong("batch-size"), help: "Global batch, split over the ranks (default: \(d.batchSize)).") var batchSize: Int?
+    @Option(help: "Learning rate (default: \(d.learningRate)).") var lr: Float?
+    @Option(help: "SGD momentum (default: \(d.momentum)).") var momentum: Float?
+    @Option(name: .customLong("weight-decay"), help: "Weight decay (default: \(d.weightDecay)).") var weightDecay: Float?
+    @Option(help: "Seed of every generator (default: \(d.seed)).") var seed: UInt64?
+    @Option(help: "BLAS threads per rank (default: cores ÷ ranks on the node).") var threads: Int?
+    @Option(help: "Use only the first N images (quick runs).") var limit: Int?
+    @Option(name: .customLong("bucket-bytes"), help: "Gradient allreduce bucket size in bytes (default: \(d.bucketBytes)).") var bucketBytes: Int?
+    @Option(name: .customLong("checkpoint-dir"), help: "Write a checkpoint here after every epoch.") var checkpointDir: String?
+    @Option(name: .customLong("keep-checkpoints"), help: "Complete checkpoints to keep (default: \(d.keepCheckpoints)).") var keepCheckpoints: Int?
+    @Flag(help: "Continue from the newest complete checkpoint in --checkpoint-dir.") var resume = false
+    @Option(help: "Append one JSON object per epoch to this file (rank 0).") var metrics: String?
+    @Option(help: "Load the configuration from a config.json written beside checkpoints; flags given override it.") var config: String?
+    @Flag(help: "Print nothing but errors.") var quiet = false
+
+    func makeConfig() throws -> TrainingConfig {
+        var c = TrainingConfig()
+        if let path = config {
+            guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("--config \(path): no such file") }
+            do { c = try JSONDecoder().decode(TrainingConfig.self, from: data) } catch {
+                throw ValidationError("--config \(path): not a configuration written by deepcluster (\(error))")
+            }
+        }
+        if let v = data { c.data = v }
+        if let v = format { c.format = v }
+        if let v = labels { c.labels = v }
+        if let v = arch { c.arch = v }
+        if let v = clusters { c.clusters = v }
+        if let v = pcaDim { c.pcaDimension = v }
+        if let v = kmeansIters { c.kmeansIterations = v }
+        if let v = epochs { c.epochs = v }
+        if let v = batchSize { c.batchSize = v }
+        if let v = lr { c.learningRate = v }
+        if let v = momentum { c.momentum = v }
+        if let v = weightDecay { c.weightDecay = v }
+        if let v = seed { c.seed = v }
+        if let v = limit { c.limit = v }
+        if let v = bucketBytes { c.bucketBytes = v }
+        if let v = checkpointDir { c.checkpointDirectory = v }
+        if let v = keepCheckpoints { c.keepCheckpoints = v }
+        if let v = metrics { c.metrics = v }
+        c.resume = resume
+        c.quiet = quiet
+        if !["auto", "idx", "npy"].contains(c.format) { throw ValidationError("--format must be auto, idx or npy, got '\(c.format)'") }
+        if resume && c.checkpointDirectory == nil { throw ValidationError("--resume needs --checkpoint-dir") }
+        if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1, got \(t)") }
+        do { try c.validate() } catch { throw ValidationError("\(error)") }
+        return c
+    }
+
+    func run() throws {
+        let c = try makeConfig()
+        MPIRuntime.run(threads: threads) { comm in
+            let run = try DeepClusterRun(config: c, communicator: comm)
+            if comm.isRoot && !c.quiet {
+                print("deepcluster train: \(run.images.count) images, --arch \(c.arch), k = \(run.model.numClasses), "
+                      + "\(comm.size) rank(s) × \(BLAS.threads) thread(s), OpenBLAS \(BLAS.coreName), "
+                      + "epochs \(run.startEpoch)..<\(c.epochs), seed \(c.seed)")
+                fflush(stdout)
+            }
+            run.log = { line in print(line); fflush(stdout) }
+            try run.run()
+        }
+    }
+}

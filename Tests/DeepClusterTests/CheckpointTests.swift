@@ -1,0 +1,53 @@
+import DeepCluster
+import Foundation
+import Testing
+
+@Suite struct SafetensorsTests {
+    @Test func roundTripAndLayout() throws {
+        let t = [Safetensors.Tensor(name: "b", shape: [2], floats: [1, 2]), Safetensors.Tensor(name: "a.weight", shape: [1, 3], floats: [3, 4, 5]),
+                 Safetensors.Tensor(name: "n", shape: [], int64s: [7])]
+        let d = Safetensors.encode(t, metadata: ["format": "pt"])
+        let n = Int(d[0]) | Int(d[1]) << 8
+        #expect(n % 8 == 0 && d.count == 8 + n + 28)
+        let (back, meta) = try Safetensors.decode(d, path: "mem")
+        #expect(back["a.weight"]!.floats == [3, 4, 5] && back["a.weight"]!.shape == [1, 3])
+        #expect(back["n"]!.int64s == [7] && meta["format"] == "pt")
+    }
+
+    @Test func neverTrustsSizesOrOffsets() throws {
+        let good = Safetensors.encode([Safetensors.Tensor(name: "w", shape: [4], floats: [1, 2, 3, 4])])
+        var huge = good; huge[5] = 0x7f   // header length beyond the file
+        #expect(throws: CheckpointError.self) { try Safetensors.decode(huge, path: "x") }
+        #expect(throws: CheckpointError.self) { try Safetensors.decode(good.prefix(good.count - 4), path: "x") }
+        let header = #"{"w":{"dtype":"F32","shape":[8],"data_offsets":[0,32]}}"#
+        var lying = Data()
+        var len = UInt64(header.utf8.count).littleEndian
+        withUnsafeBytes(of: &len) { lying.append(contentsOf: $0) }
+        lying.append(Data(header.utf8)); lying.append(Data(count: 16))
+        #expect(throws: CheckpointError.self) { try Safetensors.decode(lying, path: "x") }
+        #expect(throws: CheckpointError.self) { try Safetensors.decode(Data([1, 2, 3]), path: "x") }
+    }
+}
+
+@Suite struct EpochRecordTests {
+    @Test func jsonLineHasTheContractKeys() throws {
+        var r = EpochRecord()
+        r.epoch = 3; r.loss = 2.5; r.nmi_labels = 0.5
+        let j = try JSONSerialization.jsonObject(with: Data(r.jsonLine().utf8)) as! [String: Any]
+        for key in ["epoch", "loss", "nmi_prev", "nmi_labels", "ari_labels", "reseeded_clusters", "seconds", "images_per_s", "ranks"] {
+            #expect(j[key] != nil, "missing \(key)")
+        }
+        #expect(j["nmi_prev"] is NSNull)
+        #expect((j["seconds"] as! [String: Double])["train"] != nil)
+    }
+
+    @Test func batchSplitSpreadsTheRemainder() {
+        for size in 1...4 {
+            let parts = (0..<size).map { BatchSplit.range(total: 10, rank: $0, size: size) }
+            #expect(parts.map(\.count).reduce(0, +) == 10)
+            #expect(parts.map(\.count).max()! - parts.map(\.count).min()! <= 1)
+            #expect(parts.first!.lowerBound == 0 && parts.last!.upperBound == 10)
+        }
+        #expect(BatchSplit.range(total: 2, rank: 2, size: 3).isEmpty)
+    }
+}

@@ -1,0 +1,47 @@
+import Foundation
+import Testing
+
+/// The distributed pieces give the same answers on 1, 2 and 3 ranks.
+extension LaunchSuites {
+@Suite(.enabled(if: Launcher.hasMPI)) struct DistributedMathLaunchTests {
+    func kmeans(_ ranks: Int, _ extra: [String] = []) throws -> [String: Any] {
+        let r = try Launcher.run(["diagnose", "kmeans"] + extra, ranks: ranks)
+        #expect(r.status == 0, "\(r.stderr)")
+        return Launcher.json(r.lines.last ?? "")
+    }
+
+    @Test func kmeansIsTheSameOnOneTwoAndThreeRanks() throws {
+        let args = ["--points", "3000", "--dim", "8", "--clusters", "5", "--blobs", "5"]
+        let runs = try [1, 2, 3].map { try kmeans($0, args) }
+        let a0 = runs[0]["assignments"] as? [Int] ?? []
+        let o0 = runs[0]["objectives"] as? [Double] ?? []
+        for r in runs {
+            #expect(r["assignments"] as? [Int] ?? [] == a0)
+            #expect(r["centroids_equal_on_all_ranks"] as? Bool ?? false)
+            for (x, y) in zip(r["objectives"] as? [Double] ?? [], o0) { #expect(abs(x - y) <= 1e-5 * y) }
+        }
+        // Well-separated blobs: the objective falls to the within-blob scatter (N·D·0.5²) or a local
+        // optimum that merges blobs — either way every rank count must agree, checked above.
+        #expect(o0.last! < o0.first!)
+    }
+
+    @Test func repairOfEmptyClustersIsIdenticalOnEveryRank() throws {
+        // 600 points but only 7 distinct ones, k = 12: clusters empty out and are split every iteration.
+        let args = ["--points", "600", "--dim", "4", "--clusters", "12", "--blobs", "3", "--distinct", "7", "--iterations", "6"]
+        let runs = try [1, 2, 3].map { try kmeans($0, args) }
+        for r in runs {
+            #expect((r["repaired"] as? Int ?? -1) > 0)
+            #expect(r["centroids_equal_on_all_ranks"] as? Bool ?? false)
+            #expect(r["assignments"] as? [Int] ?? [] == runs[0]["assignments"] as? [Int] ?? [])
+            #expect(r["repaired"] as? Int ?? -1 == runs[0]["repaired"] as? Int ?? -1)
+        }
+    }
+
+    @Test func whiteningOverTwoRanksGivesIdentityCovariance() throws {
+        let r = try Launcher.run(["diagnose", "pca"], ranks: 2)
+        #expect(r.status == 0, "\(r.stderr)")
+        let worst = Launcher.json(r.lines.last ?? "")["max_abs_cov_minus_identity"] as? Double ?? 1
+        #expect(worst < 1e-3)
+    }
+}
+}

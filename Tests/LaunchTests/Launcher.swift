@@ -1,0 +1,92 @@
+import Foundation
+import Testing
+
+/// Starts the built `deepcluster` executable, alone or under mpirun, and collects its output.
+enum Launcher {
+    struct Result {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+        let seconds: Double
+        var lines: [String] { stdout.split(separator: "\n").map(String.init) }
+    }
+
+    /// The executable sits beside the test bundle: .build/<config>/deepcluster.
+    static var executable: String {
+        let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        var dir = bundle
+        while dir.path != "/" {
+            let candidate = dir.appendingPathComponent("deepcluster").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        return bundle.appendingPathComponent("deepcluster").path
+    }
+
+    static let mpirun = "/usr/bin/mpirun"
+    static var hasMPI: Bool { FileManager.default.isExecutableFile(atPath: mpirun) }
+
+    /// `ranks` nil: the executable alone (a world of one). Otherwise under mpirun, oversubscribed.
+    static func run(_ args: [String], ranks: Int? = nil, timeout: Int = 120) throws -> Result {
+        let p = Process()
+        if let n = ranks {
+            p.executableURL = URL(fileURLWithPath: mpirun)
+            p.arguments = ["--oversubscribe", "--bind-to", "none", "--timeout", "\(timeout)", "-np", "\(n)",
+                           "-x", "SWIFT_BACKTRACE=enable=no", executable] + args
+        } else {
+            p.executableURL = URL(fileURLWithPath: executable)
+            p.arguments = args
+        }
+        // The test process may itself be an MPI singleton (CollectiveTests): drop the variables Open MPI
+        // and PMIx set in it, or mpirun would think it runs inside that job.
+        var env = ProcessInfo.processInfo.environment.filter { key, _ in
+            !["OMPI_", "PMIX_", "OPAL_", "ORTE_", "HWLOC_"].contains { key.hasPrefix($0) }
+        }
+        env["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
+        env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
+        env["OMPI_MCA_rmaps_base_oversubscribe"] = "1"
+        env["SWIFT_BACKTRACE"] = "enable=no"
+        p.environment = env
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        let t0 = Date()
+        try p.run()
+        // Drain both pipes while the job runs, so a chatty child never blocks on a full pipe.
+        final class Box: @unchecked Sendable { var data = Data() }
+        let e = Box()
+        let group = DispatchGroup()
+        group.enter()
+        DispatchQueue.global().async { e.data = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        p.waitUntilExit()
+        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+                      stderr: String(decoding: e.data, as: UTF8.self), seconds: Date().timeIntervalSince(t0))
+    }
+
+    /// Live (not zombie) processes running the executable.
+    static func liveProcesses() -> [String] {
+        let procs = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return procs.compactMap { pid -> String? in
+            guard Int(pid) != nil, let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return nil }
+            guard stat.contains("(deepcluster)") else { return nil }
+            let state = stat.split(separator: ")").last?.split(separator: " ").first ?? ""
+            return state == "Z" ? nil : pid
+        }
+    }
+
+    static func tempDir() -> String {
+        let p = NSTemporaryDirectory() + "dc-launch-\(UUID().uuidString)"
+        try? FileManager.default.createDirectory(atPath: p, withIntermediateDirectories: true)
+        return p
+    }
+
+    static func json(_ line: String) -> [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] ?? [:]
+    }
+}
+
+/// Every test that starts the executable runs one at a time: the machine has two cores, and the
+/// timing checks (a failing rank ends the job within 10 s) must not compete with another job.
+@Suite(.serialized, .enabled(if: Launcher.hasMPI)) enum LaunchSuites {}

@@ -1,0 +1,43 @@
+import Foundation
+import Testing
+
+extension LaunchSuites {
+@Suite(.enabled(if: Launcher.hasMPI)) struct SelfCheckLaunchTests {
+    @Test(arguments: [1, 2, 4])
+    func everyCheckPasses(ranks: Int) throws {
+        let r = try Launcher.run(["selfcheck"], ranks: ranks)
+        #expect(r.status == 0, "\(r.stderr)")
+        let checks = r.lines.filter { $0.hasPrefix("ok ") || $0.hasPrefix("FAIL") }
+        #expect(checks.count == 12 && checks.allSatisfy { $0.hasPrefix("ok ") }, "\(r.stdout)")
+        #expect(r.stdout.contains("\(ranks) rank(s)"))
+    }
+
+    @Test func singletonWithoutMpirun() throws {
+        let r = try Launcher.run(["selfcheck"])
+        #expect(r.status == 0 && r.stdout.contains("all checks passed"))
+    }
+
+    @Test func aFailingRankTakesTheJobDownWithinSeconds() throws {
+        let r = try Launcher.run(["selfcheck", "--fail-rank", "1"], ranks: 4, timeout: 60)
+        #expect(r.status != 0)
+        #expect(r.seconds < 10, "took \(r.seconds) s")
+        #expect(r.stderr.contains("rank 1: selfcheck: failing on purpose"))
+        Thread.sleep(forTimeInterval: 0.5)
+        #expect(Launcher.liveProcesses().isEmpty, "left running: \(Launcher.liveProcesses())")
+    }
+
+    @Test func versionAndHelp() throws {
+        let v = try Launcher.run(["--version"])
+        #expect(v.status == 0 && v.stdout.contains("0."))
+        let h = try Launcher.run(["train", "--help"])
+        #expect(h.status == 0 && h.stdout.contains("default: 0.05") && h.stdout.contains("--checkpoint-dir"))
+    }
+
+    @Test func badFlagsEndWithOneLineAndNonZero() throws {
+        let r = try Launcher.run(["train", "--clusters", "1"])
+        #expect(r.status != 0 && r.stderr.contains("--clusters"))
+        let r2 = try Launcher.run(["train", "--no-such-flag"])
+        #expect(r2.status != 0)
+    }
+}
+}
