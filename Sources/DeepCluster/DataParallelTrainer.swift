@@ -32,6 +32,11 @@ public final class DataParallelTrainer {
         public var forward = 0.0, backward = 0.0, exposedCommunication = 0.0, update = 0.0, input = 0.0
     }
     public private(set) var times = StepTimes()
+    /// Wall-clock (CLOCK_REALTIME, comparable between ranks of one node) end of the last step's
+    /// backward and of its gradient allreduce: the communication not hidden behind backward is
+    /// allreduceEnd − max over ranks of backwardEnd.
+    public private(set) var lastBackwardEnd = 0.0
+    public private(set) var lastAllreduceEnd = 0.0
 
     public init(model: Model, communicator: Communicator, learningRate: Float, momentum: Float, weightDecay: Float,
                 bucketBytes: Int, seed: UInt64) throws {
@@ -79,7 +84,9 @@ public final class DataParallelTrainer {
             t1 = clock()
         }
         let t2 = clock()
+        lastBackwardEnd = DataParallelTrainer.wallClock()
         try reducer.finish()
+        lastAllreduceEnd = DataParallelTrainer.wallClock()
         let t3 = clock()
         // One small allreduce: the global loss and whether any rank saw a non-finite value.
         let flag = localLoss.isFinite && !reducer.sawNonFinite ? 0.0 : 1.0
@@ -118,4 +125,14 @@ public final class DataParallelTrainer {
         let c = Double(h >> 12)
         return (try communicator.allreduce(c, op: .min), try communicator.allreduce(c, op: .max))
     }
+
+    static func wallClock() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
 }
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -70,9 +70,20 @@ public final class BatchNorm: Layer {
                     let off = c * base
                     var mean: Float, istd: Float
                     if train {
+                        // Float partial sums over blocks of 1024, accumulated in double.
                         var s = 0.0, ss = 0.0
                         var i = 0
-                        while i < m { let v = Double(xs[off + i * step]); s += v; ss += v * v; i += 1 }
+                        while i < m {
+                            let end = min(m, i + 1024)
+                            var bs: Float = 0, bss: Float = 0
+                            if step == 1 {
+                                let p = xs + off
+                                while i < end { let v = p[i]; bs += v; bss += v * v; i += 1 }
+                            } else {
+                                while i < end { let v = xs[off + i * step]; bs += v; bss += v * v; i += 1 }
+                            }
+                            s += Double(bs); ss += Double(bss)
+                        }
                         let mu = s / Double(m)
                         let variance = max(0, ss / Double(m) - mu * mu)
                         mean = Float(mu)
@@ -86,13 +97,11 @@ public final class BatchNorm: Layer {
                     }
                     invp[c] = istd
                     let gc = g[c], bc = b[c]
-                    var i = 0
-                    while i < m {
-                        let j = off + i * step
-                        let h = (xs[j] - mean) * istd
-                        xh[j] = h
-                        ys[j] = gc * h + bc
-                        i += 1
+                    if step == 1 {
+                        let xp = xs + off, hp = xh + off, yp = ys + off
+                        for i in 0..<m { let h = (xp[i] - mean) * istd; hp[i] = h; yp[i] = gc * h + bc }
+                    } else {
+                        for i in 0..<m { let j = off + i * step; let h = (xs[j] - mean) * istd; xh[j] = h; ys[j] = gc * h + bc }
                     }
                 }
             }
@@ -112,20 +121,30 @@ public final class BatchNorm: Layer {
             Parallel.forEachChunk(features) { cs in
                 for c in cs {
                     let off = c * base
-                    var sdy: Float = 0, sdyx: Float = 0
+                    var sdy = 0.0, sdyx = 0.0
                     var i = 0
-                    while i < m { let j = off + i * step; sdy += d[j]; sdyx += d[j] * xh[j]; i += 1 }
-                    gg[c] += sdyx
-                    bg[c] += sdy
+                    while i < m {
+                        let end = min(m, i + 1024)
+                        var bs: Float = 0, bsx: Float = 0
+                        if step == 1 {
+                            let dp = d + off, hp = xh + off
+                            while i < end { bs += dp[i]; bsx += dp[i] * hp[i]; i += 1 }
+                        } else {
+                            while i < end { let j = off + i * step; bs += d[j]; bsx += d[j] * xh[j]; i += 1 }
+                        }
+                        sdy += Double(bs); sdyx += Double(bsx)
+                    }
+                    gg[c] += Float(sdyx)
+                    bg[c] += Float(sdy)
                     guard needInputGradient else { continue }
                     let k = g[c] * invp[c]
-                    i = 0
-                    if train {
-                        // dx = γ·istd/m · (m·dy − Σdy − x̂·Σdy·x̂)
-                        let a = sdy / Float(m), bb = sdyx / Float(m)
-                        while i < m { let j = off + i * step; dx[j] = k * (d[j] - a - xh[j] * bb); i += 1 }
+                    // train: dx = γ·istd/m · (m·dy − Σdy − x̂·Σdy·x̂); eval: dx = γ·istd·dy
+                    let a = train ? Float(sdy) / Float(m) : 0, bb = train ? Float(sdyx) / Float(m) : 0
+                    if step == 1 {
+                        let dp = d + off, hp = xh + off, xp = dx + off
+                        for i in 0..<m { xp[i] = k * (dp[i] - a - hp[i] * bb) }
                     } else {
-                        while i < m { let j = off + i * step; dx[j] = k * d[j]; i += 1 }
+                        for i in 0..<m { let j = off + i * step; dx[j] = k * (d[j] - a - xh[j] * bb) }
                     }
                 }
             }

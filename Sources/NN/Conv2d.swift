@@ -1,8 +1,8 @@
 import Tensor
 
 /// 2-D convolution with bias, as im2col + sgemm over chunks of the batch, on (C, N, H, W) tensors.
-/// The column workspace is sized once per batch shape and reused (recomputed in backward rather than
-/// kept: memory stays at one chunk, ~8 MB).
+/// Workspaces are sized once per batch shape and reused. Chunks of ~4 MB of columns keep im2col's
+/// output in cache for the sgemm that reads it.
 public final class Conv2d: Layer {
     public let name: String
     public let inChannels, outChannels, kernel, stride, padding: Int
@@ -17,8 +17,14 @@ public final class Conv2d: Layer {
     private let output = Tensor(shape: [0])
     private let inputGrad = Tensor(shape: [0])
     private let columns = Tensor(shape: [0])
+    private let retained = Tensor(shape: [0])
+    private var retainedValid = false
     /// Target size of one chunk's column matrix, in floats.
-    public static var columnBudget = 1 << 21
+    nonisolated(unsafe) public static var columnBudget = 1 << 20
+    /// In training, the forward pass keeps every chunk's column matrix for backward (no second
+    /// im2col) when the whole batch's columns fit in this many floats (512 MB); otherwise backward
+    /// recomputes them chunk by chunk.
+    nonisolated(unsafe) public static var retainBudget = 1 << 27
 
     public init(name: String, in inChannels: Int, out outChannels: Int, kernel: Int, stride: Int = 1,
                 padding: Int = 0, fixedWeights: [Float]? = nil) {
@@ -73,13 +79,16 @@ public final class Conv2d: Layer {
         let ohw = g.outHeight * g.outWidth
         output.resize([outChannels, n, g.outHeight, g.outWidth])
         let nb = chunkSize(g, batch: n)
-        columns.resize([g.patchSize * nb * ohw])
+        // Retained columns: chunk after chunk, each a [patch, count·ohw] block at offset patch·first·ohw.
+        retainedValid = mode.batchStatistics && weightGrad != nil && g.patchSize * n * ohw <= Conv2d.retainBudget
+        if retainedValid { retained.resize([g.patchSize * n * ohw]) } else { columns.resize([g.patchSize * nb * ohw]) }
         var first = 0
         while first < n {
             let count = min(nb, n - first)
-            Im2col.im2col(g, input: x.data, batch: n, first: first, count: count, columns: columns.data)
+            let cols = retainedValid ? retained.data + g.patchSize * first * ohw : columns.data
+            Im2col.im2col(g, input: x.data, batch: n, first: first, count: count, columns: cols)
             BLAS.sgemm(m: outChannels, n: count * ohw, k: g.patchSize, a: weight, lda: g.patchSize,
-                       b: columns.data, ldb: count * ohw, c: output.data + first * ohw, ldc: n * ohw)
+                       b: cols, ldb: count * ohw, c: output.data + first * ohw, ldc: n * ohw)
             first += count
         }
         let row = n * ohw, out = output.data, b = bias!
@@ -118,10 +127,16 @@ public final class Conv2d: Layer {
             let count = min(nb, n - first)
             let dyChunk = dy.data + first * ohw
             if let wg = weightGrad {
-                Im2col.im2col(g, input: x.data, batch: n, first: first, count: count, columns: columns.data)
+                let cols: UnsafeMutablePointer<Float>
+                if retainedValid {
+                    cols = retained.data + g.patchSize * first * ohw
+                } else {
+                    cols = columns.data
+                    Im2col.im2col(g, input: x.data, batch: n, first: first, count: count, columns: cols)
+                }
                 // dW[out, patch] += dY[out, cols] · colᵀ
                 BLAS.sgemm(transB: true, m: outChannels, n: g.patchSize, k: count * ohw, a: dyChunk, lda: row,
-                           b: columns.data, ldb: count * ohw, beta: 1, c: wg, ldc: g.patchSize)
+                           b: cols, ldb: count * ohw, beta: 1, c: wg, ldc: g.patchSize)
             }
             if needInputGradient {
                 // dcol[patch, cols] = Wᵀ · dY, then scattered back into the input planes.

@@ -21,7 +21,8 @@ public final class ReLU: Layer {
         inputGrad.resize(dy.shape)
         let y = output.data, g = dy.data, d = inputGrad.data
         Parallel.forEachChunk(dy.count, minChunk: 1 << 15) { r in
-            for i in r { d[i] = y[i] > 0 ? g[i] : 0 }
+            // Load unconditionally so the compiler emits a vector select, not a branch per element.
+            for i in r { let gi = g[i]; d[i] = y[i] > 0 ? gi : 0 }
         }
         return inputGrad
     }

@@ -36,10 +36,13 @@ public enum Im2col {
                             if g.stride == 1 {
                                 // x = ox - pad + kx: a shifted copy with zero edges.
                                 let shift = kx - g.padding
-                                let lo = max(0, -shift), hi = min(ow, g.width - shift)
-                                if lo > 0 { dst.update(repeating: 0, count: lo) }
-                                if hi > lo { (dst + lo).update(from: src + lo + shift, count: hi - lo) }
-                                if hi < ow { (dst + max(hi, lo)).update(repeating: 0, count: ow - max(hi, lo)) }
+                                let lo = max(0, -shift), hi = max(lo, min(ow, g.width - shift))
+                                // Rows are short (7–28 floats): plain loops beat memcpy calls.
+                                var ox = 0
+                                while ox < lo { dst[ox] = 0; ox += 1 }
+                                let s = src + shift
+                                while ox < hi { dst[ox] = s[ox]; ox += 1 }
+                                while ox < ow { dst[ox] = 0; ox += 1 }
                             } else {
                                 for ox in 0..<ow {
                                     let x = ox * g.stride - g.padding + kx
