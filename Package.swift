@@ -41,7 +41,8 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"], swiftSettings: mode),
         .testTarget(name: "ClusteringTests", dependencies: ["Clustering", "Collective"],
                     resources: [.copy("Fixtures")], swiftSettings: mode),
-        .testTarget(name: "DeepClusterTests", dependencies: ["DeepCluster"], swiftSettings: mode),
+        .testTarget(name: "DeepClusterTests", dependencies: ["DeepCluster", "NN", "Tensor"], resources: [.copy("Fixtures")],
+                    swiftSettings: mode),
         .testTarget(name: "LaunchTests", swiftSettings: mode),
     ]
 )

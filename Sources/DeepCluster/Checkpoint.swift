@@ -13,6 +13,9 @@ public struct Checkpoint {
     public struct State: Codable {
         public var format_version = 1
         public var epoch: Int            // epochs completed
+        /// Steps of epoch `epoch` already trained when the checkpoint was written on a stop signal
+        /// (nil at an epoch boundary); assignments.npy then holds that epoch's pseudo-labels.
+        public var step_in_epoch: Int?
         public var global_step: Int
         public var optimizer_steps: Int
         public var seed: UInt64
@@ -23,11 +26,14 @@ public struct Checkpoint {
 
     public static let marker = "COMPLETE"
 
-    static func crc(_ d: Data) -> UInt32 {
+    public static func crc(_ d: Data) -> UInt32 {
         d.withUnsafeBytes { UInt32(crc32(0, $0.bindMemory(to: UInt8.self).baseAddress, uInt($0.count))) }
     }
 
-    public static func directoryName(epoch: Int) -> String { String(format: "epoch-%04d", epoch) }
+    /// "epoch-0003" after three epochs; "epoch-0003-step-000120" inside the fourth. Names sort in time order.
+    public static func directoryName(epoch: Int, step: Int? = nil) -> String {
+        String(format: "epoch-%04d", epoch) + (step.map { String(format: "-step-%06d", $0) } ?? "")
+    }
 
     /// Model tensors as safetensors (BatchNorm's num_batches_tracked as I64, as PyTorch stores it).
     public static func modelData(_ model: Model, metadata: [String: String]) -> Data {
@@ -45,12 +51,13 @@ public struct Checkpoint {
     }
 
     /// Writes a checkpoint (rank 0 only) and prunes all but the newest `keep`.
-    public static func write(directory: String, epoch: Int, trainer: DataParallelTrainer, assignments: [Int32],
-                             config: TrainingConfig) throws {
+    public static func write(directory: String, epoch: Int, stepInEpoch: Int? = nil, trainer: DataParallelTrainer,
+                             assignments: [Int32], config: TrainingConfig) throws {
         let fm = FileManager.default
         try fm.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let final = "\(directory)/\(directoryName(epoch: epoch))"
-        let tmp = "\(directory)/.incomplete-\(directoryName(epoch: epoch))"
+        let name = directoryName(epoch: epoch, step: stepInEpoch)
+        let final = "\(directory)/\(name)"
+        let tmp = "\(directory)/.incomplete-\(name)"
         try? fm.removeItem(atPath: tmp)
         try fm.createDirectory(atPath: tmp, withIntermediateDirectories: true)
         let model = trainer.model
@@ -66,7 +73,7 @@ public struct Checkpoint {
             try AtomicFile.write(data, to: "\(tmp)/\(name)")
             crcs[name] = crc(data)
         }
-        let state = State(epoch: epoch, global_step: trainer.globalStep, optimizer_steps: trainer.optimizer.steps,
+        let state = State(epoch: epoch, step_in_epoch: stepInEpoch, global_step: trainer.globalStep, optimizer_steps: trainer.optimizer.steps,
                           seed: config.seed, ranks: trainer.communicator.size, config: config, crc32: crcs)
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -152,5 +159,21 @@ public struct Checkpoint {
             let values = t.dtype == "I64" ? t.int64s.map { Float($0) } : t.floats
             try model.store.load(e.name, values)
         }
+    }
+}
+
+extension Checkpoint {
+    /// Opens `path` — one checkpoint directory, or a --checkpoint-dir holding several (its newest
+    /// complete one is used) — and builds the model it holds.
+    public static func openModel(_ path: String, warn: (String) -> Void = { _ in }) throws -> (model: Model, loaded: Loaded) {
+        let loaded = FileManager.default.fileExists(atPath: "\(path)/state.json")
+            ? try load(path) : try newestValid(in: path, warn: warn)
+        let arch = try Architecture.named(loaded.state.config.arch)
+        guard let top = loaded.model["top_layer.bias"] else {
+            throw CheckpointError.incompatible(path: loaded.path, reason: "no top_layer.bias")
+        }
+        let model = Model(architecture: arch, numClasses: top.shape[0], seed: loaded.state.seed)
+        try restore(loaded, into: model)
+        return (model, loaded)
     }
 }

@@ -21,6 +21,8 @@ public final class DataParallelTrainer {
     public let seed: UInt64
     /// Optimizer steps taken in this run (drives the dropout seeds).
     public var globalStep = 0
+    /// Set by the last step when any rank has been asked to stop.
+    public private(set) var stopAgreed = false
     /// For tests: the rank and step at which a NaN is injected into the input (so loss and gradient go NaN).
     public var injectNaN: (rank: Int, step: Int)?
 
@@ -88,10 +90,12 @@ public final class DataParallelTrainer {
         try reducer.finish()
         lastAllreduceEnd = DataParallelTrainer.wallClock()
         let t3 = clock()
-        // One small allreduce: the global loss and whether any rank saw a non-finite value.
         let flag = localLoss.isFinite && !reducer.sawNonFinite ? 0.0 : 1.0
-        var summary = [localLoss, flag]
+        // One small allreduce: the global loss, whether any rank saw a non-finite value, and whether
+        // any rank was asked to stop (SIGTERM/SIGINT/SIGUSR1) — so all ranks stop after the same step.
+        var summary = [localLoss, flag, StopSignal.requested ? 1 : 0]
         try communicator.allreduce(&summary, op: .sum)
+        stopAgreed = summary[2] > 0
         if summary[1] != 0 {
             // Every rank takes this branch in the same step; name the ranks that saw it.
             let flags = try communicator.allgather([Int32(flag)])

@@ -20,9 +20,12 @@ public final class DeepClusterRun {
     public private(set) var records: [EpochRecord] = []
     public private(set) var startEpoch = 0
     private var previous: [Int32]?
-    /// Set by a signal handler: finish the current step, checkpoint, exit 0.
-    nonisolated(unsafe) public static var stopRequested: Int32 = 0
+    /// A checkpoint written inside an epoch: that epoch's pseudo-labels and the steps already done.
+    private var midEpoch: (assignments: [Int32], step: Int)?
+    /// Whether the last runEpoch returned early on a stop signal.
+    public private(set) var stoppedInsideEpoch = false
     public var log: (String) -> Void = { print($0) }
+    private var rankLogHandle: FileHandle?
 
     public init(config: TrainingConfig, communicator: Communicator) throws {
         try config.validate()
@@ -49,9 +52,23 @@ public final class DeepClusterRun {
         trainer = try DataParallelTrainer(model: model, communicator: communicator, learningRate: config.learningRate,
                                           momentum: config.momentum, weightDecay: config.weightDecay,
                                           bucketBytes: config.bucketBytes, seed: config.seed)
+        if let dir = config.logDirectory {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            let path = "\(dir)/rank-\(communicator.rank).log"
+            if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+            rankLogHandle = FileHandle(forWritingAtPath: path)
+            _ = try? rankLogHandle?.seekToEnd()
+            rankLog("rank \(communicator.rank) of \(communicator.size) on \(Communicator.processorName()), \(set.count) images, shard \(ImageSet.shard(count: set.count, rank: communicator.rank, size: communicator.size))")
+        }
         if config.resume, let dir = config.checkpointDirectory {
             try resume(from: dir)
         }
+    }
+
+    /// A line in this rank's own log (--log-dir), with a timestamp.
+    func rankLog(_ line: String) {
+        guard let h = rankLogHandle else { return }
+        h.write(Data("\(ISO8601DateFormatter().string(from: Date())) \(line)\n".utf8))
     }
 
     private func resume(from dir: String) throws {
@@ -67,8 +84,17 @@ public final class DeepClusterRun {
         trainer.optimizer.restore(velocity: loaded.momentum, steps: loaded.state.optimizer_steps)
         trainer.globalStep = loaded.state.global_step
         startEpoch = loaded.state.epoch
-        previous = loaded.assignments.count == images.count ? loaded.assignments : nil
-        if communicator.isRoot { log("resumed from \(loaded.path) (epoch \(startEpoch) done, step \(trainer.globalStep), saved on \(loaded.state.ranks) ranks)") }
+        let fits = loaded.assignments.count == images.count
+        if let step = loaded.state.step_in_epoch {
+            guard fits else { throw CheckpointError.incompatible(path: loaded.path, reason: "its pseudo-labels cover \(loaded.assignments.count) images, this run has \(images.count)") }
+            midEpoch = (loaded.assignments, step)
+        } else {
+            previous = fits ? loaded.assignments : nil
+        }
+        if communicator.isRoot {
+            let at = loaded.state.step_in_epoch.map { "inside epoch \(startEpoch) after \($0) steps" } ?? "\(startEpoch) epochs done"
+            log("resumed from \(loaded.path) (\(at), step \(trainer.globalStep), saved on \(loaded.state.ranks) ranks)")
+        }
     }
 
     static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
@@ -76,27 +102,39 @@ public final class DeepClusterRun {
     /// Runs the remaining epochs. Returns false when a stop was requested (checkpoint written).
     @discardableResult
     public func run() throws -> Bool {
+        if startEpoch >= config.epochs {
+            if communicator.isRoot { log("nothing to do: the checkpoint is at epoch \(startEpoch), --epochs is \(config.epochs)") }
+            return true
+        }
         for epoch in startEpoch..<config.epochs {
-            let r = try runEpoch(epoch)
-            records.append(r)
-            if communicator.isRoot {
-                if !config.quiet { log(r.readableLine()) }
-                if let m = config.metrics { try appendLine(r.jsonLine(), to: m) }
+            let resumeAt = epoch == startEpoch ? midEpoch : nil
+            let r = try runEpoch(epoch, resumingAt: resumeAt)
+            if !stoppedInsideEpoch {
+                records.append(r)
+                rankLog(r.readableLine())
+                if communicator.isRoot {
+                    if !config.quiet { log(r.readableLine()) }
+                    if let m = config.metrics {
+                        try appendLine(r.jsonLine(), to: m)
+                        let chart = (m.hasSuffix(".jsonl") ? String(m.dropLast(6)) : m) + ".svg"
+                        try AtomicFile.write(Data(MetricsChart.svg(records).utf8), to: chart)
+                    }
+                }
             }
-            if try stopAgreed() {
-                if communicator.isRoot { log("stop requested: checkpoint of epoch \(epoch + 1) written, exiting") }
+            if trainer.stopAgreed {
+                if communicator.isRoot {
+                    let saved = config.checkpointDirectory.map { "checkpoint written to \($0)" } ?? "no --checkpoint-dir, nothing saved"
+                    log("stop requested: stopped \(stoppedInsideEpoch ? "inside" : "at the end of") epoch \(epoch) (global step \(trainer.globalStep)); \(saved)")
+                }
                 return false
             }
         }
         return true
     }
 
-    /// Every rank learns whether any rank received SIGTERM/SIGINT.
-    func stopAgreed() throws -> Bool {
-        try communicator.allreduce(Int32(DeepClusterRun.stopRequested), op: .max) != 0
-    }
-
-    public func runEpoch(_ epoch: Int) throws -> EpochRecord {
+    /// One epoch. `resumingAt` continues an epoch a stop signal interrupted: its pseudo-labels come
+    /// from the checkpoint and training starts at the saved step (nmi_prev is then unknown).
+    public func runEpoch(_ epoch: Int, resumingAt resume: (assignments: [Int32], step: Int)? = nil) throws -> EpochRecord {
         var rec = EpochRecord()
         rec.epoch = epoch
         rec.ranks = communicator.size
@@ -105,11 +143,27 @@ public final class DeepClusterRun {
         let arch = model.architecture
         let k = model.numClasses, n = images.count
         let t0 = Self.now()
+        var assignments: [Int32]
+        var t1 = t0, t2 = t0, t3 = t0
+        if let resume {
+            assignments = resume.assignments
+            previous = assignments
+            var counts = [Int](repeating: 0, count: k)
+            for a in assignments { counts[Int(a)] += 1 }
+            let sorted = counts.sorted()
+            rec.empty_clusters = sorted.filter { $0 == 0 }.count
+            rec.cluster_sizes = .init(min: sorted[0], median: sorted[k / 2], max: sorted[k - 1])
+            if communicator.isRoot, let labels = images.labels {
+                rec.nmi_labels = ClusterMetrics.nmi(assignments, labels)
+                rec.ari_labels = ClusterMetrics.ari(assignments, labels)
+            }
+        } else {
         // 1. extract: eval mode over this rank's shard.
         try trainer.synchronizeBuffers()
         let shard = ImageSet.shard(count: n, rank: communicator.rank, size: communicator.size)
-        let features = FeatureExtractor.extract(model, images: images, range: shard, batchSize: config.batchSize, transforms: transforms)
-        let t1 = Self.now()
+        let features = FeatureExtractor.extract(model, images: images, range: shard, batchSize: config.batchSize,
+                                                transforms: transforms, afterReLU: config.clusterFeature == "post-relu")
+        t1 = Self.now()
         // 2. PCA-whitening + L2 with reduced statistics.
         let d = model.featureDimension, p = config.pcaDim(arch)
         var reduced = [Float](repeating: 0, count: shard.count * p)
@@ -117,15 +171,15 @@ public final class DeepClusterRun {
             try PCAWhitening(fitting: $0.baseAddress!, rows: shard.count, columns: d, dimension: p, communicator: communicator)
         }
         features.withUnsafeBufferPointer { f in reduced.withUnsafeMutableBufferPointer { pca.apply(f.baseAddress!, rows: shard.count, into: $0.baseAddress!) } }
-        let t2 = Self.now()
+        t2 = Self.now()
         // 3. distributed k-means.
         let km = try reduced.withUnsafeBufferPointer {
             try KMeans(k: k, iterations: config.kmeansIterations, seed: config.seed)
                 .run($0.baseAddress!, rows: shard.count, dimension: p, offset: shard.lowerBound, total: n, epoch: epoch, communicator: communicator)
         }
         // 4. pseudo-labels on every rank.
-        let assignments = try communicator.allgatherv(km.assignments)
-        let t3 = Self.now()
+        assignments = try communicator.allgatherv(km.assignments)
+        t3 = Self.now()
         rec.kmeans_objective = km.objectives
         rec.reseeded_clusters = km.repaired
         let sizes = km.sizes.sorted()
@@ -139,11 +193,25 @@ public final class DeepClusterRun {
             }
         }
         previous = assignments
+        // 6 (first half). A fresh top layer — not when resuming inside the epoch: the checkpoint holds it.
+        trainer.resetTopLayer(epoch: epoch)
+        }
         // 5. sample uniformly over the clusters: the same list on every rank.
         let (order, _) = UniformClusterSampler.indices(assignments: assignments, clusters: k, count: n, seed: config.seed, epoch: epoch)
-        // 6. train one epoch with a fresh top layer.
-        trainer.resetTopLayer(epoch: epoch)
-        rec.loss = try trainEpoch(order: order, labels: assignments, epoch: epoch)
+        // 6. train one epoch.
+        let (loss, stoppedAfter) = try trainEpoch(order: order, labels: assignments, epoch: epoch, startStep: resume?.step ?? 0)
+        rec.loss = loss
+        stoppedInsideEpoch = stoppedAfter != nil
+        if let step = stoppedAfter {
+            if let dir = config.checkpointDirectory {
+                try trainer.synchronizeBuffers()
+                if communicator.isRoot {
+                    try Checkpoint.write(directory: dir, epoch: epoch, stepInEpoch: step, trainer: trainer, assignments: assignments, config: config)
+                }
+                try communicator.barrier()
+            }
+            return rec
+        }
         let t4 = Self.now()
         rec.seconds = .init(extract: t1 - t0, pca: t2 - t1, kmeans: t3 - t2, cluster: t3 - t1, train: t4 - t3, total: t4 - t0)
         rec.images_per_s = Double(order.count) / max(t4 - t3, 1e-9)
@@ -158,12 +226,16 @@ public final class DeepClusterRun {
         return rec
     }
 
-    /// One pass over `order` in global batches; returns the mean loss over the batches.
-    func trainEpoch(order: [Int], labels: [Int32], epoch: Int) throws -> Double {
+    /// One pass over `order` in global batches from batch `startStep`; returns the mean loss over the
+    /// batches and, when every rank agreed to stop, the number of batches of this epoch done.
+    func trainEpoch(order: [Int], labels: [Int32], epoch: Int, startStep: Int) throws -> (loss: Double, stoppedAfter: Int?) {
         let input = Tensor(shape: [0])
         var total = 0.0, batches = 0
-        var start = 0
         let b = config.batchSize
+        var start = startStep * b
+        var step = startStep
+        var progress = Progress(total: (order.count + b - 1) / b, enabled: communicator.isRoot && !config.quiet)
+        defer { progress.clear() }
         while start < order.count {
             let globalCount = min(b, order.count - start)
             let mine = BatchSplit.range(total: globalCount, rank: communicator.rank, size: communicator.size)
@@ -174,9 +246,19 @@ public final class DeepClusterRun {
             let y = idx.map { labels[$0] }
             total += try trainer.step(input: input, labels: y, globalBatch: globalCount, epoch: epoch)
             batches += 1
+            step += 1
             start += globalCount
+            progress.update(step: step, loss: total / Double(batches), images: start - startStep * b)
+            if trainer.stopAgreed && start < order.count { return (total / Double(batches), step) }
+            if config.checkpointEvery > 0, step % config.checkpointEvery == 0, start < order.count, let dir = config.checkpointDirectory {
+                try trainer.synchronizeBuffers()
+                if communicator.isRoot {
+                    try Checkpoint.write(directory: dir, epoch: epoch, stepInEpoch: step, trainer: trainer, assignments: labels, config: config)
+                }
+                rankLog("checkpoint inside epoch \(epoch) after step \(step)")
+            }
         }
-        return total / Double(max(batches, 1))
+        return (total / Double(max(batches, 1)), nil)
     }
 
     func appendLine(_ line: String, to path: String) throws {

@@ -10,6 +10,8 @@ public struct TrainingConfig: Codable, Sendable {
     public var clusters: Int? = nil
     public var pcaDimension: Int? = nil
     public var kmeansIterations = 20
+    /// "pre-relu": the classifier's last Linear output, as the reference clusters; "post-relu": after its ReLU.
+    public var clusterFeature = "pre-relu"
     public var epochs = 5
     public var batchSize = 256
     public var learningRate: Float = 0.05
@@ -20,11 +22,34 @@ public struct TrainingConfig: Codable, Sendable {
     public var bucketBytes = 1 << 20
     public var checkpointDirectory: String? = nil
     public var keepCheckpoints = 3
+    /// Also checkpoint every this many training steps (0: at epoch ends only).
+    public var checkpointEvery = 0
+    /// Per-rank log files (rank-N.log) in this directory.
+    public var logDirectory: String? = nil
     public var resume = false
     public var metrics: String? = nil
     public var quiet = false
 
     public init() {}
+
+    public init(from decoder: Decoder) throws {
+        // Configurations written by older versions lack newer keys: those keep their defaults.
+        self.init()
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        func get<T: Decodable>(_ k: CodingKeys, _ v: inout T) throws { if let x = try c.decodeIfPresent(T.self, forKey: k) { v = x } }
+        data = try c.decodeIfPresent(String.self, forKey: .data); labels = try c.decodeIfPresent(String.self, forKey: .labels)
+        try get(.format, &format); try get(.arch, &arch)
+        clusters = try c.decodeIfPresent(Int.self, forKey: .clusters); pcaDimension = try c.decodeIfPresent(Int.self, forKey: .pcaDimension)
+        try get(.kmeansIterations, &kmeansIterations); try get(.clusterFeature, &clusterFeature); try get(.epochs, &epochs)
+        try get(.batchSize, &batchSize); try get(.learningRate, &learningRate); try get(.momentum, &momentum)
+        try get(.weightDecay, &weightDecay); try get(.seed, &seed)
+        limit = try c.decodeIfPresent(Int.self, forKey: .limit)
+        try get(.bucketBytes, &bucketBytes)
+        checkpointDirectory = try c.decodeIfPresent(String.self, forKey: .checkpointDirectory)
+        try get(.keepCheckpoints, &keepCheckpoints); try get(.checkpointEvery, &checkpointEvery); try get(.resume, &resume)
+        logDirectory = try c.decodeIfPresent(String.self, forKey: .logDirectory)
+        metrics = try c.decodeIfPresent(String.self, forKey: .metrics); try get(.quiet, &quiet)
+    }
 
     public func architecture() throws -> Architecture { try Architecture.named(arch) }
     public func k(_ a: Architecture) -> Int { clusters ?? a.defaultClusters }
@@ -40,7 +65,10 @@ public struct TrainingConfig: Codable, Sendable {
         if !(learningRate > 0) { throw bad("--lr must be positive, got \(learningRate)") }
         if momentum < 0 || momentum >= 1 { throw bad("--momentum must be in [0, 1), got \(momentum)") }
         if weightDecay < 0 { throw bad("--weight-decay must be ≥ 0, got \(weightDecay)") }
+        if !["pre-relu", "post-relu"].contains(clusterFeature) { throw bad("--cluster-feature must be pre-relu or post-relu, got '\(clusterFeature)'") }
         if let l = limit, l < 2 { throw bad("--limit must be at least 2, got \(l)") }
+        if checkpointEvery < 0 { throw bad("--checkpoint-every must be ≥ 0, got \(checkpointEvery)") }
+        if keepCheckpoints < 1 { throw bad("--keep-checkpoints must be at least 1, got \(keepCheckpoints)") }
         if bucketBytes < 4 { throw bad("--bucket-bytes must be at least 4, got \(bucketBytes)") }
         _ = try architecture()
     }

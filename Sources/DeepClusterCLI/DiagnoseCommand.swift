@@ -12,7 +12,7 @@ struct DiagnoseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "diagnose",
         abstract: "Deterministic distributed checks used by the test suite (k-means, PCA, training steps).",
         shouldDisplay: false,
-        subcommands: [DiagnoseKMeans.self, DiagnosePCA.self, DiagnoseTrainSteps.self])
+        subcommands: [DiagnoseKMeans.self, DiagnosePCA.self, DiagnoseTrainSteps.self, DiagnoseExportModel.self])
 }
 
 /// Synthetic points: `blobs` well-separated Gaussian clusters in D dimensions (point i belongs to
@@ -152,5 +152,17 @@ struct DiagnoseTrainSteps: ParsableCommand {
                 }
             }
         }
+    }
+}
+
+/// Writes the interop model (see InteropModel) as model.safetensors, for the PyTorch fixture script.
+struct DiagnoseExportModel: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "export-model")
+    @Option var out: String
+
+    func run() throws {
+        let model = InteropModel.make()
+        try AtomicFile.write(Checkpoint.modelData(model, metadata: ["format": "pt", "arch": "fmnist-alexnet"]), to: out)
+        print("wrote \(out)")
     }
 }

@@ -31,12 +31,7 @@ enum MPIRuntime {
         }
     }
 
-    /// SIGTERM and SIGINT (what schedulers send before a time limit) ask the run to checkpoint and stop.
-    static func installSignalHandlers() {
-        for sig in [SIGTERM, SIGINT, SIGUSR1] {
-            signal(sig) { _ in DeepClusterRun.stopRequested = 1 }
-        }
-    }
+    static func installSignalHandlers() { StopSignal.install() }
 
     /// Prints on rank 0 only.
     static func say(_ comm: Communicator, _ line: String) {

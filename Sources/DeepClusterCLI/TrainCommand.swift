@@ -18,6 +18,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Number of k-means clusters (default: from the architecture, 100 for fmnist-alexnet).") var clusters: Int?
     @Option(name: .customLong("pca-dim"), help: "PCA dimensions before k-means (default: from the architecture, 64 for fmnist-alexnet).") var pcaDim: Int?
     @Option(name: .customLong("kmeans-iters"), help: "k-means iterations (default: \(d.kmeansIterations)).") var kmeansIters: Int?
+    @Option(name: .customLong("cluster-feature"), help: "Cluster the classifier's last Linear output before its ReLU (pre-relu, as the reference) or after it (post-relu, as the PyTorch peer) (default: \(d.clusterFeature)).") var clusterFeature: String?
     @Option(help: "Epochs (default: \(d.epochs)).") var epochs: Int?
     @Option(name: .customLong("batch-size"), help: "Global batch, split over the ranks (default: \(d.batchSize)).") var batchSize: Int?
     @Option(help: "Learning rate (default: \(d.learningRate)).") var lr: Float?
@@ -29,10 +30,12 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("bucket-bytes"), help: "Gradient allreduce bucket size in bytes (default: \(d.bucketBytes)).") var bucketBytes: Int?
     @Option(name: .customLong("checkpoint-dir"), help: "Write a checkpoint here after every epoch.") var checkpointDir: String?
     @Option(name: .customLong("keep-checkpoints"), help: "Complete checkpoints to keep (default: \(d.keepCheckpoints)).") var keepCheckpoints: Int?
+    @Option(name: .customLong("checkpoint-every"), help: "Also checkpoint every N training steps (default: 0, at epoch ends only).") var checkpointEvery: Int?
+    @Option(name: .customLong("log-dir"), help: "Write each rank's log to DIR/rank-N.log.") var logDir: String?
     @Flag(help: "Continue from the newest complete checkpoint in --checkpoint-dir.") var resume = false
-    @Option(help: "Append one JSON object per epoch to this file (rank 0).") var metrics: String?
+    @Option(help: "Append one JSON object per epoch to this file (rank 0); the curves go to the same name with .svg.") var metrics: String?
     @Option(help: "Load the configuration from a config.json written beside checkpoints; flags given override it.") var config: String?
-    @Flag(help: "Print nothing but errors.") var quiet = false
+    @Flag(help: "Print nothing but errors (no progress line, no epoch lines).") var quiet = false
 
     func makeConfig() throws -> TrainingConfig {
         var c = TrainingConfig()
@@ -49,6 +52,7 @@ struct TrainCommand: ParsableCommand {
         if let v = clusters { c.clusters = v }
         if let v = pcaDim { c.pcaDimension = v }
         if let v = kmeansIters { c.kmeansIterations = v }
+        if let v = clusterFeature { c.clusterFeature = v }
         if let v = epochs { c.epochs = v }
         if let v = batchSize { c.batchSize = v }
         if let v = lr { c.learningRate = v }
@@ -60,6 +64,8 @@ struct TrainCommand: ParsableCommand {
         if let v = checkpointDir { c.checkpointDirectory = v }
         if let v = keepCheckpoints { c.keepCheckpoints = v }
         if let v = metrics { c.metrics = v }
+        if let v = checkpointEvery { c.checkpointEvery = v }
+        if let v = logDir { c.logDirectory = v }
         c.resume = resume
         c.quiet = quiet
         if !["auto", "idx", "npy"].contains(c.format) { throw ValidationError("--format must be auto, idx or npy, got '\(c.format)'") }

@@ -26,8 +26,34 @@ enum Launcher {
     static let mpirun = "/usr/bin/mpirun"
     static var hasMPI: Bool { FileManager.default.isExecutableFile(atPath: mpirun) }
 
+    /// A job started in the background; `finish()` waits for it and collects its output.
+    final class Job {
+        let process: Process
+        let out: Pipe, err: Pipe
+        let started = Date()
+        init(process: Process, out: Pipe, err: Pipe) { self.process = process; self.out = out; self.err = err }
+
+        func finish() -> Result {
+            final class Box: @unchecked Sendable { var data = Data() }
+            let e = Box()
+            let group = DispatchGroup()
+            group.enter()
+            let errHandle = err.fileHandleForReading
+            DispatchQueue.global().async { e.data = errHandle.readDataToEndOfFile(); group.leave() }
+            let o = out.fileHandleForReading.readDataToEndOfFile()
+            group.wait()
+            process.waitUntilExit()
+            return Result(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+                          stderr: String(decoding: e.data, as: UTF8.self), seconds: Date().timeIntervalSince(started))
+        }
+    }
+
     /// `ranks` nil: the executable alone (a world of one). Otherwise under mpirun, oversubscribed.
     static func run(_ args: [String], ranks: Int? = nil, timeout: Int = 120) throws -> Result {
+        try start(args, ranks: ranks, timeout: timeout).finish()
+    }
+
+    static func start(_ args: [String], ranks: Int? = nil, timeout: Int = 300) throws -> Job {
         let p = Process()
         if let n = ranks {
             p.executableURL = URL(fileURLWithPath: mpirun)
@@ -50,19 +76,25 @@ enum Launcher {
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err
-        let t0 = Date()
         try p.run()
-        // Drain both pipes while the job runs, so a chatty child never blocks on a full pipe.
-        final class Box: @unchecked Sendable { var data = Data() }
-        let e = Box()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async { e.data = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        p.waitUntilExit()
-        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-                      stderr: String(decoding: e.data, as: UTF8.self), seconds: Date().timeIntervalSince(t0))
+        // The output is drained in finish(); a job writes far less than a pipe's 64 KiB before then
+        // only if it is short — long jobs are read concurrently there.
+        return Job(process: p, out: out, err: err)
+    }
+
+    /// Live processes running the executable that descend from `ancestor` (the job's mpirun).
+    static func liveProcesses(under ancestor: Int32) -> [String] {
+        func parent(_ pid: Int32) -> Int32? {
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                  let tail = stat.split(separator: ")").last else { return nil }
+            let fields = tail.split(separator: " ")
+            return fields.count > 1 ? Int32(fields[1]) : nil
+        }
+        return liveProcesses().filter { p in
+            var pid = Int32(p) ?? 0
+            while pid > 1 { if pid == ancestor { return true }; pid = parent(pid) ?? 0 }
+            return false
+        }
     }
 
     /// Live (not zombie) processes running the executable.

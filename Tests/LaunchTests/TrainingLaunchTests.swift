@@ -12,7 +12,8 @@ extension LaunchSuites {
 
     @Test func twoRanksTrainEpochsAndWriteTheContract() throws {
         let dir = Launcher.tempDir()
-        let r = try Launcher.run(["train", "--epochs", "2", "--metrics", "\(dir)/m.jsonl", "--checkpoint-dir", "\(dir)/ck"] + quick, ranks: 2, timeout: 300)
+        let r = try Launcher.run(["train", "--epochs", "2", "--metrics", "\(dir)/m.jsonl", "--checkpoint-dir", "\(dir)/ck",
+                                  "--checkpoint-every", "4", "--keep-checkpoints", "10", "--log-dir", "\(dir)/logs"] + quick, ranks: 2, timeout: 300)
         #expect(r.status == 0, "\(r.stderr)")
         let lines = try String(contentsOfFile: "\(dir)/m.jsonl", encoding: .utf8).split(separator: "\n").map { Launcher.json(String($0)) }
         #expect(lines.count == 2)
@@ -27,6 +28,19 @@ extension LaunchSuites {
         }
         #expect(FileManager.default.fileExists(atPath: "\(dir)/ck/epoch-0002/COMPLETE"))
         #expect(r.stdout.contains("epoch   1"))
+        // The curves beside the metrics, per-rank logs, checkpoints every 4 steps (600/64 → 10 steps per epoch).
+        let svg = try String(contentsOfFile: "\(dir)/m.svg", encoding: .utf8)
+        #expect(svg.hasPrefix("<svg") && svg.contains("NMI(labels)") && svg.contains("<polyline"))
+        for rank in 0..<2 {
+            let log = try String(contentsOfFile: "\(dir)/logs/rank-\(rank).log", encoding: .utf8)
+            #expect(log.contains("rank \(rank) of 2") && log.contains("epoch   1"))
+        }
+        let names = try FileManager.default.contentsOfDirectory(atPath: "\(dir)/ck")
+        #expect(names.contains("epoch-0000-step-000004") && names.contains("epoch-0001-step-000008"))
+        // The state has nothing per rank: the run goes on with one rank.
+        let one = try Launcher.run(["train", "--epochs", "3", "--checkpoint-dir", "\(dir)/ck", "--resume", "--quiet"] + quick, timeout: 300)
+        #expect(one.status == 0, "\(one.stderr)")
+        #expect(FileManager.default.fileExists(atPath: "\(dir)/ck/epoch-0003/COMPLETE"))
     }
 
     @Test func resumedRunEndsBitIdenticalToAnUninterruptedOne() throws {
@@ -68,6 +82,69 @@ extension LaunchSuites {
         #expect(arch.status != 0 && arch.stderr.contains("takes 3×224×224 images"))
         Thread.sleep(forTimeInterval: 0.5)
         #expect(Launcher.liveProcesses().isEmpty)
+    }
+}
+}
+
+extension LaunchSuites {
+@Suite(.enabled(if: Launcher.hasMPI && FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz")))
+struct EvalLaunchTests {
+    @Test func evalAndExtractOnACheckpoint() throws {
+        let dir = Launcher.tempDir()
+        let t = try Launcher.run(["train", "--epochs", "1", "--limit", "500", "--clusters", "10", "--batch-size", "64",
+                                  "--kmeans-iters", "5", "--checkpoint-dir", "\(dir)/ck", "--quiet"], timeout: 300)
+        #expect(t.status == 0, "\(t.stderr)")
+        let e = try Launcher.run(["eval", "--checkpoint", "\(dir)/ck", "--limit", "500", "--test-limit", "200",
+                                  "--probe-epochs", "2", "--json"], ranks: 2, timeout: 300)
+        #expect(e.status == 0, "\(e.stderr)")
+        let j = Launcher.json(e.lines.last ?? "")
+        for key in ["kmeans_nmi", "kmeans_ari", "kmeans_acc", "probe_top1"] {
+            let v = j[key] as? Double ?? -1
+            #expect(v >= -0.5 && v <= 1, "\(key) = \(v)")
+        }
+        #expect((j["kmeans_acc"] as? Double ?? 0) >= 0.1)   // at least chance with 10 classes
+        #expect(j["probe_layer"] as? String == "conv5")
+        let x = try Launcher.run(["extract", "--checkpoint", "\(dir)/ck", "--limit", "500", "--out", "\(dir)/x"], ranks: 2, timeout: 300)
+        #expect(x.status == 0, "\(x.stderr)")
+        let f = try Data(contentsOf: URL(fileURLWithPath: "\(dir)/x/features.npy"))
+        #expect(String(decoding: f.prefix(128), as: UTF8.self).contains("'shape': (500, 256)"))
+        #expect(FileManager.default.fileExists(atPath: "\(dir)/x/assignments.npy"))
+        let bad = try Launcher.run(["eval", "--checkpoint", "\(dir)/nothing-here"], timeout: 60)
+        #expect(bad.status != 0 && bad.stderr.contains("no complete checkpoint"))
+    }
+}
+}
+
+extension LaunchSuites {
+@Suite(.enabled(if: Launcher.hasMPI && FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz")))
+struct StopSignalLaunchTests {
+    /// What a scheduler does before a time limit: signal the job (srun signals the tasks; mpirun
+    /// forwards SIGUSR1). Here one rank only is signalled: the request travels in the step's
+    /// allreduce, every rank finishes the same step, rank 0 writes a checkpoint inside the epoch,
+    /// and all exit 0. --resume goes on from there. (The test signals the rank directly: the test
+    /// runner blocks SIGUSR1, and mpirun inherits that mask; the ranks unblock it themselves.)
+    @Test func signalledJobCheckpointsInsideTheEpochAndResumes() throws {
+        let dir = Launcher.tempDir()
+        let args = ["train", "--limit", "600", "--clusters", "10", "--batch-size", "32", "--kmeans-iters", "3", "--checkpoint-dir", dir]
+        let job = try Launcher.start(args + ["--epochs", "12"], ranks: 2, timeout: 150)
+        var waited = 0.0
+        while !FileManager.default.fileExists(atPath: "\(dir)/epoch-0001/COMPLETE") && waited < 240 {
+            Thread.sleep(forTimeInterval: 0.5); waited += 0.5
+        }
+        Thread.sleep(forTimeInterval: 1.5)
+        let ranks = Launcher.liveProcesses(under: job.process.processIdentifier)
+        #expect(ranks.count == 2)
+        if let one = ranks.first, let pid = Int32(one) { kill(pid, SIGUSR1) }
+        let r = job.finish()
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("stop requested: stopped inside epoch 1"), "\(r.stdout)")
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir)
+        let mid = names.filter { $0.hasPrefix("epoch-0001-step-") }
+        #expect(mid.count == 1)
+        let resumed = try Launcher.run(args + ["--epochs", "3", "--resume"], ranks: 2, timeout: 300)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(resumed.stdout.contains("inside epoch 1 after"))
+        #expect(FileManager.default.fileExists(atPath: "\(dir)/epoch-0003/COMPLETE"))
     }
 }
 }

@@ -1,0 +1,126 @@
+import ArgumentParser
+import Collective
+import DeepCluster
+import Datasets
+import Foundation
+import NN
+import Tensor
+
+/// `deepcluster eval`: how good the learned features are, against labels. k-means with k = number
+/// of classes on the final features (PCA-whitened and plain), and the reference's linear probe.
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "eval",
+        abstract: "Linear probe and k-means (k = classes) on a checkpoint's features, against the labels.")
+
+    @Option(help: "A checkpoint directory, or a --checkpoint-dir (its newest complete checkpoint).") var checkpoint: String
+    @Option(help: "Training images for the probe and k-means (default: Fashion-MNIST train).") var data: String?
+    @Option(help: "Labels of --data.") var labels: String?
+    @Option(name: .customLong("test-data"), help: "Test images for the probe (default: Fashion-MNIST t10k).") var testData: String?
+    @Option(name: .customLong("test-labels"), help: "Labels of --test-data.") var testLabels: String?
+    @Option(help: "Data format: auto, idx or npy (default: auto).") var format = "auto"
+    @Option(help: "Use the first N training images only.") var limit: Int?
+    @Option(name: .customLong("test-limit"), help: "Use the first N test images only.") var testLimit: Int?
+    @Option(name: .customLong("probe-layer"), help: "Probe the activations after this conv's ReLU, e.g. conv5 (default: conv5).") var probeLayer = "conv5"
+    @Option(name: .customLong("probe-epochs"), help: "Probe training epochs (default: 10).") var probeEpochs = 10
+    @Option(name: .customLong("probe-lr"), help: "Probe learning rate (default: 0.01).") var probeLR: Float = 0.01
+    @Option(name: .customLong("pca-dim"), help: "PCA dimension before k-means (default: the architecture's, 64 for fmnist-alexnet).") var pcaDim: Int?
+    @Option(help: "Seed of the evaluation's k-means and probe (default: 0).") var seed: UInt64 = 0
+    @Option(help: "BLAS threads per rank (default: cores ÷ ranks on the node).") var threads: Int?
+    @Flag(name: .customLong("random-init"), help: "Evaluate the randomly initialised network of the checkpoint's architecture instead (a baseline).") var randomInit = false
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func run() throws {
+        guard probeLayer.hasPrefix("conv"), let layer = Int(probeLayer.dropFirst(4)), layer >= 1 else {
+            throw ValidationError("--probe-layer must be conv1, conv2, …; got '\(probeLayer)'")
+        }
+        MPIRuntime.run(threads: threads) { comm in
+            var (model, loaded) = try Checkpoint.openModel(checkpoint) { if comm.isRoot { print($0) } }
+            if randomInit { model = Model(architecture: model.architecture, numClasses: model.numClasses, seed: loaded.state.seed) }
+            var train = try DatasetLoader.load(data: data, labels: labels, format: format, train: true)
+            if let l = limit { train = train.prefix(l) }
+            var test = try DatasetLoader.load(data: testData ?? data, labels: testData == nil ? labels : testLabels,
+                                              format: format, train: false)
+            if let l = testLimit { test = test.prefix(l) }
+            guard let trainY = train.labels, let testY = test.labels else {
+                throw TrainingError.invalidConfiguration("eval needs labels for the training and the test images (--labels, --test-labels)")
+            }
+            let classes = Int((trainY.max() ?? 0) + 1)
+            let transforms: Transforms = data == nil ? .fashionMNIST
+                : Transforms(mean: [Float](repeating: 0.5, count: train.channels), std: [Float](repeating: 0.25, count: train.channels))
+            let t0 = Clock.now()
+            // k-means on the clustering features of the training images.
+            let shard = ImageSet.shard(count: train.count, rank: comm.rank, size: comm.size)
+            let feats = FeatureExtractor.extract(model, images: train, range: shard, batchSize: 256, transforms: transforms)
+            let p = pcaDim ?? model.architecture.defaultPCADimension
+            var scores: [(String, ClusteringEvaluation.Scores)] = []
+            for whiten in [true, false] {
+                let s = try ClusteringEvaluation.score(features: feats, rows: shard.count, dimension: model.featureDimension,
+                                                       offset: shard.lowerBound, total: train.count, labels: trainY, classes: classes,
+                                                       pcaDimension: p, whiten: whiten, seed: seed, communicator: comm)
+                scores.append((whiten ? "pca\(p)_whitened" : "pca\(p)", s))
+            }
+            // Linear probe: frozen features of both splits, computed once.
+            var probe = LinearProbe()
+            probe.layer = layer; probe.epochs = probeEpochs; probe.learningRate = probeLR; probe.seed = seed
+            let (ptrain, dim) = try probe.features(model, images: train, range: shard, transforms: transforms)
+            let tshard = ImageSet.shard(count: test.count, rank: comm.rank, size: comm.size)
+            let (ptest, _) = try probe.features(model, images: test, range: tshard, transforms: transforms)
+            let top1 = try probe.run(train: ptrain, trainLabels: Array(trainY[shard]), trainTotal: train.count, test: ptest,
+                                     testLabels: Array(testY[tshard]), dim: dim, classes: classes, communicator: comm)
+            let seconds = Clock.now() - t0
+            guard comm.isRoot else { return }
+            let head = scores[0].1
+            if json {
+                var fields: [(String, Any)] = [("kmeans_nmi", head.nmi), ("kmeans_ari", head.ari), ("kmeans_acc", head.accuracy)]
+                for (name, s) in scores { fields.append(("kmeans_\(name)", [("nmi", s.nmi), ("ari", s.ari), ("acc", s.accuracy)] as [(String, Any)])) }
+                fields += [("probe_top1", top1), ("probe_layer", probeLayer), ("probe_dim", dim), ("probe_epochs", probeEpochs),
+                           ("checkpoint", loaded.path), ("epoch", loaded.state.epoch), ("random_init", randomInit ? "true" : "false"),
+                           ("images", train.count), ("test_images", test.count), ("ranks", comm.size), ("seconds", seconds)]
+                var r = BenchReport()
+                for (k, v) in fields { r.add(k, v) }
+                r.emit(comm, json: true)
+            } else {
+                print("eval of \(loaded.path)\(randomInit ? " (random initialisation)" : "") on \(train.count) images, \(classes) classes:")
+                for (name, s) in scores {
+                    print(String(format: "  k-means k=%d on %@ + L2: NMI %.4f  ARI %.4f  accuracy %.4f", classes, name, s.nmi, s.ari, s.accuracy))
+                }
+                print(String(format: "  linear probe on %@ (%d dims, %d epochs): top-1 %.4f on %d test images", probeLayer, dim, probeEpochs, top1, test.count))
+            }
+        }
+    }
+}
+
+/// `deepcluster extract`: a checkpoint's clustering features of every image and its epoch's
+/// pseudo-labels, as .npy files written by rank 0.
+struct ExtractCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "extract",
+        abstract: "Write features.npy (N×D float32) and assignments.npy (N int64) of a checkpoint.")
+    @Option(help: "A checkpoint directory, or a --checkpoint-dir (its newest complete checkpoint).") var checkpoint: String
+    @Option(help: "Images (default: Fashion-MNIST train).") var data: String?
+    @Option(help: "Data format: auto, idx or npy (default: auto).") var format = "auto"
+    @Option(help: "Use the first N images only.") var limit: Int?
+    @Option(help: "Output directory.") var out: String
+    @Option(help: "BLAS threads per rank (default: cores ÷ ranks on the node).") var threads: Int?
+
+    func run() throws {
+        MPIRuntime.run(threads: threads) { comm in
+            let (model, loaded) = try Checkpoint.openModel(checkpoint) { if comm.isRoot { print($0) } }
+            var set = try DatasetLoader.load(data: data, labels: nil, format: format)
+            if let l = limit { set = set.prefix(l) }
+            let transforms: Transforms = data == nil ? .fashionMNIST
+                : Transforms(mean: [Float](repeating: 0.5, count: set.channels), std: [Float](repeating: 0.25, count: set.channels))
+            let shard = ImageSet.shard(count: set.count, rank: comm.rank, size: comm.size)
+            let f = FeatureExtractor.extract(model, images: set, range: shard, batchSize: 256, transforms: transforms)
+            let all = try comm.allgatherv(f)
+            guard comm.isRoot else { return }
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            try AtomicFile.write(NPY.encode(all, dtype: .float32, shape: [set.count, model.featureDimension]), to: "\(out)/features.npy")
+            if loaded.assignments.count == set.count {
+                try AtomicFile.write(NPY.encode(loaded.assignments.map { Int64($0) }, dtype: .int64, shape: [set.count]), to: "\(out)/assignments.npy")
+            } else {
+                print("extract: the checkpoint's assignments cover \(loaded.assignments.count) images, not \(set.count); assignments.npy not written")
+            }
+            print("extract: wrote \(out)/features.npy (\(set.count)×\(model.featureDimension)) from \(loaded.path)")
+        }
+    }
+}
