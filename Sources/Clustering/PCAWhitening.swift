@@ -19,8 +19,10 @@ public struct PCAWhitening {
     public private(set) var eigenvalues: [Double]
     public static let eigenvalueFloor = 1e-5
 
+    /// `epsilon` is added to every eigenvalue before the λ^-1/2 scaling, as faiss's PCAMatrix.epsilon
+    /// (the PyTorch peer uses 1e-5): it damps weak directions instead of whitening them fully.
     public init(fitting x: UnsafePointer<Float>, rows: Int, columns d: Int, dimension: Int, whiten: Bool = true,
-                communicator comm: Communicator?) throws {
+                epsilon: Double = 0, communicator comm: Communicator?) throws {
         precondition(dimension <= d, "PCA to \(dimension) dimensions of \(d)-dimensional features")
         inputDimension = d; self.dimension = dimension; self.whiten = whiten
         // Pass 1: global mean.
@@ -58,7 +60,7 @@ public struct PCAWhitening {
                 let src = d - 1 - c
                 let lambda = max(w[src], largest * PCAWhitening.eigenvalueFloor, Double.leastNormalMagnitude)
                 kept[c] = w[src]
-                let s = whiten ? 1 / lambda.squareRoot() : 1
+                let s = whiten ? 1 / (lambda + epsilon).squareRoot() : 1
                 for r in 0..<d { proj[r * dimension + c] = Float(cov[r * d + src] * s) }
             }
         }

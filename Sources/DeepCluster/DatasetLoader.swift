@@ -35,6 +35,13 @@ public enum DatasetLoader {
         }
     }
 
+    /// The normalisation for a dataset: Fashion-MNIST's statistics for the default dataset, a generic
+    /// mean 0.5 / std 0.25 per channel for user data.
+    public static func transforms(for set: ImageSet, defaultDataset: Bool) -> Transforms {
+        defaultDataset && set.channels == 1 ? .fashionMNIST
+            : Transforms(mean: [Float](repeating: 0.5, count: set.channels), std: [Float](repeating: 0.25, count: set.channels))
+    }
+
     /// "...-images-idx3-ubyte(.gz)" pairs with "...-labels-idx1-ubyte(.gz)" when that file exists.
     static func guessIDXLabels(_ images: String) -> String? {
         let guess = images.replacingOccurrences(of: "images-idx3", with: "labels-idx1")

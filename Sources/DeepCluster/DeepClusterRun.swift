@@ -47,8 +47,7 @@ public final class DeepClusterRun {
         guard config.pcaDim(arch) <= model.featureDimension else {
             throw TrainingError.invalidConfiguration("--pca-dim \(config.pcaDim(arch)) exceeds the feature dimension \(model.featureDimension)")
         }
-        transforms = set.channels == 1 && config.data == nil ? .fashionMNIST
-            : Transforms(mean: [Float](repeating: 0.5, count: set.channels), std: [Float](repeating: 0.25, count: set.channels))
+        transforms = DatasetLoader.transforms(for: set, defaultDataset: config.data == nil)
         trainer = try DataParallelTrainer(model: model, communicator: communicator, learningRate: config.learningRate,
                                           momentum: config.momentum, weightDecay: config.weightDecay,
                                           bucketBytes: config.bucketBytes, seed: config.seed)
@@ -168,7 +167,8 @@ public final class DeepClusterRun {
         let d = model.featureDimension, p = config.pcaDim(arch)
         var reduced = [Float](repeating: 0, count: shard.count * p)
         let pca = try features.withUnsafeBufferPointer {
-            try PCAWhitening(fitting: $0.baseAddress!, rows: shard.count, columns: d, dimension: p, communicator: communicator)
+            try PCAWhitening(fitting: $0.baseAddress!, rows: shard.count, columns: d, dimension: p, epsilon: config.pcaEpsilon,
+                             communicator: communicator)
         }
         features.withUnsafeBufferPointer { f in reduced.withUnsafeMutableBufferPointer { pca.apply(f.baseAddress!, rows: shard.count, into: $0.baseAddress!) } }
         t2 = Self.now()
@@ -234,7 +234,7 @@ public final class DeepClusterRun {
         let b = config.batchSize
         var start = startStep * b
         var step = startStep
-        var progress = Progress(total: (order.count + b - 1) / b, enabled: communicator.isRoot && !config.quiet)
+        var progress = Progress(total: (order.count + b - 1) / b, enabled: communicator.isRoot && !config.quiet, forced: config.progress)
         defer { progress.clear() }
         while start < order.count {
             let globalCount = min(b, order.count - start)

@@ -72,10 +72,7 @@ public struct LinearProbe {
         let steps = (trainTotal + batchSize - 1) / batchSize
         try params.withUnsafeMutableBufferPointer { p in
             try grads.withUnsafeMutableBufferPointer { gr in
-                var s = LayerStorage()
-                s.parameters = [p.baseAddress!, p.baseAddress! + dim * classes]
-                s.gradients = [gr.baseAddress!, gr.baseAddress! + dim * classes]
-                linear.bind(s)
+                LinearProbe.bind(linear, p, gr)
                 for epoch in 0..<epochs {
                     // Each rank shuffles its own rows; a step takes an equal share from each rank.
                     var order = Array(0..<rows)
@@ -106,12 +103,9 @@ public struct LinearProbe {
         }
         // Top-1 on this rank's test share, summed over ranks.
         var correct: Int64 = 0
-        try params.withUnsafeMutableBufferPointer { p in
-            try grads.withUnsafeMutableBufferPointer { gr in
-                var s = LayerStorage()
-                s.parameters = [p.baseAddress!, p.baseAddress! + dim * classes]
-                s.gradients = [gr.baseAddress!, gr.baseAddress! + dim * classes]
-                linear.bind(s)
+        params.withUnsafeMutableBufferPointer { p in
+            grads.withUnsafeMutableBufferPointer { gr in
+                LinearProbe.bind(linear, p, gr)
                 let n = testLabels.count
                 var start = 0
                 while start < n {
@@ -131,5 +125,14 @@ public struct LinearProbe {
         let totalCorrect = try comm.allreduce(correct, op: .sum)
         let totalTest = try comm.allreduce(Int64(testLabels.count), op: .sum)
         return Double(totalCorrect) / Double(max(totalTest, 1))
+    }
+
+    /// Points the probe's Linear at flat [weight | bias] buffers.
+    static func bind(_ linear: Linear, _ p: UnsafeMutableBufferPointer<Float>, _ g: UnsafeMutableBufferPointer<Float>) {
+        let w = linear.inFeatures * linear.outFeatures
+        var s = LayerStorage()
+        s.parameters = [p.baseAddress!, p.baseAddress! + w]
+        s.gradients = [g.baseAddress!, g.baseAddress! + w]
+        linear.bind(s)
     }
 }

@@ -5,15 +5,18 @@ import Glibc
 
 /// Rank 0's progress within an epoch: a line redrawn in place with steps, loss, images/s and ETA
 /// when standard output is a terminal; nothing otherwise (the per-epoch line is printed either way).
+/// Under mpirun a rank's stdout is a pty of Open MPI's even when the user redirected mpirun's output
+/// to a file, so there the line is drawn only when asked for (--progress).
 struct Progress {
     let total: Int
     let enabled: Bool
     private let start = Date()
     private var last = Date.distantPast
 
-    init(total: Int, enabled: Bool) {
+    init(total: Int, enabled: Bool, forced: Bool) {
         self.total = total
-        self.enabled = enabled && isatty(STDOUT_FILENO) == 1
+        let underMPIRun = ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_SIZE"] != nil
+        self.enabled = enabled && (forced || (isatty(STDOUT_FILENO) == 1 && !underMPIRun))
     }
 
     mutating func update(step: Int, loss: Double, images: Int) {

@@ -12,6 +12,8 @@ public struct TrainingConfig: Codable, Sendable {
     public var kmeansIterations = 20
     /// "pre-relu": the classifier's last Linear output, as the reference clusters; "post-relu": after its ReLU.
     public var clusterFeature = "pre-relu"
+    /// Added to the PCA eigenvalues before whitening (faiss's PCAMatrix.epsilon; 0 = full whitening).
+    public var pcaEpsilon = 0.0
     public var epochs = 5
     public var batchSize = 256
     public var learningRate: Float = 0.05
@@ -29,6 +31,8 @@ public struct TrainingConfig: Codable, Sendable {
     public var resume = false
     public var metrics: String? = nil
     public var quiet = false
+    /// Draw the progress line even under mpirun (whose pty makes every rank look like a terminal).
+    public var progress = false
 
     public init() {}
 
@@ -40,7 +44,7 @@ public struct TrainingConfig: Codable, Sendable {
         data = try c.decodeIfPresent(String.self, forKey: .data); labels = try c.decodeIfPresent(String.self, forKey: .labels)
         try get(.format, &format); try get(.arch, &arch)
         clusters = try c.decodeIfPresent(Int.self, forKey: .clusters); pcaDimension = try c.decodeIfPresent(Int.self, forKey: .pcaDimension)
-        try get(.kmeansIterations, &kmeansIterations); try get(.clusterFeature, &clusterFeature); try get(.epochs, &epochs)
+        try get(.kmeansIterations, &kmeansIterations); try get(.clusterFeature, &clusterFeature); try get(.pcaEpsilon, &pcaEpsilon); try get(.epochs, &epochs)
         try get(.batchSize, &batchSize); try get(.learningRate, &learningRate); try get(.momentum, &momentum)
         try get(.weightDecay, &weightDecay); try get(.seed, &seed)
         limit = try c.decodeIfPresent(Int.self, forKey: .limit)
@@ -48,7 +52,7 @@ public struct TrainingConfig: Codable, Sendable {
         checkpointDirectory = try c.decodeIfPresent(String.self, forKey: .checkpointDirectory)
         try get(.keepCheckpoints, &keepCheckpoints); try get(.checkpointEvery, &checkpointEvery); try get(.resume, &resume)
         logDirectory = try c.decodeIfPresent(String.self, forKey: .logDirectory)
-        metrics = try c.decodeIfPresent(String.self, forKey: .metrics); try get(.quiet, &quiet)
+        metrics = try c.decodeIfPresent(String.self, forKey: .metrics); try get(.quiet, &quiet); try get(.progress, &progress)
     }
 
     public func architecture() throws -> Architecture { try Architecture.named(arch) }
@@ -66,6 +70,7 @@ public struct TrainingConfig: Codable, Sendable {
         if momentum < 0 || momentum >= 1 { throw bad("--momentum must be in [0, 1), got \(momentum)") }
         if weightDecay < 0 { throw bad("--weight-decay must be ≥ 0, got \(weightDecay)") }
         if !["pre-relu", "post-relu"].contains(clusterFeature) { throw bad("--cluster-feature must be pre-relu or post-relu, got '\(clusterFeature)'") }
+        if pcaEpsilon < 0 { throw bad("--pca-epsilon must be ≥ 0, got \(pcaEpsilon)") }
         if let l = limit, l < 2 { throw bad("--limit must be at least 2, got \(l)") }
         if checkpointEvery < 0 { throw bad("--checkpoint-every must be ≥ 0, got \(checkpointEvery)") }
         if keepCheckpoints < 1 { throw bad("--keep-checkpoints must be at least 1, got \(keepCheckpoints)") }

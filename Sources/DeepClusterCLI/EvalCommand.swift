@@ -45,8 +45,7 @@ struct EvalCommand: ParsableCommand {
                 throw TrainingError.invalidConfiguration("eval needs labels for the training and the test images (--labels, --test-labels)")
             }
             let classes = Int((trainY.max() ?? 0) + 1)
-            let transforms: Transforms = data == nil ? .fashionMNIST
-                : Transforms(mean: [Float](repeating: 0.5, count: train.channels), std: [Float](repeating: 0.25, count: train.channels))
+            let transforms = DatasetLoader.transforms(for: train, defaultDataset: data == nil)
             let t0 = Clock.now()
             // k-means on the clustering features of the training images.
             let shard = ImageSet.shard(count: train.count, rank: comm.rank, size: comm.size)
@@ -107,8 +106,7 @@ struct ExtractCommand: ParsableCommand {
             let (model, loaded) = try Checkpoint.openModel(checkpoint) { if comm.isRoot { print($0) } }
             var set = try DatasetLoader.load(data: data, labels: nil, format: format)
             if let l = limit { set = set.prefix(l) }
-            let transforms: Transforms = data == nil ? .fashionMNIST
-                : Transforms(mean: [Float](repeating: 0.5, count: set.channels), std: [Float](repeating: 0.25, count: set.channels))
+            let transforms = DatasetLoader.transforms(for: set, defaultDataset: data == nil)
             let shard = ImageSet.shard(count: set.count, rank: comm.rank, size: comm.size)
             let f = FeatureExtractor.extract(model, images: set, range: shard, batchSize: 256, transforms: transforms)
             let all = try comm.allgatherv(f)

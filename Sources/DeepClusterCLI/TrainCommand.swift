@@ -19,6 +19,7 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("pca-dim"), help: "PCA dimensions before k-means (default: from the architecture, 64 for fmnist-alexnet).") var pcaDim: Int?
     @Option(name: .customLong("kmeans-iters"), help: "k-means iterations (default: \(d.kmeansIterations)).") var kmeansIters: Int?
     @Option(name: .customLong("cluster-feature"), help: "Cluster the classifier's last Linear output before its ReLU (pre-relu, as the reference) or after it (post-relu, as the PyTorch peer) (default: \(d.clusterFeature)).") var clusterFeature: String?
+    @Option(name: .customLong("pca-epsilon"), help: "Added to PCA eigenvalues before whitening, as faiss's PCAMatrix.epsilon; the PyTorch peer uses 1e-5 (default: \(d.pcaEpsilon), full whitening with eigenvalues floored at 1e-5 × the largest).") var pcaEpsilon: Double?
     @Option(help: "Epochs (default: \(d.epochs)).") var epochs: Int?
     @Option(name: .customLong("batch-size"), help: "Global batch, split over the ranks (default: \(d.batchSize)).") var batchSize: Int?
     @Option(help: "Learning rate (default: \(d.learningRate)).") var lr: Float?
@@ -36,6 +37,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Append one JSON object per epoch to this file (rank 0); the curves go to the same name with .svg.") var metrics: String?
     @Option(help: "Load the configuration from a config.json written beside checkpoints; flags given override it.") var config: String?
     @Flag(help: "Print nothing but errors (no progress line, no epoch lines).") var quiet = false
+    @Flag(help: "Draw the progress line under mpirun too (only when mpirun's output is a terminal).") var progress = false
 
     func makeConfig() throws -> TrainingConfig {
         var c = TrainingConfig()
@@ -53,6 +55,7 @@ struct TrainCommand: ParsableCommand {
         if let v = pcaDim { c.pcaDimension = v }
         if let v = kmeansIters { c.kmeansIterations = v }
         if let v = clusterFeature { c.clusterFeature = v }
+        if let v = pcaEpsilon { c.pcaEpsilon = v }
         if let v = epochs { c.epochs = v }
         if let v = batchSize { c.batchSize = v }
         if let v = lr { c.learningRate = v }
@@ -68,6 +71,7 @@ struct TrainCommand: ParsableCommand {
         if let v = logDir { c.logDirectory = v }
         c.resume = resume
         c.quiet = quiet
+        c.progress = progress
         if !["auto", "idx", "npy"].contains(c.format) { throw ValidationError("--format must be auto, idx or npy, got '\(c.format)'") }
         if resume && c.checkpointDirectory == nil { throw ValidationError("--resume needs --checkpoint-dir") }
         if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1, got \(t)") }
