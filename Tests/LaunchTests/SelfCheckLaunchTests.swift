@@ -38,6 +38,22 @@ extension LaunchSuites {
         #expect(r.status != 0 && r.stderr.contains("--clusters"))
         let r2 = try Launcher.run(["train", "--no-such-flag"])
         #expect(r2.status != 0)
+        // Each bad value ends with one line naming the flag, before any work starts.
+        let cases: [([String], String)] = [
+            (["train", "--format", "tiff"], "--format"),
+            (["train", "--resume"], "--resume needs --checkpoint-dir"),
+            (["train", "--cluster-feature", "fc6"], "--cluster-feature"),
+            (["train", "--pca-epsilon", "-1"], "--pca-epsilon"),
+            (["train", "--momentum", "1.5"], "--momentum"),
+            (["train", "--config", "/nonexistent/config.json"], "--config /nonexistent/config.json"),
+            (["train", "--arch", "resnet50"], "unknown --arch 'resnet50'"),
+            (["eval", "--checkpoint", "/tmp", "--probe-layer", "fc7"], "--probe-layer"),
+        ]
+        for (args, needle) in cases {
+            let r = try Launcher.run(args)
+            #expect(r.status != 0, "\(args)")
+            #expect(r.stderr.contains(needle), "\(args): \(r.stderr)")
+        }
     }
 }
 }
