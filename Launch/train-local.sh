@@ -10,5 +10,8 @@ ranks=${1:-2}
 exe=.build/release/deepcluster
 [ -x "$exe" ] || { echo "train-local: $exe missing; run bash Launch/setup.sh first" >&2; exit 1; }
 if [ "$(id -u)" -eq 0 ]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; fi
+# Pass OpenBLAS's kernel choice on only where it is set (mpirun warns about unset ones).
+export_flags=()
+for v in OPENBLAS_CORETYPE OPENBLAS_L2_SIZE; do [ -n "${!v:-}" ] && export_flags+=(-x "$v"); done
 exec mpirun --hostfile hostfiles/localhost --oversubscribe --bind-to none -np "$ranks" \
-  -x OPENBLAS_CORETYPE -x OPENBLAS_L2_SIZE "$exe" train "$@"
+  "${export_flags[@]}" "$exe" train "$@"
