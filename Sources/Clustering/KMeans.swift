@@ -53,11 +53,13 @@ public struct KMeans {
         var repaired = 0
         // Fused reduction buffer: [counts (k) | sums (k·d) | objective].
         var reduced = [Double](repeating: 0, count: k + k * d + 1)
+        // Distance workspace, one block of rows × k, reused by every assignment step.
+        var dots = [Float](repeating: 0, count: max(1, min(rows, (1 << 22) / max(k, 1))) * k)
         let rowNorms = (0..<rows).map { i -> Float in
             var s: Float = 0; for j in 0..<d { s += x[i * d + j] * x[i * d + j] }; return s
         }
         for iteration in 0...iterations {
-            let objective = assign(x, rows: rows, d: d, centroids: centroids, rowNorms: rowNorms, into: &assignments)
+            let objective = assign(x, rows: rows, d: d, centroids: centroids, rowNorms: rowNorms, dots: &dots, into: &assignments)
             if iteration == iterations {
                 var tail = [Double](repeating: 0, count: k + 1)
                 for a in assignments { tail[Int(a)] += 1 }
@@ -120,9 +122,8 @@ public struct KMeans {
 
     /// Nearest centroid of each row; returns this rank's Σ of squared distances.
     func assign(_ x: UnsafePointer<Float>, rows: Int, d: Int, centroids: [Float], rowNorms: [Float],
-                into assignments: inout [Int32]) -> Double {
-        let block = max(1, min(rows, (1 << 22) / max(k, 1)))   // dots block ≤ 16 MB
-        var dots = [Float](repeating: 0, count: block * k)
+                dots: inout [Float], into assignments: inout [Int32]) -> Double {
+        let block = dots.count / k   // ≤ 16 MB of distances at a time
         let cnorm = (0..<k).map { c -> Float in var s: Float = 0; for j in 0..<d { s += centroids[c * d + j] * centroids[c * d + j] }; return s }
         var objective = 0.0
         var start = 0

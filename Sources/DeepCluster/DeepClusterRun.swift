@@ -139,52 +139,17 @@ public final class DeepClusterRun {
         rec.ranks = communicator.size
         rec.threads = BLAS.threads
         rec.images = images.count
-        let arch = model.architecture
         let k = model.numClasses, n = images.count
         let t0 = Self.now()
-        var assignments: [Int32]
-        var t1 = t0, t2 = t0, t3 = t0
-        if let resume {
-            assignments = resume.assignments
-            previous = assignments
-            var counts = [Int](repeating: 0, count: k)
-            for a in assignments { counts[Int(a)] += 1 }
-            let sorted = counts.sorted()
-            rec.empty_clusters = sorted.filter { $0 == 0 }.count
-            rec.cluster_sizes = .init(min: sorted[0], median: sorted[k / 2], max: sorted[k - 1])
-            if communicator.isRoot, let labels = images.labels {
-                rec.nmi_labels = ClusterMetrics.nmi(assignments, labels)
-                rec.ari_labels = ClusterMetrics.ari(assignments, labels)
-            }
-        } else {
-        // 1. extract: eval mode over this rank's shard.
-        try trainer.synchronizeBuffers()
-        let shard = ImageSet.shard(count: n, rank: communicator.rank, size: communicator.size)
-        let features = FeatureExtractor.extract(model, images: images, range: shard, batchSize: config.batchSize,
-                                                transforms: transforms, afterReLU: config.clusterFeature == "post-relu")
-        t1 = Self.now()
-        // 2. PCA-whitening + L2 with reduced statistics.
-        let d = model.featureDimension, p = config.pcaDim(arch)
-        var reduced = [Float](repeating: 0, count: shard.count * p)
-        let pca = try features.withUnsafeBufferPointer {
-            try PCAWhitening(fitting: $0.baseAddress!, rows: shard.count, columns: d, dimension: p, epsilon: config.pcaEpsilon,
-                             communicator: communicator)
-        }
-        features.withUnsafeBufferPointer { f in reduced.withUnsafeMutableBufferPointer { pca.apply(f.baseAddress!, rows: shard.count, into: $0.baseAddress!) } }
-        t2 = Self.now()
-        // 3. distributed k-means.
-        let km = try reduced.withUnsafeBufferPointer {
-            try KMeans(k: k, iterations: config.kmeansIterations, seed: config.seed)
-                .run($0.baseAddress!, rows: shard.count, dimension: p, offset: shard.lowerBound, total: n, epoch: epoch, communicator: communicator)
-        }
-        // 4. pseudo-labels on every rank.
-        assignments = try communicator.allgatherv(km.assignments)
-        t3 = Self.now()
-        rec.kmeans_objective = km.objectives
-        rec.reseeded_clusters = km.repaired
-        let sizes = km.sizes.sorted()
+        // 1–4: pseudo-labels — from the checkpoint when resuming inside this epoch.
+        var times = (extract: t0, pca: t0)
+        let assignments = try resume?.assignments ?? cluster(epoch: epoch, record: &rec, times: &times)
+        let t3 = Self.now()
+        var counts = [Int](repeating: 0, count: k)
+        for a in assignments { counts[Int(a)] += 1 }
+        let sizes = counts.sorted()
         rec.empty_clusters = sizes.filter { $0 == 0 }.count
-        rec.cluster_sizes = .init(min: sizes.first ?? 0, median: sizes[sizes.count / 2], max: sizes.last ?? 0)
+        rec.cluster_sizes = .init(min: sizes[0], median: sizes[k / 2], max: sizes[k - 1])
         if communicator.isRoot {
             if let prev = previous { rec.nmi_prev = ClusterMetrics.nmi(assignments, prev) }
             if let labels = images.labels {
@@ -193,9 +158,8 @@ public final class DeepClusterRun {
             }
         }
         previous = assignments
-        // 6 (first half). A fresh top layer — not when resuming inside the epoch: the checkpoint holds it.
-        trainer.resetTopLayer(epoch: epoch)
-        }
+        // A fresh top layer — not when resuming inside the epoch: the checkpoint holds it.
+        if resume == nil { trainer.resetTopLayer(epoch: epoch) }
         // 5. sample uniformly over the clusters: the same list on every rank.
         let (order, _) = UniformClusterSampler.indices(assignments: assignments, clusters: k, count: n, seed: config.seed, epoch: epoch)
         // 6. train one epoch.
@@ -203,27 +167,49 @@ public final class DeepClusterRun {
         rec.loss = loss
         stoppedInsideEpoch = stoppedAfter != nil
         if let step = stoppedAfter {
-            if let dir = config.checkpointDirectory {
-                try trainer.synchronizeBuffers()
-                if communicator.isRoot {
-                    try Checkpoint.write(directory: dir, epoch: epoch, stepInEpoch: step, trainer: trainer, assignments: assignments, config: config)
-                }
-                try communicator.barrier()
-            }
+            try saveCheckpoint(epoch: epoch, step: step, assignments: assignments)
             return rec
         }
         let t4 = Self.now()
-        rec.seconds = .init(extract: t1 - t0, pca: t2 - t1, kmeans: t3 - t2, cluster: t3 - t1, train: t4 - t3, total: t4 - t0)
+        rec.seconds = .init(extract: times.extract - t0, pca: times.pca - times.extract, kmeans: t3 - times.pca,
+                            cluster: t3 - times.extract, train: t4 - t3, total: t4 - t0)
         rec.images_per_s = Double(order.count) / max(t4 - t3, 1e-9)
-        // 7. checkpoint (rank 0 writes; BN statistics averaged first so the file holds the shared model).
-        if let dir = config.checkpointDirectory {
-            try trainer.synchronizeBuffers()
-            if communicator.isRoot {
-                try Checkpoint.write(directory: dir, epoch: epoch + 1, trainer: trainer, assignments: assignments, config: config)
-            }
-            try communicator.barrier()
-        }
+        // 7. checkpoint.
+        try saveCheckpoint(epoch: epoch + 1, step: nil, assignments: assignments)
         return rec
+    }
+
+    /// Steps 1–4 of the epoch: extract on the shard, PCA-whiten with reduced statistics, distributed
+    /// k-means, allgatherv. Records the k-means figures and when extraction and PCA ended.
+    private func cluster(epoch: Int, record rec: inout EpochRecord, times: inout (extract: Double, pca: Double)) throws -> [Int32] {
+        let n = images.count
+        try trainer.synchronizeBuffers()
+        let shard = ImageSet.shard(count: n, rank: communicator.rank, size: communicator.size)
+        let features = FeatureExtractor.extract(model, images: images, range: shard, batchSize: config.batchSize,
+                                                transforms: transforms, afterReLU: config.clusterFeature == "post-relu")
+        times.extract = Self.now()
+        let d = model.featureDimension, p = config.pcaDim(model.architecture)
+        var reduced = [Float](repeating: 0, count: shard.count * p)
+        let pca = try PCAWhitening(fitting: features, rows: shard.count, columns: d, dimension: p, epsilon: config.pcaEpsilon,
+                                   communicator: communicator)
+        pca.apply(features, rows: shard.count, into: &reduced)
+        times.pca = Self.now()
+        let km = try KMeans(k: model.numClasses, iterations: config.kmeansIterations, seed: config.seed)
+            .run(reduced, rows: shard.count, dimension: p, offset: shard.lowerBound, total: n, epoch: epoch, communicator: communicator)
+        rec.kmeans_objective = km.objectives
+        rec.reseeded_clusters = km.repaired
+        return try communicator.allgatherv(km.assignments)
+    }
+
+    /// Rank 0 writes a checkpoint (BN statistics averaged first so the file holds the shared model);
+    /// every rank waits for it. No-op without --checkpoint-dir.
+    private func saveCheckpoint(epoch: Int, step: Int?, assignments: [Int32]) throws {
+        guard let dir = config.checkpointDirectory else { return }
+        try trainer.synchronizeBuffers()
+        if communicator.isRoot {
+            try Checkpoint.write(directory: dir, epoch: epoch, stepInEpoch: step, trainer: trainer, assignments: assignments, config: config)
+        }
+        try communicator.barrier()
     }
 
     /// One pass over `order` in global batches from batch `startStep`; returns the mean loss over the
@@ -250,11 +236,8 @@ public final class DeepClusterRun {
             start += globalCount
             progress.update(step: step, loss: total / Double(batches), images: start - startStep * b)
             if trainer.stopAgreed && start < order.count { return (total / Double(batches), step) }
-            if config.checkpointEvery > 0, step % config.checkpointEvery == 0, start < order.count, let dir = config.checkpointDirectory {
-                try trainer.synchronizeBuffers()
-                if communicator.isRoot {
-                    try Checkpoint.write(directory: dir, epoch: epoch, stepInEpoch: step, trainer: trainer, assignments: labels, config: config)
-                }
+            if config.checkpointEvery > 0, step % config.checkpointEvery == 0, start < order.count, config.checkpointDirectory != nil {
+                try saveCheckpoint(epoch: epoch, step: step, assignments: labels)
                 rankLog("checkpoint inside epoch \(epoch) after step \(step)")
             }
         }
