@@ -11,6 +11,8 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "deepcluster", targets: ["DeepClusterCLI"]),
+        // The parsers and checkpoint readers as libraries, for the fuzz targets in Fuzz/.
+        .library(name: "DeepClusterLibraries", targets: ["Datasets", "DeepCluster"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -22,10 +24,13 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
+        // PNG and JPEG decoding in C: libjpeg reports errors by longjmp, which Swift cannot catch.
+        .target(name: "CImageCodecs", path: "Sources/CImageCodecs",
+                linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]),
         .target(name: "Collective", dependencies: ["CMPI"], swiftSettings: mode),
         .target(name: "Tensor", dependencies: ["COpenBLAS"], swiftSettings: mode),
         .target(name: "NN", dependencies: ["Tensor"], swiftSettings: mode),
-        .target(name: "Datasets", dependencies: ["Tensor", "CZlib"], swiftSettings: mode),
+        .target(name: "Datasets", dependencies: ["Tensor", "CZlib", "CImageCodecs"], swiftSettings: mode),
         .target(name: "Clustering", dependencies: ["Tensor", "Collective", "COpenBLAS"], swiftSettings: mode),
         .target(name: "DeepCluster",
                 dependencies: ["Collective", "Tensor", "NN", "Datasets", "Clustering", "CZlib"],
@@ -38,7 +43,8 @@ let package = Package(
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], swiftSettings: mode),
         .testTarget(name: "NNTests", dependencies: ["NN", "Tensor"], resources: [.copy("Fixtures")],
                     swiftSettings: mode),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets"], swiftSettings: mode),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tensor"], resources: [.copy("Fixtures")],
+                    swiftSettings: mode),
         .testTarget(name: "ClusteringTests", dependencies: ["Clustering", "Collective"],
                     resources: [.copy("Fixtures")], swiftSettings: mode),
         .testTarget(name: "DeepClusterTests", dependencies: ["DeepCluster", "NN", "Tensor"], resources: [.copy("Fixtures")],

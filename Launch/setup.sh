@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Installs what the trainer needs on Debian 12 (Open MPI, OpenBLAS + LAPACKE, zlib, the
+# Installs what the trainer needs on Debian 12 (Open MPI, OpenBLAS + LAPACKE, zlib, libpng and
+# libjpeg-turbo for image folders, the
 # Fashion-MNIST package) and builds it in release mode. Running it twice is harmless: packages
 # already present are not touched, and the build is incremental.
 #   bash Launch/setup.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(openmpi-bin libopenmpi-dev libopenblas-dev liblapacke-dev zlib1g-dev pkg-config gzip dataset-fashion-mnist)
+packages=(openmpi-bin libopenmpi-dev libopenblas-dev liblapacke-dev zlib1g-dev libpng-dev libjpeg62-turbo-dev pkg-config gzip
+          dataset-fashion-mnist)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -8,6 +8,9 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
     case countMismatch(images: String, imageCount: Int, labels: String, labelCount: Int)
     case unsupported(path: String, reason: String)
     case unknownFormat(path: String)
+    case undecodable(path: String, reason: String)
+    case sizeMismatch(path: String, index: Int, expected: String, got: String)
+    case emptyFolder(path: String)
 
     public var description: String {
         switch self {
@@ -18,7 +21,10 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
         case let .truncated(p, e, g): return "\(p): truncated: expected \(e) bytes of data, found \(g)"
         case let .countMismatch(i, ic, l, lc): return "\(l): \(lc) labels for \(ic) images in \(i)"
         case let .unsupported(p, r): return "\(p): \(r)"
-        case let .unknownFormat(p): return "\(p): cannot tell the format (expected IDX, CIFAR binary or .npy); pass --format"
+        case let .unknownFormat(p): return "\(p): cannot tell the format (expected IDX, CIFAR binary, .npy or a folder of PNG/JPEG images); pass --format"
+        case let .undecodable(p, r): return "\(p): cannot decode the image: \(r)"
+        case let .sizeMismatch(p, i, e, g): return "\(p) (image \(i)): expected \(e), got \(g); pass --resize to resize images"
+        case let .emptyFolder(p): return "\(p): no .png, .jpg or .jpeg images in this folder or its class subfolders"
         }
     }
 }

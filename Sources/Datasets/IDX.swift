@@ -7,7 +7,11 @@ public enum IDX {
     }
 
     public static func read(_ path: String, dimensions expected: Int) throws -> Array {
-        let b = try FileBytes.read(path)
+        try decode(try FileBytes.read(path), dimensions: expected, path: path)
+    }
+
+    /// Parses an IDX file's (gunzipped) bytes.
+    public static func decode(_ b: [UInt8], dimensions expected: Int, path: String) throws -> Array {
         guard b.count >= 4 else { throw DatasetError.truncated(path: path, expectedBytes: 4, gotBytes: b.count) }
         let magic = b[0..<4].map { String(format2($0)) }.joined()
         guard b[0] == 0, b[1] == 0, b[2] == 0x08, Int(b[3]) == expected else {
@@ -21,7 +25,14 @@ public enum IDX {
             let o = 4 + 4 * d
             dims.append(Int(b[o]) << 24 | Int(b[o + 1]) << 16 | Int(b[o + 2]) << 8 | Int(b[o + 3]))
         }
-        let n = dims.reduce(1, *)
+        var n = 1
+        for d in dims {
+            let (m, overflow) = n.multipliedReportingOverflow(by: d)
+            guard !overflow, m <= b.count else {
+                throw DatasetError.truncated(path: path, expectedBytes: overflow ? Int.max : m, gotBytes: b.count - header)
+            }
+            n = m
+        }
         guard b.count - header >= n else { throw DatasetError.truncated(path: path, expectedBytes: n, gotBytes: b.count - header) }
         guard b.count - header == n else {
             throw DatasetError.unsupported(path: path, reason: "\(b.count - header - n) bytes after the \(n) the header announces")
@@ -40,7 +51,7 @@ public enum IDX {
             }
             y = l.data.map { Int32($0) }
         }
-        return ImageSet(pixels: x.data, count: x.dims[0], channels: 1, height: x.dims[1], width: x.dims[2], labels: y)
+        return ImageSet(pixels: x.data, count: x.dims[0], channels: 1, height: x.dims[1], width: x.dims[2], labels: y, kind: "IDX")
     }
 
     private static func format2(_ v: UInt8) -> String {

@@ -6,10 +6,11 @@ public struct ImageSet: Sendable {
     public let height: Int
     public let width: Int
     public let labels: [Int32]?
+    public let kind: String
 
-    public init(pixels: [UInt8], count: Int, channels: Int, height: Int, width: Int, labels: [Int32]?) {
+    public init(pixels: [UInt8], count: Int, channels: Int, height: Int, width: Int, labels: [Int32]?, kind: String = "images in memory") {
         self.pixels = pixels; self.count = count; self.channels = channels
-        self.height = height; self.width = width; self.labels = labels
+        self.height = height; self.width = width; self.labels = labels; self.kind = kind
     }
 
     public var imageSize: Int { channels * height * width }
@@ -18,7 +19,7 @@ public struct ImageSet: Sendable {
     public func prefix(_ n: Int) -> ImageSet {
         let m = min(n, count)
         return ImageSet(pixels: Array(pixels[0..<(m * imageSize)]), count: m, channels: channels, height: height,
-                        width: width, labels: labels.map { Array($0[0..<m]) })
+                        width: width, labels: labels.map { Array($0[0..<m]) }, kind: kind)
     }
 
     /// Contiguous shard of rank `rank` of `size`: images [rank·N/size, (rank+1)·N/size).

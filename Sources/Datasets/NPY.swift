@@ -26,7 +26,8 @@ public enum NPY {
             case .int64: return bytes.withUnsafeBytes { Swift.Array($0.bindMemory(to: Int64.self)) }
             case .int32: return bytes.withUnsafeBytes { $0.bindMemory(to: Int32.self).map { Int64($0) } }
             case .uint8: return bytes.map { Int64($0) }
-            case .float32: return bytes.withUnsafeBytes { $0.bindMemory(to: Float.self).map { Int64($0) } }
+            // Floats that are not whole numbers in Int64's range come out as -1 (an invalid label; found by FuzzNPY).
+            case .float32: return bytes.withUnsafeBytes { $0.bindMemory(to: Float.self).map { Int64(exactly: $0) ?? -1 } }
             }
         }
     }
@@ -69,7 +70,8 @@ public enum NPY {
         guard let fo = field("fortran_order"), fo.hasPrefix("False") else {
             throw DatasetError.unsupported(path: path, reason: "Fortran-ordered arrays are not supported")
         }
-        guard let s = field("shape"), let open = s.firstIndex(of: "("), let close = s.firstIndex(of: ")") else {
+        // (A ")" before the "(" crashed this parser until FuzzNPY found it.)
+        guard let s = field("shape"), let open = s.firstIndex(of: "("), let close = s[open...].firstIndex(of: ")") else {
             throw DatasetError.unsupported(path: path, reason: "no shape in header")
         }
         var shape: [Int] = []
@@ -80,7 +82,8 @@ public enum NPY {
             shape.append(v)
         }
         let dataStart = start + headerLength
-        let (n, overflow) = shape.reduce(1, *).multipliedReportingOverflow(by: dtype.size)
+        var n = dtype.size, overflow = false
+        for d in shape where !overflow { (n, overflow) = n.multipliedReportingOverflow(by: d) }
         guard !overflow else { throw DatasetError.unsupported(path: path, reason: "shape \(shape) is too large") }
         guard b.count - dataStart == n else { throw DatasetError.truncated(path: path, expectedBytes: n, gotBytes: b.count - dataStart) }
         return Array(dtype: dtype, shape: shape, bytes: Swift.Array(b[dataStart...]))

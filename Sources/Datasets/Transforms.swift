@@ -1,61 +1,122 @@
+import Foundation
 import Tensor
 
-/// Turns images of an `ImageSet` into a normalised (C, N, H, W) batch.
+/// Turns images of an `ImageSource` into a normalised (C, N, H, W) batch.
 ///
-/// Clustering pass: no augmentation. Training pass (the reference's recipe at 28×28): random crop of
-/// the image zero-padded by `padding` (padding is black, before normalisation), horizontal flip with
-/// probability 1/2. Random draws come from a generator seeded by (seed, epoch, image index), so a
-/// batch's augmentation does not depend on the number of ranks or on which rank draws it.
+/// Clustering pass (`augment: false`): images at the output size are used as they are; with `resize`,
+/// the shorter side is resized to `resize` and the centre `size`×`size` is cut (torchvision's
+/// Resize + CenterCrop, the reference's clustering pipeline).
+/// Training pass: `.padCrop` — that same image, zero-padded by `padding` (black, before
+/// normalisation) and randomly cropped back (RandomCrop(size, padding)), the reference recipe at 28×28;
+/// `.resizedCrop` — torchvision's RandomResizedCrop(size, scale, ratio) of the original image. Then a
+/// horizontal flip with probability ½ when `flip`. Every random draw comes from a generator seeded by
+/// (seed, epoch, image index), so a batch's augmentation depends neither on the number of ranks nor on
+/// which rank or worker thread draws it.
 public struct Transforms: Sendable {
+    public enum Augmentation: Sendable, Equatable {
+        case padCrop(padding: Int)
+        case resizedCrop(scale: ClosedRange<Double>, ratio: ClosedRange<Double>)
+
+        public static let torchvisionResizedCrop = Augmentation.resizedCrop(scale: 0.08...1, ratio: (3.0 / 4)...(4.0 / 3))
+    }
+
     public var mean: [Float]
     public var std: [Float]
-    public var padding: Int = 2
+    /// Output side; nil keeps the images' own (uniform) size.
+    public var size: Int?
+    /// Resize the shorter side to this before the centre crop; nil: images must already have the output size.
+    public var resize: Int?
+    public var augmentation: Augmentation
+    public var flip: Bool
 
-    public init(mean: [Float], std: [Float], padding: Int = 2) {
-        self.mean = mean; self.std = std; self.padding = padding
+    public init(mean: [Float], std: [Float], size: Int? = nil, resize: Int? = nil,
+                augmentation: Augmentation = .padCrop(padding: 2), flip: Bool = true) {
+        self.mean = mean; self.std = std; self.size = size; self.resize = resize
+        self.augmentation = augmentation; self.flip = flip
     }
 
     public static let fashionMNIST = Transforms(mean: [FashionMNIST.mean], std: [FashionMNIST.std])
 
-    /// Fills `out` with images `indices` (global indices into `set`), normalised.
-    public func batch(_ set: ImageSet, indices: ArraySlice<Int>, augment: Bool, seed: UInt64, epoch: Int, into out: Tensor) {
-        let c = set.channels, h = set.height, w = set.width, n = indices.count
-        out.resize([c, n, h, w])
+    /// The (height, width) of the images this produces from `source`.
+    public func outputSize(_ source: any ImageSource) -> (height: Int, width: Int)? {
+        if let s = size { return (s, s) }
+        return source.uniformSize
+    }
+
+    /// Fills `out` with images `indices` of `source`, transformed and normalised. Throws the first
+    /// image that cannot be read or has the wrong size.
+    public func batch(_ source: any ImageSource, indices: ArraySlice<Int>, augment: Bool, seed: UInt64, epoch: Int,
+                      into out: Tensor) throws {
+        guard let (oh, ow) = outputSize(source) else {
+            throw DatasetError.unsupported(path: source.kind, reason: "images differ in size: give an output size (--image-size) and --resize")
+        }
+        let c = source.channels, n = indices.count, ohw = oh * ow
+        out.resize([c, n, oh, ow])
         let scale = std.map { 1 / (255 * $0) }, shift = zip(mean, std).map { -$0 / $1 }
-        let hw = h * w, pad = padding
         let idx = Array(indices)
-        set.pixels.withUnsafeBufferPointer { px in
-            let dst = out.data
-            Parallel.forEachChunk(n) { range in
-                for b in range {
-                    let image = idx[b]
-                    var dy = 0, dx = 0, flip = false
+        let dst = out.data
+        let failure = FirstError()
+        Parallel.forEachChunk(n) { range in
+            var base = [Float](repeating: 0, count: c * ohw)
+            for b in range {
+                let image = idx[b]
+                do {
+                    var rng = RandomGenerator(seed: seed, purpose: .augmentation, epoch, image)
+                    var dy = 0, dx = 0, mirror = false
+                    try source.withImage(image) { src, h, w in
+                        let box: SampleBox
+                        if augment, case let .resizedCrop(s, r) = augmentation {
+                            let crop = SampleBox.randomResizedCrop(height: h, width: w, scale: s, ratio: r, rng: &rng)
+                            box = .crop(top: crop.top, left: crop.left, height: crop.height, width: crop.width, size: oh)
+                        } else if let r = resize {
+                            box = .resizeCenterCrop(height: h, width: w, resize: r, size: oh)
+                        } else {
+                            guard h == oh && w == ow else {
+                                throw DatasetError.sizeMismatch(path: source.location(image), index: image, expected: "\(oh)×\(ow)", got: "\(h)×\(w)")
+                            }
+                            box = .identity()
+                        }
+                        base.withUnsafeMutableBufferPointer { box.sample(src, channels: c, height: h, width: w, into: $0.baseAddress!, outHeight: oh, outWidth: ow) }
+                    }
                     if augment {
-                        var rng = RandomGenerator(seed: seed, purpose: .augmentation, epoch, image)
-                        dy = rng.below(2 * pad + 1) - pad
-                        dx = rng.below(2 * pad + 1) - pad
-                        flip = rng.below(2) == 1
+                        if case let .padCrop(pad) = augmentation {
+                            dy = rng.below(2 * pad + 1) - pad
+                            dx = rng.below(2 * pad + 1) - pad
+                        }
+                        mirror = flip && rng.below(2) == 1
                     }
                     for ch in 0..<c {
-                        let src = px.baseAddress! + image * set.imageSize + ch * hw
-                        let plane = dst + (ch * n + b) * hw
+                        let plane = dst + (ch * n + b) * ohw
                         let sc = scale[ch], sh = shift[ch]
-                        if !augment {
-                            for i in 0..<hw { plane[i] = Float(src[i]) * sc + sh }
-                            continue
-                        }
-                        for y in 0..<h {
-                            let sy = y + dy
-                            for x in 0..<w {
-                                let xx = flip ? w - 1 - x : x
-                                let sx = xx + dx
-                                let v: UInt8 = (sy >= 0 && sy < h && sx >= 0 && sx < w) ? src[sy * w + sx] : 0
-                                plane[y * w + x] = Float(v) * sc + sh
+                        base.withUnsafeBufferPointer { bp in
+                            let src = bp.baseAddress! + ch * ohw
+                            if dy == 0 && dx == 0 && !mirror {
+                                for i in 0..<ohw { plane[i] = src[i] * sc + sh }
+                                return
+                            }
+                            for y in 0..<oh {
+                                let sy = y + dy
+                                for x in 0..<ow {
+                                    let sx = (mirror ? ow - 1 - x : x) + dx
+                                    let v: Float = (sy >= 0 && sy < oh && sx >= 0 && sx < ow) ? src[sy * ow + sx] : 0
+                                    plane[y * ow + x] = v * sc + sh
+                                }
                             }
                         }
                     }
+                } catch {
+                    failure.record(error)
+                    return
                 }
             }
         }
+        if let e = failure.error { throw e }
     }
+}
+
+/// The first error thrown by any of several threads.
+final class FirstError: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var error: Error?
+    func record(_ e: Error) { lock.lock(); if error == nil { error = e }; lock.unlock() }
 }

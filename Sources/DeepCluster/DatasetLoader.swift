@@ -1,9 +1,15 @@
 import Datasets
 import Foundation
+import NN
 
-/// Opens the dataset a configuration names (Fashion-MNIST from Debian's package by default).
+/// Opens the dataset a configuration names (Fashion-MNIST from Debian's package by default) and
+/// chooses the transforms that bring its images to the architecture's input.
 public enum DatasetLoader {
-    public static func load(data: String?, labels: String?, format: String, train: Bool = true) throws -> ImageSet {
+    public static let formats = ["auto", "idx", "cifar", "folder", "npy"]
+
+    /// `train` picks the split where a format has two (Fashion-MNIST's default files, a CIFAR folder).
+    /// `channels` converts a folder's images to that many channels (the architecture's input).
+    public static func load(data: String?, labels: String?, format: String, train: Bool = true, channels: Int? = nil) throws -> any ImageSource {
         guard let data else {
             let p = FashionMNIST.paths(train: train)
             return try IDX.load(images: p.images, labels: p.labels)
@@ -12,34 +18,89 @@ public enum DatasetLoader {
         switch kind {
         case "idx":
             return try IDX.load(images: data, labels: labels ?? guessIDXLabels(data))
+        case "cifar":
+            let set = try CIFAR.load(data, train: train)
+            return labels == nil ? set : try withLabels(set, path: data, labels: labels!)
+        case "folder":
+            let folder = try ImageFolder(data, channels: channels)
+            if labels != nil { throw DatasetError.unsupported(path: data, reason: "an image folder takes its labels from its class subfolders; drop --labels") }
+            return folder
         case "npy":
-            let x = try NPY.read(data)
-            guard x.dtype == .uint8, x.shape.count == 3 || x.shape.count == 4 else {
-                throw DatasetError.unsupported(path: data, reason: "expected uint8 N×H×W or N×H×W×C, got \(x.dtype.rawValue) \(x.shape)")
-            }
-            let n = x.shape[0], h = x.shape[1], w = x.shape[2], c = x.shape.count == 4 ? x.shape[3] : 1
-            var pixels = x.bytes
-            if c > 1 {   // HWC → CHW per image
-                pixels = [UInt8](repeating: 0, count: x.bytes.count)
-                for i in 0..<n { for p in 0..<(h * w) { for ch in 0..<c { pixels[i * c * h * w + ch * h * w + p] = x.bytes[(i * h * w + p) * c + ch] } } }
-            }
-            var y: [Int32]? = nil
-            if let labels {
-                let l = try NPY.read(labels)
-                guard l.count == n else { throw DatasetError.countMismatch(images: data, imageCount: n, labels: labels, labelCount: l.count) }
-                y = l.int64s.map { Int32(truncatingIfNeeded: $0) }
-            }
-            return ImageSet(pixels: pixels, count: n, channels: c, height: h, width: w, labels: y)
+            return try loadNPY(data, labels: labels)
         default:
-            throw DatasetError.unsupported(path: data, reason: "--format \(kind) is not supported by this build (idx, npy)")
+            throw DatasetError.unsupported(path: data, reason: "--format \(kind) is not one of \(formats.joined(separator: ", "))")
         }
     }
 
-    /// The normalisation for a dataset: Fashion-MNIST's statistics for the default dataset, a generic
-    /// mean 0.5 / std 0.25 per channel for user data.
-    public static func transforms(for set: ImageSet, defaultDataset: Bool) -> Transforms {
-        defaultDataset && set.channels == 1 ? .fashionMNIST
-            : Transforms(mean: [Float](repeating: 0.5, count: set.channels), std: [Float](repeating: 0.25, count: set.channels))
+    /// uint8 (values 0–255) or float32 (values 0–1, clamped) arrays, N×H×W or N×H×W×C (C = 1 or 3).
+    static func loadNPY(_ data: String, labels: String?) throws -> ImageSet {
+        let x = try NPY.read(data)
+        guard x.dtype == .uint8 || x.dtype == .float32, x.shape.count == 3 || (x.shape.count == 4 && [1, 3].contains(x.shape[3])) else {
+            throw DatasetError.unsupported(path: data, reason: "expected uint8 or float32 N×H×W or N×H×W×C with C = 1 or 3, got \(x.dtype.rawValue) \(x.shape)")
+        }
+        let n = x.shape[0], h = x.shape[1], w = x.shape[2], c = x.shape.count == 4 ? x.shape[3] : 1
+        guard n > 0, h > 0, w > 0 else { throw DatasetError.unsupported(path: data, reason: "no images in an array of shape \(x.shape)") }
+        let bytes: [UInt8] = x.dtype == .uint8 ? x.bytes : x.floats.map { v in v.isNaN ? 0 : UInt8((min(max(v, 0), 1) * 255).rounded()) }
+        var pixels = bytes
+        if c > 1 {   // HWC → CHW per image
+            pixels = [UInt8](repeating: 0, count: bytes.count)
+            for i in 0..<n { for p in 0..<(h * w) { for ch in 0..<c { pixels[i * c * h * w + ch * h * w + p] = bytes[(i * h * w + p) * c + ch] } } }
+        }
+        let set = ImageSet(pixels: pixels, count: n, channels: c, height: h, width: w, labels: nil, kind: ".npy \(x.dtype.rawValue) array")
+        return labels == nil ? set : try withLabels(set, path: data, labels: labels!)
+    }
+
+    /// The set with labels from a .npy (any integer type) or IDX labels file of the same length.
+    static func withLabels(_ set: ImageSet, path: String, labels: String) throws -> ImageSet {
+        let values: [Int64]
+        if labels.hasSuffix(".npy") { values = try NPY.read(labels).int64s }
+        else { values = try IDX.read(labels, dimensions: 1).data.map { Int64($0) } }
+        guard values.count == set.count else {
+            throw DatasetError.countMismatch(images: path, imageCount: set.count, labels: labels, labelCount: values.count)
+        }
+        if let bad = values.firstIndex(where: { $0 < 0 || $0 > Int64(Int32.max) }) {
+            throw DatasetError.unsupported(path: labels, reason: "label \(bad) is \(values[bad]); labels must be 0 or more")
+        }
+        return ImageSet(pixels: set.pixels, count: set.count, channels: set.channels, height: set.height, width: set.width,
+                        labels: values.map { Int32($0) }, kind: set.kind)
+    }
+
+    /// The transforms that bring `source` to the architecture's input.
+    ///
+    /// Images already at the input size keep it: the clustering pass only normalises, training adds the
+    /// reference's small-image recipe (random crop with 2-pixel zero padding + flip). Other images
+    /// (folders, larger arrays) go through the reference's ImageNet pipeline: clustering resizes the
+    /// shorter side to `resize` (default input × 8/7, 256 for 224) and cuts the centre; training takes
+    /// a RandomResizedCrop (scale `cropScale`–1, ratio 3/4–4/3) + flip. `resize` 0 means never resize:
+    /// every image must then be at the input size. `augmentation` "pad-crop" or "resized-crop" overrides.
+    public static func transforms(for source: any ImageSource, architecture arch: Architecture, resize: Int? = nil,
+                                  augmentation: String = "auto", cropScale: Double = 0.08, defaultDataset: Bool) throws -> Transforms {
+        let s = arch.inputSize
+        let (mean, std) = normalisation(source, defaultDataset: defaultDataset)
+        guard source.channels == arch.inputChannels else {
+            throw DatasetError.unsupported(path: source.kind, reason: "images have \(source.channels) channel(s); --arch \(arch.name) takes \(arch.inputChannels)")
+        }
+        let native = source.uniformSize.map { $0 == (s, s) } ?? false
+        if resize == 0 && !native, let u = source.uniformSize {
+            throw DatasetError.unsupported(path: source.kind, reason: "images are \(u.height)×\(u.width), --arch \(arch.name) takes \(s)×\(s), and --resize 0 forbids resizing")
+        }
+        let resizeTo: Int? = resize == 0 ? nil : (resize ?? (native ? nil : (s * 8 + 6) / 7))
+        let aug: Transforms.Augmentation
+        switch augmentation {
+        case "pad-crop": aug = .padCrop(padding: 2)
+        case "resized-crop": aug = .resizedCrop(scale: cropScale...1, ratio: (3.0 / 4)...(4.0 / 3))
+        default: aug = native || resize == 0 ? .padCrop(padding: 2) : .resizedCrop(scale: cropScale...1, ratio: (3.0 / 4)...(4.0 / 3))
+        }
+        return Transforms(mean: mean, std: std, size: s, resize: resizeTo, augmentation: aug)
+    }
+
+    /// Fashion-MNIST's statistics for the default dataset, CIFAR-10's for CIFAR, ImageNet's (the
+    /// reference's) for other colour images, mean 0.5 / std 0.25 for other grey images.
+    static func normalisation(_ source: any ImageSource, defaultDataset: Bool) -> (mean: [Float], std: [Float]) {
+        if defaultDataset && source.channels == 1 { return ([FashionMNIST.mean], [FashionMNIST.std]) }
+        if source.kind.hasPrefix("CIFAR") { return ([0.4914, 0.4822, 0.4465], [0.2470, 0.2435, 0.2616]) }
+        if source.channels == 3 { return ([0.485, 0.456, 0.406], [0.229, 0.224, 0.225]) }
+        return ([Float](repeating: 0.5, count: source.channels), [Float](repeating: 0.25, count: source.channels))
     }
 
     /// "...-images-idx3-ubyte(.gz)" pairs with "...-labels-idx1-ubyte(.gz)" when that file exists.
@@ -49,7 +110,14 @@ public enum DatasetLoader {
     }
 
     static func detect(_ path: String) throws -> String {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { throw DatasetError.missing(path: path) }
+        if isDir.boolValue {
+            let cifar = ["data_batch_1.bin", "train.bin"].contains { FileManager.default.fileExists(atPath: "\(path)/\($0)") }
+            return cifar ? "cifar" : "folder"
+        }
         if path.hasSuffix(".npy") { return "npy" }
+        if path.hasSuffix(".bin") { return "cifar" }
         let b = try FileBytes.read(path)
         if b.count >= 4 && b[0] == 0 && b[1] == 0 && b[2] == 0x08 { return "idx" }
         if b.count >= 6 && b[0] == 0x93 { return "npy" }

@@ -13,7 +13,7 @@ import Tensor
 public final class DeepClusterRun {
     public let config: TrainingConfig
     public let communicator: Communicator
-    public let images: ImageSet
+    public let images: any ImageSource
     public let model: Model
     public let trainer: DataParallelTrainer
     public let transforms: Transforms
@@ -31,14 +31,12 @@ public final class DeepClusterRun {
         try config.validate()
         self.config = config
         self.communicator = communicator
-        var set = try DatasetLoader.load(data: config.data, labels: config.labels, format: config.format)
-        if let l = config.limit { set = set.prefix(l) }
-        images = set
         let arch = try config.architecture()
-        guard set.channels == arch.inputChannels, set.height == arch.inputSize, set.width == arch.inputSize else {
-            throw TrainingError.invalidConfiguration(
-                "--arch \(arch.name) takes \(arch.inputChannels)×\(arch.inputSize)×\(arch.inputSize) images; the data has \(set.channels)×\(set.height)×\(set.width)")
-        }
+        var set = try DatasetLoader.load(data: config.data, labels: config.labels, format: config.format, channels: arch.inputChannels)
+        if let l = config.limit { set = set.limited(to: l) }
+        images = set
+        transforms = try DatasetLoader.transforms(for: set, architecture: arch, resize: config.resize, augmentation: config.augmentation,
+                                                  cropScale: config.cropScale, defaultDataset: config.data == nil)
         let k = config.k(arch)
         guard set.count >= k else {
             throw TrainingError.invalidConfiguration("\(set.count) images cannot form \(k) clusters; lower --clusters or raise --limit")
@@ -47,7 +45,6 @@ public final class DeepClusterRun {
         guard config.pcaDim(arch) <= model.featureDimension else {
             throw TrainingError.invalidConfiguration("--pca-dim \(config.pcaDim(arch)) exceeds the feature dimension \(model.featureDimension)")
         }
-        transforms = DatasetLoader.transforms(for: set, defaultDataset: config.data == nil)
         trainer = try DataParallelTrainer(model: model, communicator: communicator, learningRate: config.learningRate,
                                           momentum: config.momentum, weightDecay: config.weightDecay,
                                           bucketBytes: config.bucketBytes, seed: config.seed)
@@ -163,7 +160,7 @@ public final class DeepClusterRun {
         // 5. sample uniformly over the clusters: the same list on every rank.
         let (order, _) = UniformClusterSampler.indices(assignments: assignments, clusters: k, count: n, seed: config.seed, epoch: epoch)
         // 6. train one epoch.
-        let (loss, stoppedAfter) = try trainEpoch(order: order, labels: assignments, epoch: epoch, startStep: resume?.step ?? 0)
+        let (loss, stoppedAfter, inputWait) = try trainEpoch(order: order, labels: assignments, epoch: epoch, startStep: resume?.step ?? 0)
         rec.loss = loss
         stoppedInsideEpoch = stoppedAfter != nil
         if let step = stoppedAfter {
@@ -172,7 +169,7 @@ public final class DeepClusterRun {
         }
         let t4 = Self.now()
         rec.seconds = .init(extract: times.extract - t0, pca: times.pca - times.extract, kmeans: t3 - times.pca,
-                            cluster: t3 - times.extract, train: t4 - t3, total: t4 - t0)
+                            cluster: t3 - times.extract, train: t4 - t3, total: t4 - t0, input_wait: inputWait)
         rec.images_per_s = Double(order.count) / max(t4 - t3, 1e-9)
         // 7. checkpoint.
         try saveCheckpoint(epoch: epoch + 1, step: nil, assignments: assignments)
@@ -185,7 +182,7 @@ public final class DeepClusterRun {
         let n = images.count
         try trainer.synchronizeBuffers()
         let shard = ImageSet.shard(count: n, rank: communicator.rank, size: communicator.size)
-        let features = FeatureExtractor.extract(model, images: images, range: shard, batchSize: config.batchSize,
+        let features = try FeatureExtractor.extract(model, images: images, range: shard, batchSize: config.batchSize, workers: config.workers,
                                                 transforms: transforms, afterReLU: config.clusterFeature == "post-relu")
         times.extract = Self.now()
         let d = model.featureDimension, p = config.pcaDim(model.architecture)
@@ -213,35 +210,45 @@ public final class DeepClusterRun {
     }
 
     /// One pass over `order` in global batches from batch `startStep`; returns the mean loss over the
-    /// batches and, when every rank agreed to stop, the number of batches of this epoch done.
-    func trainEpoch(order: [Int], labels: [Int32], epoch: Int, startStep: Int) throws -> (loss: Double, stoppedAfter: Int?) {
-        let input = Tensor(shape: [0])
+    /// batches, when every rank agreed to stop the number of batches of this epoch done, and the seconds
+    /// the steps waited for their input. `--workers` threads decode and augment the next batches of this
+    /// rank's slices while the current one trains.
+    func trainEpoch(order: [Int], labels: [Int32], epoch: Int, startStep: Int) throws -> (loss: Double, stoppedAfter: Int?, inputWait: Double) {
         var total = 0.0, batches = 0
         let b = config.batchSize
         var start = startStep * b
         var step = startStep
-        var progress = Progress(total: (order.count + b - 1) / b, enabled: communicator.isRoot && !config.quiet, forced: config.progress)
+        let totalSteps = (order.count + b - 1) / b
+        var progress = Progress(total: totalSteps, enabled: communicator.isRoot && !config.quiet, forced: config.progress)
         defer { progress.clear() }
+        let (rank, size, seed, transforms, images) = (communicator.rank, communicator.size, config.seed, transforms, images)
+        @Sendable func slice(_ s: Int) -> ArraySlice<Int> {
+            let lo = s * b, count = min(b, order.count - lo)
+            let mine = BatchSplit.range(total: count, rank: rank, size: size)
+            return order[(lo + mine.lowerBound)..<(lo + mine.upperBound)]
+        }
+        let loader = Prefetcher(batches: totalSteps - startStep, workers: config.workers) { i, tensor in
+            let idx = slice(startStep + i)
+            if !idx.isEmpty { try transforms.batch(images, indices: idx, augment: true, seed: seed, epoch: epoch, into: tensor) }
+        }
+        defer { loader.finish() }
         while start < order.count {
             let globalCount = min(b, order.count - start)
-            let mine = BatchSplit.range(total: globalCount, rank: communicator.rank, size: communicator.size)
-            let idx = order[(start + mine.lowerBound)..<(start + mine.upperBound)]
-            if !idx.isEmpty {
-                transforms.batch(images, indices: idx, augment: true, seed: config.seed, epoch: epoch, into: input)
-            }
+            let idx = slice(step)
+            let input = try loader.next()
             let y = idx.map { labels[$0] }
             total += try trainer.step(input: input, labels: y, globalBatch: globalCount, epoch: epoch)
             batches += 1
             step += 1
             start += globalCount
             progress.update(step: step, loss: total / Double(batches), images: start - startStep * b)
-            if trainer.stopAgreed && start < order.count { return (total / Double(batches), step) }
+            if trainer.stopAgreed && start < order.count { return (total / Double(batches), step, loader.waitSeconds) }
             if config.checkpointEvery > 0, step % config.checkpointEvery == 0, start < order.count, config.checkpointDirectory != nil {
                 try saveCheckpoint(epoch: epoch, step: step, assignments: labels)
                 rankLog("checkpoint inside epoch \(epoch) after step \(step)")
             }
         }
-        return (total / Double(max(batches, 1)), nil)
+        return (total / Double(max(batches, 1)), nil, loader.waitSeconds)
     }
 
     func appendLine(_ line: String, to path: String) throws {

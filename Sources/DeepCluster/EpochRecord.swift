@@ -4,6 +4,8 @@ import Foundation
 public struct EpochRecord: Codable, Sendable {
     public struct Seconds: Codable, Sendable {
         public var extract = 0.0, pca = 0.0, kmeans = 0.0, cluster = 0.0, train = 0.0, total = 0.0
+        /// Part of `train` the steps spent waiting for their input batch.
+        public var input_wait = 0.0
     }
     public struct Sizes: Codable, Sendable { public var min = 0, median = 0, max = 0 }
 

@@ -5,18 +5,23 @@ import Tensor
 /// Runs the model in eval mode over a range of images, no augmentation, and keeps the clustering
 /// feature: the output of the classifier's last Linear, before its ReLU (as the reference does), or
 /// after it (`afterReLU`, what the PyTorch peer clusters).
-/// Memory is bounded by the shard: rows × feature dimension floats.
+/// Memory is bounded by the shard: rows × feature dimension floats. `workers` threads decode the next
+/// batches while the model runs.
 public enum FeatureExtractor {
-    public static func extract(_ model: Model, images: ImageSet, range: Range<Int>, batchSize: Int,
-                               transforms: Transforms, afterReLU: Bool = false) -> [Float] {
+    public static func extract(_ model: Model, images: any ImageSource, range: Range<Int>, batchSize: Int, workers: Int = 1,
+                               transforms: Transforms, afterReLU: Bool = false) throws -> [Float] {
         let d = model.featureDimension
         var out = [Float](repeating: 0, count: range.count * d)
-        let input = Tensor(shape: [0])
         let all = Array(range)
+        let loader = Prefetcher(batches: (all.count + batchSize - 1) / batchSize, workers: workers) { i, tensor in
+            let lo = i * batchSize
+            try transforms.batch(images, indices: all[lo..<min(lo + batchSize, all.count)], augment: false, seed: 0, epoch: 0, into: tensor)
+        }
+        defer { loader.finish() }
         var start = 0
         while start < all.count {
             let end = min(start + batchSize, all.count)
-            transforms.batch(images, indices: all[start..<end], augment: false, seed: 0, epoch: 0, into: input)
+            let input = try loader.next()
             let f = model.forward(input, mode: .eval, through: model.featureLayer + (afterReLU ? 1 : 0))
             out.withUnsafeMutableBufferPointer { o in
                 (o.baseAddress! + start * d).update(from: f.data, count: (end - start) * d)

@@ -30,11 +30,12 @@ public struct LinearProbe {
     }
 
     /// Frozen features of images `range` (pooled, flattened to (n, dim)).
-    public func features(_ model: Model, images: ImageSet, range: Range<Int>, transforms: Transforms) throws -> (values: [Float], dim: Int) {
+    public func features(_ model: Model, images: any ImageSource, range: Range<Int>, transforms: Transforms) throws -> (values: [Float], dim: Int) {
         let at = try LinearProbe.reluIndex(model, conv: layer)
         let input = Tensor(shape: [0])
         var pool: AvgPool2d?
-        var shape = [images.channels, 1, images.height, images.width]
+        let side = transforms.size ?? images.uniformSize?.height ?? model.architecture.inputSize
+        var shape = [images.channels, 1, side, side]
         for l in model.layers[0...at] { shape = l.outputShape(shape) }
         var dim = shape[0] * shape[2] * shape[3]
         var k = 1
@@ -47,7 +48,7 @@ public struct LinearProbe {
         var start = 0
         while start < all.count {
             let end = min(start + batchSize, all.count)
-            transforms.batch(images, indices: all[start..<end], augment: false, seed: 0, epoch: 0, into: input)
+            try transforms.batch(images, indices: all[start..<end], augment: false, seed: 0, epoch: 0, into: input)
             var h = model.forward(input, mode: .eval, through: at)
             if let p = pool { h = p.forward(h, mode: .eval) }
             let f = flatten.forward(h, mode: .eval)

@@ -21,6 +21,14 @@ public struct TrainingConfig: Codable, Sendable {
     public var weightDecay: Float = 1e-5
     public var seed: UInt64 = 31
     public var limit: Int? = nil
+    /// Shorter side before the centre crop (nil: automatic — none when images are at the input size; 0: never).
+    public var resize: Int? = nil
+    /// Training augmentation: auto, pad-crop or resized-crop.
+    public var augmentation = "auto"
+    /// Smallest area fraction of the random resized crop.
+    public var cropScale = 0.08
+    /// Threads that decode and augment the next batches while the current one trains (0: in the step).
+    public var workers = 1
     public var bucketBytes = 1 << 20
     public var checkpointDirectory: String? = nil
     public var keepCheckpoints = 3
@@ -48,6 +56,8 @@ public struct TrainingConfig: Codable, Sendable {
         try get(.batchSize, &batchSize); try get(.learningRate, &learningRate); try get(.momentum, &momentum)
         try get(.weightDecay, &weightDecay); try get(.seed, &seed)
         limit = try c.decodeIfPresent(Int.self, forKey: .limit)
+        resize = try c.decodeIfPresent(Int.self, forKey: .resize)
+        try get(.augmentation, &augmentation); try get(.cropScale, &cropScale); try get(.workers, &workers)
         try get(.bucketBytes, &bucketBytes)
         checkpointDirectory = try c.decodeIfPresent(String.self, forKey: .checkpointDirectory)
         try get(.keepCheckpoints, &keepCheckpoints); try get(.checkpointEvery, &checkpointEvery); try get(.resume, &resume)
@@ -72,6 +82,10 @@ public struct TrainingConfig: Codable, Sendable {
         if !["pre-relu", "post-relu"].contains(clusterFeature) { throw bad("--cluster-feature must be pre-relu or post-relu, got '\(clusterFeature)'") }
         if pcaEpsilon < 0 { throw bad("--pca-epsilon must be ≥ 0, got \(pcaEpsilon)") }
         if let l = limit, l < 2 { throw bad("--limit must be at least 2, got \(l)") }
+        if let r = resize, r < 0 { throw bad("--resize must be ≥ 0, got \(r)") }
+        if !["auto", "pad-crop", "resized-crop"].contains(augmentation) { throw bad("--augmentation must be auto, pad-crop or resized-crop, got '\(augmentation)'") }
+        if !(cropScale > 0 && cropScale <= 1) { throw bad("--crop-scale must be in (0, 1], got \(cropScale)") }
+        if workers < 0 || workers > 64 { throw bad("--workers must be between 0 and 64, got \(workers)") }
         if checkpointEvery < 0 { throw bad("--checkpoint-every must be ≥ 0, got \(checkpointEvery)") }
         if keepCheckpoints < 1 { throw bad("--keep-checkpoints must be at least 1, got \(keepCheckpoints)") }
         if bucketBytes < 4 { throw bad("--bucket-bytes must be at least 4, got \(bucketBytes)") }

@@ -17,7 +17,8 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Labels of --data.") var labels: String?
     @Option(name: .customLong("test-data"), help: "Test images for the probe (default: Fashion-MNIST t10k).") var testData: String?
     @Option(name: .customLong("test-labels"), help: "Labels of --test-data.") var testLabels: String?
-    @Option(help: "Data format: auto, idx or npy (default: auto).") var format = "auto"
+    @Option(help: "Data format: \(DatasetLoader.formats.joined(separator: ", ")) (default: auto).") var format = "auto"
+    @Option(help: "Resize the shorter side to N before the centre crop (default: as train; 0: never).") var resize: Int?
     @Option(help: "Use the first N training images only.") var limit: Int?
     @Option(name: .customLong("test-limit"), help: "Use the first N test images only.") var testLimit: Int?
     @Option(name: .customLong("probe-layer"), help: "Probe the activations after this conv's ReLU, e.g. conv5 (default: conv5).") var probeLayer = "conv5"
@@ -36,20 +37,21 @@ struct EvalCommand: ParsableCommand {
         MPIRuntime.run(threads: threads) { comm in
             var (model, loaded) = try Checkpoint.openModel(checkpoint) { if comm.isRoot { print($0) } }
             if randomInit { model = Model(architecture: model.architecture, numClasses: model.numClasses, seed: loaded.state.seed) }
-            var train = try DatasetLoader.load(data: data, labels: labels, format: format, train: true)
-            if let l = limit { train = train.prefix(l) }
+            let channels = model.architecture.inputChannels
+            var train = try DatasetLoader.load(data: data, labels: labels, format: format, train: true, channels: channels)
+            if let l = limit { train = train.limited(to: l) }
             var test = try DatasetLoader.load(data: testData ?? data, labels: testData == nil ? labels : testLabels,
-                                              format: format, train: false)
-            if let l = testLimit { test = test.prefix(l) }
+                                              format: format, train: false, channels: channels)
+            if let l = testLimit { test = test.limited(to: l) }
             guard let trainY = train.labels, let testY = test.labels else {
                 throw TrainingError.invalidConfiguration("eval needs labels for the training and the test images (--labels, --test-labels)")
             }
             let classes = Int((trainY.max() ?? 0) + 1)
-            let transforms = DatasetLoader.transforms(for: train, defaultDataset: data == nil)
+            let transforms = try DatasetLoader.transforms(for: train, architecture: model.architecture, resize: resize, defaultDataset: data == nil)
             let t0 = Clock.now()
             // k-means on the clustering features of the training images.
             let shard = ImageSet.shard(count: train.count, rank: comm.rank, size: comm.size)
-            let feats = FeatureExtractor.extract(model, images: train, range: shard, batchSize: 256, transforms: transforms)
+            let feats = try FeatureExtractor.extract(model, images: train, range: shard, batchSize: 256, transforms: transforms)
             let p = pcaDim ?? model.architecture.defaultPCADimension
             var scores: [(String, ClusteringEvaluation.Scores)] = []
             for whiten in [true, false] {
@@ -96,7 +98,8 @@ struct ExtractCommand: ParsableCommand {
         abstract: "Write features.npy (N×D float32) and assignments.npy (N int64) of a checkpoint.")
     @Option(help: "A checkpoint directory, or a --checkpoint-dir (its newest complete checkpoint).") var checkpoint: String
     @Option(help: "Images (default: Fashion-MNIST train).") var data: String?
-    @Option(help: "Data format: auto, idx or npy (default: auto).") var format = "auto"
+    @Option(help: "Data format: \(DatasetLoader.formats.joined(separator: ", ")) (default: auto).") var format = "auto"
+    @Option(help: "Resize the shorter side to N before the centre crop (default: as train; 0: never).") var resize: Int?
     @Option(help: "Use the first N images only.") var limit: Int?
     @Option(help: "Output directory.") var out: String
     @Option(help: "BLAS threads per rank (default: cores ÷ ranks on the node).") var threads: Int?
@@ -104,11 +107,11 @@ struct ExtractCommand: ParsableCommand {
     func run() throws {
         MPIRuntime.run(threads: threads) { comm in
             let (model, loaded) = try Checkpoint.openModel(checkpoint) { if comm.isRoot { print($0) } }
-            var set = try DatasetLoader.load(data: data, labels: nil, format: format)
-            if let l = limit { set = set.prefix(l) }
-            let transforms = DatasetLoader.transforms(for: set, defaultDataset: data == nil)
+            var set = try DatasetLoader.load(data: data, labels: nil, format: format, channels: model.architecture.inputChannels)
+            if let l = limit { set = set.limited(to: l) }
+            let transforms = try DatasetLoader.transforms(for: set, architecture: model.architecture, resize: resize, defaultDataset: data == nil)
             let shard = ImageSet.shard(count: set.count, rank: comm.rank, size: comm.size)
-            let f = FeatureExtractor.extract(model, images: set, range: shard, batchSize: 256, transforms: transforms)
+            let f = try FeatureExtractor.extract(model, images: set, range: shard, batchSize: 256, transforms: transforms)
             let all = try comm.allgatherv(f)
             guard comm.isRoot else { return }
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)

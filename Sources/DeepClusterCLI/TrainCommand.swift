@@ -10,10 +10,14 @@ struct TrainCommand: ParsableCommand {
         abstract: "Train a CNN with DeepCluster on Fashion-MNIST (default) or your data.")
     static let d = TrainingConfig()
 
-    @Option(help: "Images: an IDX file (plain or .gz) or a uint8 .npy (default: Fashion-MNIST train from /usr/share/datasets/fashion-mnist).")
+    @Option(help: "Images: an IDX file (plain or .gz), CIFAR-10/100 binary batches (a .bin or the extracted folder), a folder of PNG/JPEG images (one subfolder per class, or flat), or a uint8/float32 .npy (default: Fashion-MNIST train from /usr/share/datasets/fashion-mnist).")
     var data: String?
-    @Option(help: "Data format: auto, idx or npy (default: \(d.format)).") var format: String?
-    @Option(help: "Labels for NMI/ARI (IDX or .npy; IDX labels are found beside the images by name).") var labels: String?
+    @Option(help: "Data format: \(DatasetLoader.formats.joined(separator: ", ")) (default: \(d.format)).") var format: String?
+    @Option(help: "Labels for NMI/ARI (IDX or .npy; IDX labels are found beside the images by name; CIFAR and class folders carry their own).") var labels: String?
+    @Option(help: "Resize the shorter side to N before the centre crop of the clustering pass (default: none when the images are at the architecture's input size, else input × 8/7; 0: never resize).") var resize: Int?
+    @Option(help: "Training augmentation: auto, pad-crop (random crop of the 2-pixel zero-padded image) or resized-crop (RandomResizedCrop); both add a horizontal flip (default: auto — pad-crop for images at the input size, resized-crop otherwise).") var augmentation: String?
+    @Option(name: .customLong("crop-scale"), help: "Smallest area fraction of the random resized crop (default: \(d.cropScale)).") var cropScale: Double?
+    @Option(help: "Threads per rank that decode and augment the next batches while the current one trains; 0 does it inside the step (default: \(d.workers)).") var workers: Int?
     @Option(help: "Architecture: fmnist-alexnet, cifar-alexnet, alexnet, vgg16 (default: \(d.arch)).") var arch: String?
     @Option(help: "Number of k-means clusters (default: from the architecture, 100 for fmnist-alexnet).") var clusters: Int?
     @Option(name: .customLong("pca-dim"), help: "PCA dimensions before k-means (default: from the architecture, 64 for fmnist-alexnet).") var pcaDim: Int?
@@ -50,6 +54,10 @@ struct TrainCommand: ParsableCommand {
         if let v = data { c.data = v }
         if let v = format { c.format = v }
         if let v = labels { c.labels = v }
+        if let v = resize { c.resize = v }
+        if let v = augmentation { c.augmentation = v }
+        if let v = cropScale { c.cropScale = v }
+        if let v = workers { c.workers = v }
         if let v = arch { c.arch = v }
         if let v = clusters { c.clusters = v }
         if let v = pcaDim { c.pcaDimension = v }
@@ -72,7 +80,7 @@ struct TrainCommand: ParsableCommand {
         c.resume = resume
         c.quiet = quiet
         c.progress = progress
-        if !["auto", "idx", "npy"].contains(c.format) { throw ValidationError("--format must be auto, idx or npy, got '\(c.format)'") }
+        if !DatasetLoader.formats.contains(c.format) { throw ValidationError("--format must be one of \(DatasetLoader.formats.joined(separator: ", ")), got '\(c.format)'") }
         if resume && c.checkpointDirectory == nil { throw ValidationError("--resume needs --checkpoint-dir") }
         if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1, got \(t)") }
         do { try c.validate() } catch { throw ValidationError("\(error)") }

@@ -1,0 +1,108 @@
+import ArgumentParser
+import Collective
+import DeepCluster
+import Datasets
+import Foundation
+import NN
+import Tensor
+
+/// The input pipeline: images/s of decoding + training transforms per worker thread, for Fashion-MNIST
+/// in memory (IDX) and for a folder of JPEGs, and how long training steps wait on their input.
+struct BenchInput: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "input",
+        abstract: "Input pipeline images/s per worker (IDX in memory, a JPEG folder) with the training transforms, and the training step's wait on input.")
+    @OptionGroup var common: CommonBenchOptions
+    @Option(help: "A folder of PNG/JPEG images to read (default: one made from Fashion-MNIST in a temporary directory).") var folder: String?
+    @Option(help: "Images to use and, for the made folder, to write (default: 4096).") var images = 4096
+    @Option(help: "Side of the made folder's JPEGs: Fashion-MNIST resized bilinearly (default: 64).") var side = 64
+    @Option(help: "Worker counts to measure, comma-separated (default: 0,1,2).") var workers = "0,1,2"
+    @Option(name: .customLong("batch-size"), help: "Images per batch (default: 256).") var batchSize = 256
+    @Option(help: "Training steps of fmnist-alexnet fed from the folder, for the wait on input (default: 8).") var steps = 8
+
+    func run() throws {
+        let counts = workers.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !counts.isEmpty, counts.allSatisfy({ $0 >= 0 && $0 <= 64 }) else { throw ValidationError("--workers takes counts 0–64, e.g. 0,1,2") }
+        guard images >= batchSize, side >= 8 else { throw ValidationError("--images must be ≥ --batch-size and --side ≥ 8") }
+        MPIRuntime.run(threads: common.threads) { comm in
+            let arch = Architecture.fmnistAlexNet
+            let idx = try DatasetLoader.load(data: nil, labels: nil, format: "auto").limited(to: images)
+            var dir = folder
+            var made: String?
+            if dir == nil {
+                made = NSTemporaryDirectory() + "deepcluster-bench-input-\(getpid())"
+                dir = made
+                if comm.isRoot { try Self.writeJPEGFolder(idx as! ImageSet, side: side, to: made!) }
+                try comm.barrier()
+            }
+            defer { if let m = made, comm.isRoot { try? FileManager.default.removeItem(atPath: m) } }
+            let jpegs = try ImageFolder(dir!).limited(to: images)
+            let sources: [(String, any ImageSource)] = [("idx", idx), ("folder", jpegs)]
+            let threads = Parallel.threads
+            Parallel.threads = 1   // one thread per worker: images/s per worker means per thread
+            for (name, source) in sources {
+                let t = try DatasetLoader.transforms(for: source, architecture: arch, defaultDataset: name == "idx")
+                let batches = source.count / batchSize
+                for w in counts {
+                    let loader = Prefetcher(batches: batches, workers: w) { i, tensor in
+                        try t.batch(source, indices: Array((i * batchSize)..<((i + 1) * batchSize))[...], augment: true, seed: 1, epoch: 0, into: tensor)
+                    }
+                    let t0 = Clock.now()
+                    for _ in 0..<batches { _ = try loader.next() }
+                    let seconds = Clock.now() - t0
+                    loader.finish()
+                    let ips = Double(batches * batchSize) / seconds
+                    var r = BenchReport()
+                    r.add("bench", "input"); r.add("source", name); r.add("kind", source.kind); r.add("workers", w)
+                    r.add("images", batches * batchSize); r.add("images_per_s", ips); r.add("images_per_s_per_worker", ips / Double(max(w, 1)))
+                    r.add("transform", t.augmentation == .padCrop(padding: 2) ? "pad-crop+flip" : "resized-crop+flip"); r.add("ranks", comm.size)
+                    r.emit(comm, json: common.json)
+                }
+            }
+            Parallel.threads = threads
+            // Training steps fed from the folder: the time each step waited for its batch.
+            let model = Model(architecture: arch, numClasses: 10, seed: 0)
+            let trainer = try DataParallelTrainer(model: model, communicator: comm, learningRate: 0.01, momentum: 0.9, weightDecay: 1e-5,
+                                                  bucketBytes: 1 << 20, seed: 0)
+            let t = try DatasetLoader.transforms(for: jpegs, architecture: arch, defaultDataset: false)
+            let n = min(steps, jpegs.count / batchSize)
+            for w in counts {
+                let loader = Prefetcher(batches: n, workers: w) { i, tensor in
+                    let mine = BatchSplit.range(total: batchSize, rank: comm.rank, size: comm.size)
+                    try t.batch(jpegs, indices: Array((i * batchSize + mine.lowerBound)..<(i * batchSize + mine.upperBound))[...],
+                                augment: true, seed: 1, epoch: 0, into: tensor)
+                }
+                let mine = BatchSplit.range(total: batchSize, rank: comm.rank, size: comm.size)
+                let t0 = Clock.now()
+                for i in 0..<n {
+                    let x = try loader.next()
+                    let labels = (0..<mine.count).map { Int32((i + $0) % 10) }
+                    _ = try trainer.step(input: x, labels: labels, globalBatch: batchSize)
+                }
+                let seconds = Clock.now() - t0
+                loader.finish()
+                let wait = try comm.allreduce(loader.waitSeconds, op: .max)
+                var r = BenchReport()
+                r.add("bench", "input_wait"); r.add("source", "folder"); r.add("workers", w); r.add("steps", n)
+                r.add("step_seconds", seconds / Double(n)); r.add("wait_seconds_per_step", wait / Double(n))
+                r.add("wait_fraction", wait / seconds); r.add("ranks", comm.size); r.add("threads", BLAS.threads)
+                r.emit(comm, json: common.json)
+            }
+        }
+    }
+
+    /// Fashion-MNIST as JPEGs (quality 90) of side × side, one subfolder per label.
+    static func writeJPEGFolder(_ set: ImageSet, side: Int, to dir: String) throws {
+        let box = SampleBox(offsetY: 0, offsetX: 0, scaleY: Double(set.height) / Double(side), scaleX: Double(set.width) / Double(side))
+        var plane = [Float](repeating: 0, count: side * side)
+        for i in 0..<set.count {
+            let label = set.labels.map { Int($0[i]) } ?? 0
+            let sub = "\(dir)/\(label)"
+            if i < 10 || !FileManager.default.fileExists(atPath: sub) { try FileManager.default.createDirectory(atPath: sub, withIntermediateDirectories: true) }
+            try set.withImage(i) { src, h, w in
+                plane.withUnsafeMutableBufferPointer { box.sample(src, channels: 1, height: h, width: w, into: $0.baseAddress!, outHeight: side, outWidth: side) }
+            }
+            let im = ImageCodec.Image(pixels: plane.map { UInt8(min(max($0.rounded(), 0), 255)) }, channels: 1, height: side, width: side)
+            try Data(try ImageCodec.encode(im, jpegQuality: 90)).write(to: URL(fileURLWithPath: String(format: "%@/%06d.jpg", sub, i)))
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import Testing
+
+/// Every kind of bad input a user can hand `deepcluster train`, on 2 ranks: one line naming the file
+/// (and the image) and what was expected, a non-zero exit, no rank left running.
+extension LaunchSuites {
+@Suite(.enabled(if: Launcher.hasMPI)) struct BadInputLaunchTests {
+    /// The image fixtures of DatasetsTests (made with PIL by make_image_fixture.py).
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../DatasetsTests/Fixtures/folder").standardized.path
+
+    func npy(_ bytes: [UInt8], dtype: String, shape: [Int]) -> Data {
+        let s = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
+        var header = "{'descr': '\(dtype)', 'fortran_order': False, 'shape': \(s), }"
+        header += String(repeating: " ", count: (64 - (10 + header.utf8.count + 1) % 64) % 64) + "\n"
+        var d = Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count & 0xff), UInt8(header.utf8.count >> 8)])
+        d.append(contentsOf: Array(header.utf8)); d.append(contentsOf: bytes)
+        return d
+    }
+
+    func expectFailure(_ args: [String], mentions parts: [String]) throws {
+        let r = try Launcher.run(["train", "--epochs", "1", "--clusters", "2", "--batch-size", "4", "--quiet"] + args, ranks: 2, timeout: 60)
+        #expect(r.status != 0, "\(args): exit 0")
+        let lines = r.stderr.split(separator: "\n").filter { $0.hasPrefix("deepcluster") }
+        #expect(!lines.isEmpty && lines.allSatisfy { l in parts.allSatisfy { l.contains($0) } }, "\(args): \(r.stderr)")
+    }
+
+    @Test func eachBadInputEndsTheJobWithOneLine() throws {
+        let dir = Launcher.tempDir()
+        func write(_ name: String, _ d: Data) -> String {
+            let p = "\(dir)/\(name)"
+            try? FileManager.default.createDirectory(atPath: (p as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            FileManager.default.createFile(atPath: p, contents: d)
+            return p
+        }
+        let pixels = [UInt8](repeating: 9, count: 8 * 28 * 28)
+        // A missing path.
+        try expectFailure(["--data", "\(dir)/nothing.npy"], mentions: ["\(dir)/nothing.npy: no such file"])
+        // A wrong magic number.
+        let magic = write("x-images-idx3-ubyte", Data([0, 0, 0x0d, 3] + [UInt8](repeating: 0, count: 20)))
+        try expectFailure(["--data", magic, "--format", "idx"], mentions: [magic, "wrong magic number"])
+        // A truncated gzip stream.
+        var gz = Data([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3])
+        gz.append(contentsOf: [0x63, 0x60, 0x60, 0xe0])
+        let truncated = write("t-images-idx3-ubyte.gz", gz)
+        try expectFailure(["--data", truncated], mentions: [truncated, "corrupt gzip"])
+        // A truncated IDX body.
+        let short = write("s-images-idx3-ubyte", Data([0, 0, 8, 3, 0, 0, 0, 8, 0, 0, 0, 28, 0, 0, 0, 28] + pixels.prefix(1000)))
+        try expectFailure(["--data", short], mentions: [short, "truncated"])
+        // Images and labels that do not match in number; a labels file of the wrong length.
+        let images = write("images.npy", npy(pixels, dtype: "|u1", shape: [8, 28, 28]))
+        let labels = write("labels.npy", npy([UInt8](repeating: 1, count: 5), dtype: "|u1", shape: [5]))
+        try expectFailure(["--data", images, "--labels", labels], mentions: [labels, "5 labels for 8 images"])
+        let idxImages = write("m-images-idx3-ubyte", Data([0, 0, 8, 3, 0, 0, 0, 8, 0, 0, 0, 28, 0, 0, 0, 28] + pixels))
+        let idxLabels = write("m-labels-idx1-ubyte", Data([0, 0, 8, 1, 0, 0, 0, 7] + [UInt8](repeating: 0, count: 7)))
+        try expectFailure(["--data", idxImages], mentions: [idxLabels, "7 labels for 8 images"])
+        // An undecodable image and a truncated one, named with their index.
+        let jpeg = try Data(contentsOf: URL(fileURLWithPath: Self.fixtures + "/shirt/d.jpeg"))
+        for i in 0..<6 { _ = write("folder/c/\(i).jpg", jpeg) }
+        _ = write("folder/c/3.jpg", jpeg.prefix(jpeg.count / 2))
+        try expectFailure(["--data", "\(dir)/folder"], mentions: ["\(dir)/folder/c/3.jpg", "image 3", "Premature end of JPEG"])
+        _ = write("folder/c/3.jpg", Data("<html>not found</html>".utf8))
+        try expectFailure(["--data", "\(dir)/folder"], mentions: ["\(dir)/folder/c/3.jpg", "image 3", "not a PNG or JPEG"])
+        // Images of different sizes with no resize.
+        let png = try Data(contentsOf: URL(fileURLWithPath: Self.fixtures + "/coat/a.png"))
+        for i in 0..<6 { _ = write("sizes/\(i).png", png) }
+        try expectFailure(["--data", "\(dir)/sizes", "--resize", "0"], mentions: ["\(dir)/sizes/", "(image ", "expected 28×28, got 20×24"])
+        Thread.sleep(forTimeInterval: 0.5)
+        #expect(Launcher.liveProcesses().isEmpty)
+    }
+
+    @Test func aFolderOfImagesTrainsAndResizes() throws {
+        let dir = Launcher.tempDir()
+        for (i, name) in ["coat/a.png", "coat/b.jpg", "coat/nested/c.png", "shirt/d.jpeg", "shirt/e.png", "shirt/f_rgba.png"].enumerated() {
+            for copy in 0..<4 {
+                let sub = "\(dir)/\(i % 2)"
+                try FileManager.default.createDirectory(atPath: sub, withIntermediateDirectories: true)
+                try FileManager.default.copyItem(atPath: Self.fixtures + "/" + name, toPath: "\(sub)/\(copy)-\((name as NSString).lastPathComponent)")
+            }
+        }
+        let r = try Launcher.run(["train", "--data", dir, "--epochs", "2", "--clusters", "3", "--batch-size", "8", "--metrics", "\(dir)/m.jsonl",
+                                  "--workers", "2"], ranks: 2, timeout: 120)
+        #expect(r.status == 0, "\(r.stderr)")
+        let records = try String(contentsOfFile: "\(dir)/m.jsonl", encoding: .utf8).split(separator: "\n").map { Launcher.json(String($0)) }
+        #expect(records.count == 2 && records.allSatisfy { $0["nmi_labels"] is Double && $0["images"] as? Int == 24 })
+    }
+}
+}
