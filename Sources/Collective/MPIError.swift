@@ -21,8 +21,10 @@ public struct MPIError: Error, CustomStringConvertible {
     public var description: String { "\(call) failed: \(message) (MPI error \(code))" }
 }
 
-/// Turns an MPI return code into a thrown `MPIError`.
+/// Makes an MPI call — under the watchdog, when one is running — and turns its return code into a
+/// thrown `MPIError`.
 @inline(__always)
-func check(_ code: Int32, _ call: @autoclosure () -> String) throws {
-    if code != MPI_SUCCESS { throw MPIError(call: call(), code: code) }
+func check(_ code: @autoclosure () -> Int32, _ call: @autoclosure () -> String) throws {
+    let status = CollectiveWatchdog.guarding(code, name: call)
+    if status != MPI_SUCCESS { throw MPIError(call: call(), code: status) }
 }

@@ -6,7 +6,11 @@ import Tensor
 /// Starts MPI, gives the rank its threads, runs the command, and makes every exit path end in
 /// MPI_Finalize (success) or MPI_Abort (failure on any rank: the whole job goes down at once).
 enum MPIRuntime {
-    static func run(threads: Int?, _ body: (Communicator) throws -> Void) -> Never {
+    /// Seconds a rank may wait in one MPI call before it gives up (--collective-timeout, or the
+    /// DEEPCLUSTER_COLLECTIVE_TIMEOUT variable for every command; 0 disables).
+    static let defaultCollectiveTimeout = 600.0
+
+    static func run(threads: Int?, collectiveTimeout: Double? = nil, _ body: (Communicator) throws -> Void) -> Never {
         let comm: Communicator
         do { comm = try Communicator.world() } catch {
             FileHandle.standardError.write(Data("deepcluster: \(error)\n".utf8))
@@ -16,6 +20,9 @@ enum MPIRuntime {
         BLAS.threads = t
         Parallel.threads = t
         installSignalHandlers()
+        let timeout = collectiveTimeout ?? ProcessInfo.processInfo.environment["DEEPCLUSTER_COLLECTIVE_TIMEOUT"].flatMap(Double.init)
+            ?? defaultCollectiveTimeout
+        if comm.size > 1 { CollectiveWatchdog.start(timeout: timeout, rank: comm.rank) }
         do {
             try body(comm)
             Communicator.finalize()

@@ -40,6 +40,7 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Continue from the newest complete checkpoint in --checkpoint-dir.") var resume = false
     @Option(help: "Append one JSON object per epoch to this file (rank 0); the curves go to the same name with .svg.") var metrics: String?
     @Option(help: "Load the configuration from a config.json written beside checkpoints; flags given override it.") var config: String?
+    @Option(name: .customLong("collective-timeout"), help: "Seconds a rank may wait in one MPI call for the others before it exits with an error, so a lost host ends the job instead of hanging it; 0 never (default: \(Int(MPIRuntime.defaultCollectiveTimeout)), or DEEPCLUSTER_COLLECTIVE_TIMEOUT).") var collectiveTimeout: Double?
     @Flag(help: "Print nothing but errors (no progress line, no epoch lines).") var quiet = false
     @Flag(help: "Draw the progress line under mpirun too (only when mpirun's output is a terminal).") var progress = false
 
@@ -83,13 +84,14 @@ struct TrainCommand: ParsableCommand {
         if !DatasetLoader.formats.contains(c.format) { throw ValidationError("--format must be one of \(DatasetLoader.formats.joined(separator: ", ")), got '\(c.format)'") }
         if resume && c.checkpointDirectory == nil { throw ValidationError("--resume needs --checkpoint-dir") }
         if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1, got \(t)") }
+        if let t = collectiveTimeout, !(t >= 0) { throw ValidationError("--collective-timeout must be ≥ 0 seconds, got \(t)") }
         do { try c.validate() } catch { throw ValidationError("\(error)") }
         return c
     }
 
     func run() throws {
         let c = try makeConfig()
-        MPIRuntime.run(threads: threads) { comm in
+        MPIRuntime.run(threads: threads, collectiveTimeout: collectiveTimeout) { comm in
             let run = try DeepClusterRun(config: c, communicator: comm)
             if comm.isRoot && !c.quiet {
                 print("deepcluster train: \(run.images.count) images, --arch \(c.arch), k = \(run.model.numClasses), "

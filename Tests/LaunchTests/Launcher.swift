@@ -53,9 +53,21 @@ enum Launcher {
         try start(args, ranks: ranks, timeout: timeout).finish()
     }
 
-    static func start(_ args: [String], ranks: Int? = nil, timeout: Int = 300) throws -> Job {
+    /// A script of the repository (Launch/…) with arguments, in the same clean environment.
+    static func script(_ path: String, _ args: [String]) throws -> Job {
+        try start(args, ranks: nil, program: repository + "/" + path)
+    }
+
+    /// The repository's root (this file is Tests/LaunchTests/Launcher.swift).
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
+
+    static func start(_ args: [String], ranks: Int? = nil, timeout: Int = 300, program: String? = nil) throws -> Job {
         let p = Process()
-        if let n = ranks {
+        if let program {
+            p.executableURL = URL(fileURLWithPath: program)
+            p.arguments = args
+        } else if let n = ranks {
             p.executableURL = URL(fileURLWithPath: mpirun)
             p.arguments = ["--oversubscribe", "--bind-to", "none", "--timeout", "\(timeout)", "-np", "\(n)",
                            "-x", "SWIFT_BACKTRACE=enable=no", executable] + args

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# DeepCluster under PBS Pro / OpenPBS: mpirun over the allocation's nodes ($PBS_NODEFILE).
+#   qsub -v EPOCHS=100 Launch/pbs.sh
+# PBS sends SIGTERM at the walltime and SIGKILL a few seconds later (kill_delay) — too soon for a
+# checkpoint. So the script asks for one itself: MARGIN seconds before the walltime it sends SIGUSR1 to
+# mpirun, which forwards it to every rank; the ranks stop after the same step, rank 0 writes the
+# checkpoint, and the job is resubmitted (qrerun) to continue with --resume.
+#PBS -N deepcluster
+#PBS -l select=2:ncpus=16:mpiprocs=4:ompthreads=4
+#PBS -l walltime=24:00:00
+#PBS -r y
+#PBS -j oe
+set -euo pipefail
+cd "${PBS_O_WORKDIR:-.}"
+run=${DEEPCLUSTER_RUN:-runs/${PBS_JOBNAME:-deepcluster}}
+epochs=${EPOCHS:-100}
+margin=${MARGIN:-600}
+threads=${OMP_NUM_THREADS:-4}
+mkdir -p "$run"
+# The walltime in seconds, from qstat (hh:mm:ss), or WALLTIME_SECONDS.
+walltime=${WALLTIME_SECONDS:-$(qstat -f "$PBS_JOBID" 2>/dev/null | awk -F'= ' '/Resource_List.walltime/ {split($2,t,":"); print t[1]*3600+t[2]*60+t[3]}')}
+# Export OpenBLAS's kernel choice only where it is set (mpirun warns about unset ones).
+export_flags=(-x LD_LIBRARY_PATH)
+for v in OPENBLAS_CORETYPE OPENBLAS_L2_SIZE; do [ -n "${!v:-}" ] && export_flags+=(-x "$v"); done
+# TCP keepalive on mpirun's links to its daemons, so a lost node ends the job in minutes, not 15.
+mpirun --hostfile "$PBS_NODEFILE" --map-by "slot:PE=$threads" --bind-to core "${export_flags[@]}" \
+  --mca oob_tcp_keepalive_time 30 --mca oob_tcp_keepalive_intvl 10 --mca oob_tcp_keepalive_probes 3 \
+  .build/release/deepcluster train --threads "$threads" --epochs "$epochs" --checkpoint-dir "$run/checkpoints" \
+  --metrics "$run/metrics.jsonl" --log-dir "$run/logs" --resume "$@" &
+job=$!
+if [ -n "$walltime" ] && [ "$walltime" -gt "$margin" ]; then
+  ( sleep $(( walltime - margin )); echo "deepcluster: walltime near: asking for a checkpoint"; kill -USR1 "$job" 2>/dev/null ) &
+  timer=$!
+fi
+status=0
+wait "$job" || status=$?
+[ -n "${timer:-}" ] && kill "$timer" 2>/dev/null || true
+[ "$status" -eq 0 ] || { echo "deepcluster: failed with status $status"; exit "$status"; }
+last=$(ls -d "$run"/checkpoints/epoch-* 2>/dev/null | grep -v -- -step- | sort | tail -1 || true)
+if [ "$(basename "${last:-none}")" != "$(printf 'epoch-%04d' "$epochs")" ]; then
+  echo "deepcluster: stopped before epoch $epochs; rerunning"
+  qrerun "$PBS_JOBID"
+fi

@@ -1,0 +1,107 @@
+import ArgumentParser
+import Foundation
+
+/// The scaling sweep of ../shared/BENCHMARKS.md: for each rank count, `mpirun -np N deepcluster bench …`
+/// under weak scaling (fixed work per rank) and strong scaling (fixed total work), then one report —
+/// scaling.json, scaling.md and scaling.svg — with each series' efficiency. Runs outside mpirun: it
+/// starts the jobs itself, one after another.
+struct BenchScaling: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "scaling",
+        abstract: "Sweep rank counts over the benchmarks (weak and strong scaling) and write scaling.json, .md and .svg.")
+    @Option(help: "Rank counts, comma-separated (default: 1,2,4).") var ranks = "1,2,4"
+    @Option(help: "BLAS threads per rank, the same at every rank count (default: 1).") var threads = 1
+    @Option(help: "Output directory (default: benchmarks/results/scaling).") var out = "benchmarks/results/scaling"
+    @Option(help: "The mpirun command and its options; -np N and the benchmark follow (default: mpirun --oversubscribe --bind-to none).")
+    var mpirun = "mpirun --oversubscribe --bind-to none"
+    @Option(name: .customLong("epoch-images"), help: "Images of the one-epoch benchmark, 0 to skip it (default: 10000).") var epochImages = 10000
+    @Option(help: "Timed steps of the step and extraction benchmarks (default: 10).") var steps = 10
+    @Option(help: "What the report says the machine is (default: hostname, CPU model and cores).") var machine: String?
+
+    func run() throws {
+        let counts = ranks.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !counts.isEmpty, counts.allSatisfy({ $0 >= 1 }) else { throw ValidationError("--ranks takes counts like 1,2,4") }
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        let date = ISO8601DateFormatter().string(from: Date())
+        var report = ScalingReport(date: date, machine: machineInfo(), threadsPerRank: threads)
+        let t = ["--threads", "\(threads)", "--json"]
+        let plans: [(name: String, mode: String, unit: String, args: (Int) -> [String], value: ([String: Any]) -> Double?)] = [
+            ("training step, 64 images/rank", "weak", "images/s", { ["step", "--batch-size", "\(64 * $0)", "--steps", "\(steps)"] + t },
+             { $0["bench"] as? String == "step" ? $0["images_per_s"] as? Double : nil }),
+            ("training step, batch 256", "strong", "images/s", { _ in ["step", "--batch-size", "256", "--steps", "\(steps)"] + t },
+             { $0["bench"] as? String == "step" ? $0["images_per_s"] as? Double : nil }),
+            ("extraction, 256 images/rank", "weak", "images/s", { _ in ["extract", "--batch-size", "256", "--steps", "\(steps)"] + t },
+             { $0["images_per_s"] as? Double }),
+            ("k-means k=100, 60,000 points", "strong", "points/s", { _ in ["kmeans", "--points", "60000", "--clusters", "100"] + t },
+             { j in j["bench"] as? String == "kmeans" ? (j["n"] as? Double).flatMap { n in (j["seconds"] as? Double).map { n / $0 } } : nil }),
+            ("k-means k=100, 15,000 points/rank", "weak", "points/s", { ["kmeans", "--points", "\(min(60000, 15000 * $0))", "--clusters", "100"] + t },
+             { j in j["bench"] as? String == "kmeans" ? (j["n"] as? Double).flatMap { n in (j["seconds"] as? Double).map { n / $0 } } : nil }),
+        ]
+        for plan in plans {
+            var series = ScalingReport.Series(name: plan.name, mode: plan.mode, unit: plan.unit, points: [])
+            for n in counts {
+                let lines = try launch(n, plan.args(n))
+                if let v = lines.compactMap(plan.value).first {
+                    series.points.append(.init(ranks: n, value: v))
+                    print(String(format: "scaling: %@ (%@), %d rank(s): %.1f %@", plan.name, plan.mode, n, v, plan.unit)); fflush(stdout)
+                }
+            }
+            report.series.append(series)
+        }
+        for n in counts where n > 1 {
+            for j in try launch(n, ["allreduce", "--sizes", "1048576", "16777216", "--reps", "10"] + t) {
+                report.allreduce.append(["ranks": Double(n), "size_bytes": j["size_bytes"] as? Double ?? 0,
+                                         "seconds": j["seconds"] as? Double ?? 0, "bytes_per_s": j["bytes_per_s"] as? Double ?? 0])
+            }
+        }
+        if epochImages > 0 {
+            var series = ScalingReport.Series(name: "one epoch, \(epochImages) images", mode: "strong", unit: "images/s", points: [])
+            for n in counts {
+                guard let j = try launch(n, ["epoch", "--limit", "\(epochImages)"] + t).first,
+                      let s = j["seconds"] as? [String: Any], let total = s["total"] as? Double else { continue }
+                func v(_ k: String) -> Double { s[k] as? Double ?? 0 }
+                report.epochStages.append(.init(ranks: n, total: total, extract: v("extract"), pca: v("pca"), kmeans: v("kmeans"), train: v("train")))
+                series.points.append(.init(ranks: n, value: Double(epochImages) / total, seconds: total))
+                print(String(format: "scaling: one epoch, %d rank(s): %.1f s", n, total)); fflush(stdout)
+            }
+            report.series.append(series)
+        }
+        report.computeEfficiency()
+        try report.json().write(to: URL(fileURLWithPath: "\(out)/scaling.json"))
+        try Data(report.markdown().utf8).write(to: URL(fileURLWithPath: "\(out)/scaling.md"))
+        try Data(report.svg().utf8).write(to: URL(fileURLWithPath: "\(out)/scaling.svg"))
+        print(report.markdown())
+        print("scaling: wrote \(out)/scaling.json, scaling.md, scaling.svg")
+    }
+
+    /// Runs `mpirun … -np n deepcluster bench ARGS` and returns its JSON lines.
+    func launch(_ n: Int, _ args: [String]) throws -> [[String: Any]] {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        let exe = URL(fileURLWithPath: CommandLine.arguments[0]).standardized.path
+        let prefix = mpirun.split(separator: " ").map(String.init)
+        p.arguments = prefix + ["-np", "\(n)", exe, "bench"] + args
+        var env = ProcessInfo.processInfo.environment.filter { k, _ in !["OMPI_COMM", "OMPI_MCA_ess", "PMIX_"].contains { k.hasPrefix($0) } }
+        if getuid() == 0 { env["OMPI_ALLOW_RUN_AS_ROOT"] = "1"; env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1" }
+        p.environment = env
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        try p.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else {
+            throw ValidationError("scaling: `\(p.arguments!.joined(separator: " "))` exited with status \(p.terminationStatus)")
+        }
+        return String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap {
+            (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any]
+        }
+    }
+
+    func machineInfo() -> [String: String] {
+        if let m = machine { return ["machine": m] }
+        let cpu = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?.split(separator: "\n")
+            .first { $0.hasPrefix("model name") }.map { String($0.split(separator: ":", maxSplits: 1)[1]).trimmingCharacters(in: .whitespaces) } ?? "?"
+        return ["host": ProcessInfo.processInfo.hostName, "cpu": cpu, "cores": "\(ProcessInfo.processInfo.activeProcessorCount)",
+                "openblas_coretype": ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "unset"]
+    }
+}
