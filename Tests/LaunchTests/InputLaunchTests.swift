@@ -1,10 +1,11 @@
 import Foundation
 import Testing
 
-/// Every kind of bad input a user can hand `deepcluster train`, on 2 ranks: one line naming the file
-/// (and the image) and what was expected, a non-zero exit, no rank left running.
+/// The input formats end to end on 2 ranks, and every kind of bad input a user can hand `deepcluster
+/// train`: one line naming the file (and the image) and what was expected, a non-zero exit, no rank
+/// left running.
 extension LaunchSuites {
-@Suite(.enabled(if: Launcher.hasMPI)) struct BadInputLaunchTests {
+@Suite(.enabled(if: Launcher.hasMPI)) struct InputLaunchTests {
     /// The image fixtures of DatasetsTests (made with PIL by make_image_fixture.py).
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("../DatasetsTests/Fixtures/folder").standardized.path
@@ -83,6 +84,24 @@ extension LaunchSuites {
         #expect(r.status == 0, "\(r.stderr)")
         let records = try String(contentsOfFile: "\(dir)/m.jsonl", encoding: .utf8).split(separator: "\n").map { Launcher.json(String($0)) }
         #expect(records.count == 2 && records.allSatisfy { $0["nmi_labels"] is Double && $0["images"] as? Int == 24 })
+    }
+
+    @Test func cifarBatchesTrainTheColourModel() throws {
+        let dir = Launcher.tempDir() + "/cifar-10-batches-bin"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        for b in 1...5 {
+            var d = Data()
+            for i in 0..<8 {
+                d.append(UInt8((b + i) % 10))
+                d.append(contentsOf: (0..<3072).map { UInt8(($0 * (i + 3) + b * 17) % 256) })
+            }
+            FileManager.default.createFile(atPath: "\(dir)/data_batch_\(b).bin", contents: d)
+        }
+        let r = try Launcher.run(["train", "--data", dir, "--arch", "cifar-alexnet", "--epochs", "1", "--clusters", "4",
+                                  "--pca-dim", "8", "--batch-size", "8", "--kmeans-iters", "3", "--metrics", "\(dir)/m.jsonl"], ranks: 2, timeout: 240)
+        #expect(r.status == 0, "\(r.stderr)")
+        let rec = Launcher.json(try String(contentsOfFile: "\(dir)/m.jsonl", encoding: .utf8).split(separator: "\n").first.map(String.init) ?? "")
+        #expect(rec["images"] as? Int == 40 && rec["nmi_labels"] is Double)
     }
 }
 }
