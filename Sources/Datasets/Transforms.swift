@@ -9,7 +9,8 @@ import Tensor
 /// Training pass: `.padCrop` — that same image, zero-padded by `padding` (black, before
 /// normalisation) and randomly cropped back (RandomCrop(size, padding)), the reference recipe at 28×28;
 /// `.resizedCrop` — torchvision's RandomResizedCrop(size, scale, ratio) of the original image. Then a
-/// horizontal flip with probability ½ when `flip`. Every random draw comes from a generator seeded by
+/// horizontal flip with probability ½ when `flip`; then, when set, colour jitter (`brightness`,
+/// `contrast`) and a Gaussian blur with probability `blur` (see `Photometric`). Every random draw comes from a generator seeded by
 /// (seed, epoch, image index), so a batch's augmentation depends neither on the number of ranks nor on
 /// which rank or worker thread draws it.
 public struct Transforms: Sendable {
@@ -28,6 +29,11 @@ public struct Transforms: Sendable {
     public var resize: Int?
     public var augmentation: Augmentation
     public var flip: Bool
+    /// Training colour jitter: factors drawn from [1 − x, 1 + x]; 0 is off.
+    public var brightness: Float = 0
+    public var contrast: Float = 0
+    /// Probability of a Gaussian blur with σ uniform in 0.1–2 pixels.
+    public var blur = 0.0
 
     public init(mean: [Float], std: [Float], size: Int? = nil, resize: Int? = nil,
                 augmentation: Augmentation = .padCrop(padding: 2), flip: Bool = true) {
@@ -84,6 +90,15 @@ public struct Transforms: Sendable {
                             dx = rng.below(2 * pad + 1) - pad
                         }
                         mirror = flip && rng.below(2) == 1
+                        // Drawn after the crop and the flip, so turning these on leaves those draws as they were.
+                        if brightness > 0 || contrast > 0 || blur > 0 {
+                            base.withUnsafeMutableBufferPointer { b in
+                                Photometric.jitter(b.baseAddress!, channels: c, count: ohw, brightness: brightness, contrast: contrast, rng: &rng)
+                                if blur > 0 && rng.uniform() < blur {
+                                    Photometric.blur(b.baseAddress!, channels: c, height: oh, width: ow, sigma: Float(0.1 + 1.9 * rng.uniform()))
+                                }
+                            }
+                        }
                     }
                     for ch in 0..<c {
                         let plane = dst + (ch * n + b) * ohw

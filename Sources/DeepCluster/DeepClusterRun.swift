@@ -35,8 +35,10 @@ public final class DeepClusterRun {
         var set = try DatasetLoader.load(data: config.data, labels: config.labels, format: config.format, channels: arch.inputChannels)
         if let l = config.limit { set = set.limited(to: l) }
         images = set
-        transforms = try DatasetLoader.transforms(for: set, architecture: arch, resize: config.resize, augmentation: config.augmentation,
-                                                  cropScale: config.cropScale, defaultDataset: config.data == nil)
+        var t = try DatasetLoader.transforms(for: set, architecture: arch, resize: config.resize, augmentation: config.augmentation,
+                                             cropScale: config.cropScale, defaultDataset: config.data == nil)
+        t.brightness = config.brightness; t.contrast = config.contrast; t.blur = config.blur
+        transforms = t
         let k = config.k(arch)
         guard set.count >= k else {
             throw TrainingError.invalidConfiguration("\(set.count) images cannot form \(k) clusters; lower --clusters or raise --limit")
@@ -222,6 +224,7 @@ public final class DeepClusterRun {
         var progress = Progress(total: totalSteps, enabled: communicator.isRoot && !config.quiet, forced: config.progress)
         defer { progress.clear() }
         let (rank, size, seed, transforms, images) = (communicator.rank, communicator.size, config.seed, transforms, images)
+        let schedule = config.schedule
         @Sendable func slice(_ s: Int) -> ArraySlice<Int> {
             let lo = s * b, count = min(b, order.count - lo)
             let mine = BatchSplit.range(total: count, rank: rank, size: size)
@@ -237,6 +240,9 @@ public final class DeepClusterRun {
             let idx = slice(step)
             let input = try loader.next()
             let y = idx.map { labels[$0] }
+            let rate = schedule.rate(epoch: epoch, step: step, stepsPerEpoch: totalSteps)
+            trainer.optimizer.learningRate = rate
+            trainer.topOptimizer.learningRate = rate
             total += try trainer.step(input: input, labels: y, globalBatch: globalCount, epoch: epoch)
             batches += 1
             step += 1

@@ -17,6 +17,15 @@ public struct TrainingConfig: Codable, Sendable {
     public var epochs = 5
     public var batchSize = 256
     public var learningRate: Float = 0.05
+    /// "constant" (the reference) or "cosine": linear warm-up over `warmupEpochs`, then cosine to `finalLearningRate`.
+    public var lrSchedule = "constant"
+    public var warmupEpochs = 0.0
+    public var finalLearningRate: Float = 0
+    /// Colour jitter of the training pass: brightness and contrast factors drawn from [1 − x, 1 + x].
+    public var brightness: Float = 0
+    public var contrast: Float = 0
+    /// Probability of a Gaussian blur (σ from 0.1 to 2) in the training pass.
+    public var blur = 0.0
     public var momentum: Float = 0.9
     public var weightDecay: Float = 1e-5
     public var seed: UInt64 = 31
@@ -54,6 +63,8 @@ public struct TrainingConfig: Codable, Sendable {
         clusters = try c.decodeIfPresent(Int.self, forKey: .clusters); pcaDimension = try c.decodeIfPresent(Int.self, forKey: .pcaDimension)
         try get(.kmeansIterations, &kmeansIterations); try get(.clusterFeature, &clusterFeature); try get(.pcaEpsilon, &pcaEpsilon); try get(.epochs, &epochs)
         try get(.batchSize, &batchSize); try get(.learningRate, &learningRate); try get(.momentum, &momentum)
+        try get(.lrSchedule, &lrSchedule); try get(.warmupEpochs, &warmupEpochs); try get(.finalLearningRate, &finalLearningRate)
+        try get(.brightness, &brightness); try get(.contrast, &contrast); try get(.blur, &blur)
         try get(.weightDecay, &weightDecay); try get(.seed, &seed)
         limit = try c.decodeIfPresent(Int.self, forKey: .limit)
         resize = try c.decodeIfPresent(Int.self, forKey: .resize)
@@ -66,6 +77,10 @@ public struct TrainingConfig: Codable, Sendable {
     }
 
     public func architecture() throws -> Architecture { try Architecture.named(arch) }
+    public var schedule: LearningRateSchedule {
+        LearningRateSchedule(kind: .init(rawValue: lrSchedule) ?? .constant, base: learningRate, warmupEpochs: warmupEpochs,
+                             finalRate: finalLearningRate, epochs: epochs)
+    }
     public func k(_ a: Architecture) -> Int { clusters ?? a.defaultClusters }
     public func pcaDim(_ a: Architecture) -> Int { pcaDimension ?? a.defaultPCADimension }
 
@@ -77,6 +92,11 @@ public struct TrainingConfig: Codable, Sendable {
         if epochs < 1 { throw bad("--epochs must be at least 1, got \(epochs)") }
         if batchSize < 1 { throw bad("--batch-size must be at least 1, got \(batchSize)") }
         if !(learningRate > 0) { throw bad("--lr must be positive, got \(learningRate)") }
+        if LearningRateSchedule.Kind(rawValue: lrSchedule) == nil { throw bad("--lr-schedule must be constant or cosine, got '\(lrSchedule)'") }
+        if !(warmupEpochs >= 0) || warmupEpochs > Double(epochs) { throw bad("--warmup-epochs must be between 0 and --epochs, got \(warmupEpochs)") }
+        if !(finalLearningRate >= 0) || finalLearningRate > learningRate { throw bad("--final-lr must be between 0 and --lr, got \(finalLearningRate)") }
+        if !(brightness >= 0 && brightness < 1) || !(contrast >= 0 && contrast < 1) { throw bad("--brightness and --contrast must be in [0, 1)") }
+        if !(blur >= 0 && blur <= 1) { throw bad("--blur must be a probability in [0, 1], got \(blur)") }
         if momentum < 0 || momentum >= 1 { throw bad("--momentum must be in [0, 1), got \(momentum)") }
         if weightDecay < 0 { throw bad("--weight-decay must be ≥ 0, got \(weightDecay)") }
         if !["pre-relu", "post-relu"].contains(clusterFeature) { throw bad("--cluster-feature must be pre-relu or post-relu, got '\(clusterFeature)'") }

@@ -27,6 +27,12 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Epochs (default: \(d.epochs)).") var epochs: Int?
     @Option(name: .customLong("batch-size"), help: "Global batch, split over the ranks (default: \(d.batchSize)).") var batchSize: Int?
     @Option(help: "Learning rate (default: \(d.learningRate)).") var lr: Float?
+    @Option(name: .customLong("lr-schedule"), help: "constant, or cosine: linear warm-up from 0 over --warmup-epochs, then cosine decay to --final-lr (default: \(d.lrSchedule)).") var lrSchedule: String?
+    @Option(name: .customLong("warmup-epochs"), help: "Warm-up of the cosine schedule, in epochs (default: \(d.warmupEpochs)).") var warmupEpochs: Double?
+    @Option(name: .customLong("final-lr"), help: "Learning rate at the end of the cosine schedule (default: \(d.finalLearningRate)).") var finalLR: Float?
+    @Option(help: "Training colour jitter: brightness factor drawn from [1 − x, 1 + x] (default: \(d.brightness), off).") var brightness: Float?
+    @Option(help: "Training colour jitter: contrast factor drawn from [1 − x, 1 + x] (default: \(d.contrast), off).") var contrast: Float?
+    @Option(help: "Probability of a Gaussian blur (σ uniform in 0.1–2) in the training pass (default: \(d.blur), off).") var blur: Double?
     @Option(help: "SGD momentum (default: \(d.momentum)).") var momentum: Float?
     @Option(name: .customLong("weight-decay"), help: "Weight decay (default: \(d.weightDecay)).") var weightDecay: Float?
     @Option(help: "Seed of every generator (default: \(d.seed)).") var seed: UInt64?
@@ -69,6 +75,12 @@ struct TrainCommand: ParsableCommand {
         if let v = batchSize { c.batchSize = v }
         if let v = lr { c.learningRate = v }
         if let v = momentum { c.momentum = v }
+        if let v = lrSchedule { c.lrSchedule = v }
+        if let v = warmupEpochs { c.warmupEpochs = v }
+        if let v = finalLR { c.finalLearningRate = v }
+        if let v = brightness { c.brightness = v }
+        if let v = contrast { c.contrast = v }
+        if let v = blur { c.blur = v }
         if let v = weightDecay { c.weightDecay = v }
         if let v = seed { c.seed = v }
         if let v = limit { c.limit = v }

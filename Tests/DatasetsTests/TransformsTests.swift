@@ -25,3 +25,36 @@ import Testing
         #expect(a.array.allSatisfy { $0 >= black - 1e-6 })
     }
 }
+
+@Suite struct PhotometricTests {
+    @Test func blurKeepsTheMeanOfAFlatImageAndSpreadsAnImpulse() {
+        var flat = [Float](repeating: 100, count: 2 * 9 * 9)
+        flat.withUnsafeMutableBufferPointer { Photometric.blur($0.baseAddress!, channels: 2, height: 9, width: 9, sigma: 1.5) }
+        #expect(flat.allSatisfy { abs($0 - 100) < 1e-3 })
+        var impulse = [Float](repeating: 0, count: 15 * 15)
+        impulse[7 * 15 + 7] = 1000
+        impulse.withUnsafeMutableBufferPointer { Photometric.blur($0.baseAddress!, channels: 1, height: 15, width: 15, sigma: 1) }
+        #expect(abs(impulse.reduce(0, +) - 1000) < 0.5)                 // nothing lost inside the image
+        #expect(abs(impulse[7 * 15 + 8] - impulse[8 * 15 + 7]) < 1e-3)   // isotropic
+        // A Gaussian of σ 1: the centre holds 1/(2π) of the mass.
+        #expect(abs(impulse[7 * 15 + 7] / 1000 - Float(1 / (2 * Double.pi))) < 0.01)
+    }
+
+    @Test func jitterStaysInRangeAndDependsOnTheImageSeed() throws {
+        let set = ImageSet(pixels: (0..<(4 * 784)).map { UInt8(($0 * 7) % 256) }, count: 4, channels: 1, height: 28, width: 28, labels: nil)
+        var t = Transforms.fashionMNIST
+        t.brightness = 0.4; t.contrast = 0.4; t.blur = 0.5
+        let a = Tensor(shape: [0]), b = Tensor(shape: [0]), plain = Tensor(shape: [0])
+        try t.batch(set, indices: [0, 1, 2, 3], augment: true, seed: 5, epoch: 1, into: a)
+        try t.batch(set, indices: [2], augment: true, seed: 5, epoch: 1, into: b)
+        #expect(Array(a.array[(2 * 784)..<(3 * 784)]) == b.array)
+        let lo = (0 - 0.2860) / 0.3530 as Float, hi = (1 - 0.2860) / 0.3530 as Float
+        #expect(a.array.allSatisfy { $0 >= lo - 1e-5 && $0 <= hi + 1e-5 })
+        try Transforms.fashionMNIST.batch(set, indices: [0, 1, 2, 3], augment: true, seed: 5, epoch: 1, into: plain)
+        #expect(plain.array != a.array)
+        // The clustering pass is never jittered.
+        try t.batch(set, indices: [1], augment: false, seed: 5, epoch: 1, into: a)
+        try Transforms.fashionMNIST.batch(set, indices: [1], augment: false, seed: 5, epoch: 1, into: b)
+        #expect(a.array == b.array)
+    }
+}
