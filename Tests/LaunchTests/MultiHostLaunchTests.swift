@@ -22,7 +22,7 @@ struct MultiHostLaunchTests {
         #expect(check.stdout.contains("3 rank(s), 1 on this node"))
 
         let dir = Launcher.tempDir()
-        let train = ["train", "--limit", "1500", "--clusters", "10", "--threads", "1", "--batch-size", "64", "--kmeans-iters", "5",
+        let train = ["train", "--limit", "600", "--clusters", "10", "--threads", "1", "--batch-size", "64", "--kmeans-iters", "5",
                      "--checkpoint-dir", dir, "--collective-timeout", "15"]
         let short = try Launcher.script(cluster, ["run", "-np", "3", exe] + train + ["--epochs", "2"]).finish()
         #expect(short.status == 0, "\(short.stderr)")
