@@ -29,7 +29,10 @@ struct BenchInput: ParsableCommand {
             var dir = folder
             var made: String?
             if dir == nil {
-                made = NSTemporaryDirectory() + "deepcluster-bench-input-\(getpid())"
+                // One folder for the job, named after rank 0's process, written by rank 0.
+                var pid = [Int64(getpid())]
+                try comm.broadcast(&pid, root: 0)
+                made = NSTemporaryDirectory() + "deepcluster-bench-input-\(pid[0])"
                 dir = made
                 if comm.isRoot { try Self.writeJPEGFolder(idx as! ImageSet, side: side, to: made!) }
                 try comm.barrier()
@@ -87,6 +90,7 @@ struct BenchInput: ParsableCommand {
                 r.add("wait_fraction", wait / seconds); r.add("ranks", comm.size); r.add("threads", BLAS.threads)
                 r.emit(comm, json: common.json)
             }
+            try comm.barrier()   // every rank is done with the folder before rank 0 removes it
         }
     }
 
