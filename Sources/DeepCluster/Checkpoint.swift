@@ -168,7 +168,7 @@ extension Checkpoint {
     public static func openModel(_ path: String, warn: (String) -> Void = { _ in }) throws -> (model: Model, loaded: Loaded) {
         let loaded = FileManager.default.fileExists(atPath: "\(path)/state.json")
             ? try load(path) : try newestValid(in: path, warn: warn)
-        let arch = try Architecture.named(loaded.state.config.arch)
+        let arch = try loaded.state.config.architecture()
         guard let top = loaded.model["top_layer.bias"] else {
             throw CheckpointError.incompatible(path: loaded.path, reason: "no top_layer.bias")
         }

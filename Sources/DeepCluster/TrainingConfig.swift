@@ -7,6 +7,8 @@ public struct TrainingConfig: Codable, Sendable {
     public var labels: String? = nil
     public var format = "auto"
     public var arch = "fmnist-alexnet"
+    /// What the first convolution sees: "sobel" (the reference: fixed Sobel gradients of the grey image) or "raw".
+    public var input = "sobel"
     public var clusters: Int? = nil
     public var pcaDimension: Int? = nil
     public var kmeansIterations = 20
@@ -59,7 +61,7 @@ public struct TrainingConfig: Codable, Sendable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         func get<T: Decodable>(_ k: CodingKeys, _ v: inout T) throws { if let x = try c.decodeIfPresent(T.self, forKey: k) { v = x } }
         data = try c.decodeIfPresent(String.self, forKey: .data); labels = try c.decodeIfPresent(String.self, forKey: .labels)
-        try get(.format, &format); try get(.arch, &arch)
+        try get(.format, &format); try get(.arch, &arch); try get(.input, &input)
         clusters = try c.decodeIfPresent(Int.self, forKey: .clusters); pcaDimension = try c.decodeIfPresent(Int.self, forKey: .pcaDimension)
         try get(.kmeansIterations, &kmeansIterations); try get(.clusterFeature, &clusterFeature); try get(.pcaEpsilon, &pcaEpsilon); try get(.epochs, &epochs)
         try get(.batchSize, &batchSize); try get(.learningRate, &learningRate); try get(.momentum, &momentum)
@@ -76,7 +78,7 @@ public struct TrainingConfig: Codable, Sendable {
         metrics = try c.decodeIfPresent(String.self, forKey: .metrics); try get(.quiet, &quiet); try get(.progress, &progress)
     }
 
-    public func architecture() throws -> Architecture { try Architecture.named(arch) }
+    public func architecture() throws -> Architecture { try Architecture.named(arch).withSobel(input == "sobel") }
     public var schedule: LearningRateSchedule {
         LearningRateSchedule(kind: .init(rawValue: lrSchedule) ?? .constant, base: learningRate, warmupEpochs: warmupEpochs,
                              finalRate: finalLearningRate, epochs: epochs)
@@ -86,6 +88,7 @@ public struct TrainingConfig: Codable, Sendable {
 
     public func validate() throws {
         func bad(_ s: String) -> TrainingError { .invalidConfiguration(s) }
+        if !["sobel", "raw"].contains(input) { throw bad("--input must be sobel or raw, got '\(input)'") }
         if let c = clusters, c < 2 { throw bad("--clusters must be at least 2, got \(c)") }
         if let d = pcaDimension, d < 1 { throw bad("--pca-dim must be at least 1, got \(d)") }
         if kmeansIterations < 0 { throw bad("--kmeans-iters must be ≥ 0, got \(kmeansIterations)") }

@@ -28,7 +28,18 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Seed of the evaluation's k-means and probe (default: 0).") var seed: UInt64 = 0
     @Option(help: "BLAS threads per rank (default: cores ÷ ranks on the node).") var threads: Int?
     @Flag(name: .customLong("random-init"), help: "Evaluate the randomly initialised network of the checkpoint's architecture instead (a baseline).") var randomInit = false
+    @Flag(help: "Also evaluate, in the same run, the randomly initialised network and the raw pixels (k-means and linear probe).") var baselines = false
     @Flag(help: "Print one JSON object.") var json = false
+
+    /// The clustering-pass input of images `range`, flattened to rows of C·H·W values.
+    static func pixels(_ set: any ImageSource, range: Range<Int>, transforms: Transforms) throws -> (values: [Float], dim: Int) {
+        let t = Tensor(shape: [0])
+        try transforms.batch(set, indices: Array(range)[...], augment: false, seed: 0, epoch: 0, into: t)
+        let c = t.shape[0], n = t.shape[1], hw = t.shape[2] * t.shape[3], dim = c * hw
+        var out = [Float](repeating: 0, count: n * dim)
+        for ch in 0..<c { for i in 0..<n { for j in 0..<hw { out[i * dim + ch * hw + j] = t[(ch * n + i) * hw + j] } } }
+        return (out, dim)
+    }
 
     func run() throws {
         guard probeLayer.hasPrefix("conv"), let layer = Int(probeLayer.dropFirst(4)), layer >= 1 else {
@@ -49,31 +60,62 @@ struct EvalCommand: ParsableCommand {
             let classes = Int((trainY.max() ?? 0) + 1)
             let transforms = try DatasetLoader.transforms(for: train, architecture: model.architecture, resize: resize, defaultDataset: data == nil)
             let t0 = Clock.now()
-            // k-means on the clustering features of the training images.
             let shard = ImageSet.shard(count: train.count, rank: comm.rank, size: comm.size)
-            let feats = try FeatureExtractor.extract(model, images: train, range: shard, batchSize: 256, transforms: transforms)
+            let tshard = ImageSet.shard(count: test.count, rank: comm.rank, size: comm.size)
             let p = pcaDim ?? model.architecture.defaultPCADimension
-            var scores: [(String, ClusteringEvaluation.Scores)] = []
-            for whiten in [true, false] {
-                let s = try ClusteringEvaluation.score(features: feats, rows: shard.count, dimension: model.featureDimension,
-                                                       offset: shard.lowerBound, total: train.count, labels: trainY, classes: classes,
-                                                       pcaDimension: p, whiten: whiten, seed: seed, communicator: comm)
-                scores.append((whiten ? "pca\(p)_whitened" : "pca\(p)", s))
-            }
-            // Linear probe: frozen features of both splits, computed once.
             var probe = LinearProbe()
             probe.layer = layer; probe.epochs = probeEpochs; probe.learningRate = probeLR; probe.seed = seed
-            let (ptrain, dim) = try probe.features(model, images: train, range: shard, transforms: transforms)
-            let tshard = ImageSet.shard(count: test.count, rank: comm.rank, size: comm.size)
-            let (ptest, _) = try probe.features(model, images: test, range: tshard, transforms: transforms)
-            let top1 = try probe.run(train: ptrain, trainLabels: Array(trainY[shard]), trainTotal: train.count, test: ptest,
-                                     testLabels: Array(testY[tshard]), dim: dim, classes: classes, communicator: comm)
+            /// k-means (k = classes) on features of the training shard: PCA whitened, plain, and (pixels) none.
+            func kmeans(_ feats: [Float], dim: Int, withoutPCA: Bool) throws -> [(String, ClusteringEvaluation.Scores)] {
+                var out: [(String, ClusteringEvaluation.Scores)] = []
+                for whiten in [true, false] {
+                    let s = try ClusteringEvaluation.score(features: feats, rows: shard.count, dimension: dim, offset: shard.lowerBound,
+                                                           total: train.count, labels: trainY, classes: classes, pcaDimension: p,
+                                                           whiten: whiten, seed: seed, communicator: comm)
+                    out.append((whiten ? "pca\(p)_whitened" : "pca\(p)", s))
+                }
+                if withoutPCA {
+                    out.append(("no_pca", try ClusteringEvaluation.score(features: feats, rows: shard.count, dimension: dim, offset: shard.lowerBound,
+                                                                   total: train.count, labels: trainY, classes: classes, pcaDimension: nil,
+                                                                   whiten: false, seed: seed, communicator: comm)))
+                }
+                return out
+            }
+            /// The clustering features and the linear probe of one network.
+            func evaluate(_ m: Model) throws -> (scores: [(String, ClusteringEvaluation.Scores)], top1: Double, dim: Int) {
+                let feats = try FeatureExtractor.extract(m, images: train, range: shard, batchSize: 256, transforms: transforms)
+                let scores = try kmeans(feats, dim: m.featureDimension, withoutPCA: false)
+                let (ptrain, dim) = try probe.features(m, images: train, range: shard, transforms: transforms)
+                let (ptest, _) = try probe.features(m, images: test, range: tshard, transforms: transforms)
+                let top1 = try probe.run(train: ptrain, trainLabels: Array(trainY[shard]), trainTotal: train.count, test: ptest,
+                                         testLabels: Array(testY[tshard]), dim: dim, classes: classes, communicator: comm)
+                return (scores, top1, dim)
+            }
+            let (scores, top1, dim) = try evaluate(model)
+            // Baselines in the same run: the randomly initialised network, and the pixels themselves
+            // (the normalised clustering-pass input, flattened) through the same k-means and probe.
+            var baselines: [(String, [(String, ClusteringEvaluation.Scores)], Double)] = []
+            if self.baselines {
+                let random = try evaluate(Model(architecture: model.architecture, numClasses: model.numClasses, seed: loaded.state.seed))
+                baselines.append(("random_init", random.scores, random.top1))
+                let (px, pdim) = try Self.pixels(train, range: shard, transforms: transforms)
+                let (pxTest, _) = try Self.pixels(test, range: tshard, transforms: transforms)
+                let pxScores = try kmeans(px, dim: pdim, withoutPCA: true)
+                let pxTop1 = try probe.run(train: px, trainLabels: Array(trainY[shard]), trainTotal: train.count, test: pxTest,
+                                           testLabels: Array(testY[tshard]), dim: pdim, classes: classes, communicator: comm)
+                baselines.append(("pixels", pxScores, pxTop1))
+            }
             let seconds = Clock.now() - t0
             guard comm.isRoot else { return }
             let head = scores[0].1
             if json {
                 var fields: [(String, Any)] = [("kmeans_nmi", head.nmi), ("kmeans_ari", head.ari), ("kmeans_acc", head.accuracy)]
                 for (name, s) in scores { fields.append(("kmeans_\(name)", [("nmi", s.nmi), ("ari", s.ari), ("acc", s.accuracy)] as [(String, Any)])) }
+                for (name, sc, t1) in baselines {
+                    var b: [(String, Any)] = sc.map { ($0.0, [("nmi", $0.1.nmi), ("ari", $0.1.ari), ("acc", $0.1.accuracy)] as [(String, Any)]) }
+                    b.append(("probe_top1", t1))
+                    fields.append(("baseline_\(name)", b))
+                }
                 fields += [("probe_top1", top1), ("probe_layer", probeLayer), ("probe_dim", dim), ("probe_epochs", probeEpochs),
                            ("checkpoint", loaded.path), ("epoch", loaded.state.epoch), ("random_init", randomInit ? "true" : "false"),
                            ("images", train.count), ("test_images", test.count), ("ranks", comm.size), ("seconds", seconds)]
@@ -86,6 +128,11 @@ struct EvalCommand: ParsableCommand {
                     print(String(format: "  k-means k=%d on %@ + L2: NMI %.4f  ARI %.4f  accuracy %.4f", classes, name, s.nmi, s.ari, s.accuracy))
                 }
                 print(String(format: "  linear probe on %@ (%d dims, %d epochs): top-1 %.4f on %d test images", probeLayer, dim, probeEpochs, top1, test.count))
+                for (name, sc, t1) in baselines {
+                    print("baseline \(name == "pixels" ? "raw pixels (normalised, flattened)" : "random initialisation"):")
+                    for (n, x) in sc { print(String(format: "  k-means k=%d on %@ + L2: NMI %.4f  ARI %.4f  accuracy %.4f", classes, n, x.nmi, x.ari, x.accuracy)) }
+                    print(String(format: "  linear probe: top-1 %.4f", t1))
+                }
             }
         }
     }

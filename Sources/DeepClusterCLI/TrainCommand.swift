@@ -19,6 +19,7 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("crop-scale"), help: "Smallest area fraction of the random resized crop (default: \(d.cropScale)).") var cropScale: Double?
     @Option(help: "Threads per rank that decode and augment the next batches while the current one trains; 0 does it inside the step (default: \(d.workers)).") var workers: Int?
     @Option(help: "Architecture: fmnist-alexnet, cifar-alexnet, alexnet, vgg16 (default: \(d.arch)).") var arch: String?
+    @Option(help: "What the first convolution sees: sobel (fixed Sobel gradients of the grey image, as the reference) or raw (the image) (default: \(d.input)).") var input: String?
     @Option(help: "Number of k-means clusters (default: from the architecture, 100 for fmnist-alexnet).") var clusters: Int?
     @Option(name: .customLong("pca-dim"), help: "PCA dimensions before k-means (default: from the architecture, 64 for fmnist-alexnet).") var pcaDim: Int?
     @Option(name: .customLong("kmeans-iters"), help: "k-means iterations (default: \(d.kmeansIterations)).") var kmeansIters: Int?
@@ -66,6 +67,7 @@ struct TrainCommand: ParsableCommand {
         if let v = cropScale { c.cropScale = v }
         if let v = workers { c.workers = v }
         if let v = arch { c.arch = v }
+        if let v = input { c.input = v }
         if let v = clusters { c.clusters = v }
         if let v = pcaDim { c.pcaDimension = v }
         if let v = kmeansIters { c.kmeansIterations = v }

@@ -29,6 +29,13 @@ public struct Architecture: Sendable {
                             defaultClusters: defaultClusters, defaultPCADimension: defaultPCADimension)
     }
 
+    /// A copy that feeds the first convolution the image itself (`sobel` false) or its Sobel gradients.
+    public func withSobel(_ on: Bool) -> Architecture {
+        Architecture(name: name, inputChannels: inputChannels, inputSize: inputSize, sobel: on,
+                     features: features, classifier: classifier,
+                     defaultClusters: defaultClusters, defaultPCADimension: defaultPCADimension)
+    }
+
     private static func block(_ out: Int, _ k: Int, _ s: Int = 1, _ p: Int = 0) -> [LayerSpec] {
         [.conv(out: out, kernel: k, stride: s, padding: p), .batchNorm, .relu]
     }

@@ -114,6 +114,20 @@ struct EvalLaunchTests {
         let bad = try Launcher.run(["eval", "--checkpoint", "\(dir)/nothing-here"], timeout: 60)
         #expect(bad.status != 0 && bad.stderr.contains("no complete checkpoint"))
     }
+
+    @Test func rawInputTrainsAndEvaluatesBesideTheBaselines() throws {
+        let dir = Launcher.tempDir()
+        let t = try Launcher.run(["train", "--epochs", "1", "--limit", "300", "--clusters", "10", "--batch-size", "64", "--input", "raw",
+                                  "--kmeans-iters", "5", "--checkpoint-dir", "\(dir)/ck", "--quiet"], timeout: 300)
+        #expect(t.status == 0, "\(t.stderr)")
+        let e = try Launcher.run(["eval", "--checkpoint", "\(dir)/ck", "--limit", "300", "--test-limit", "100",
+                                  "--probe-epochs", "1", "--baselines", "--json"], ranks: 2, timeout: 300)
+        #expect(e.status == 0, "\(e.stderr)")
+        let j = Launcher.json(e.lines.last ?? "")
+        let pixels = j["baseline_pixels"] as? [String: Any] ?? [:], random = j["baseline_random_init"] as? [String: Any] ?? [:]
+        #expect(pixels["no_pca"] is [String: Any] && pixels["probe_top1"] is Double, "\(e.stdout)")
+        #expect(random["pca64_whitened"] is [String: Any] && random["probe_top1"] is Double)
+    }
 }
 }
 
