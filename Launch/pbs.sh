@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # DeepCluster under PBS Pro / OpenPBS: mpirun over the allocation's nodes ($PBS_NODEFILE).
-#   qsub -v EPOCHS=100 Launch/pbs.sh
+#   qsub -v EPOCHS=100 Launch/pbs.sh      (the epoch count as EPOCHS, not --epochs: the script checks it)
 # PBS sends SIGTERM at the walltime and SIGKILL a few seconds later (kill_delay) — too soon for a
 # checkpoint. So the script asks for one itself: MARGIN seconds before the walltime it sends SIGUSR1 to
 # mpirun, which forwards it to every rank; the ranks stop after the same step, rank 0 writes the
