@@ -46,6 +46,7 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("log-dir"), help: "Write each rank's log to DIR/rank-N.log.") var logDir: String?
     @Flag(help: "Continue from the newest complete checkpoint in --checkpoint-dir.") var resume = false
     @Option(help: "Append one JSON object per epoch to this file (rank 0); the curves go to the same name with .svg.") var metrics: String?
+    @Option(help: "A bundle of settings that flags given override: \(TrainingPreset.names.joined(separator: ", ")) (see README).") var preset: String?
     @Option(help: "Load the configuration from a config.json written beside checkpoints; flags given override it.") var config: String?
     @Option(name: .customLong("collective-timeout"), help: "Seconds a rank may wait in one MPI call for the others before it exits with an error, so a lost host ends the job instead of hanging it; 0 never (default: \(Int(MPIRuntime.defaultCollectiveTimeout)), or DEEPCLUSTER_COLLECTIVE_TIMEOUT).") var collectiveTimeout: Double?
     @Flag(help: "Print nothing but errors (no progress line, no epoch lines).") var quiet = false
@@ -58,6 +59,9 @@ struct TrainCommand: ParsableCommand {
             do { c = try JSONDecoder().decode(TrainingConfig.self, from: data) } catch {
                 throw ValidationError("--config \(path): not a configuration written by deepcluster (\(error))")
             }
+        }
+        if let p = preset {
+            do { try TrainingPreset.apply(p, to: &c) } catch { throw ValidationError("\(error)") }
         }
         if let v = data { c.data = v }
         if let v = format { c.format = v }
