@@ -16,6 +16,17 @@ public enum FileBytes {
         return bytes
     }
 
+    /// The first `count` bytes of a file, inflated when it is gzip — enough to read a magic number
+    /// without reading (and inflating) the whole file.
+    public static func head(_ path: String, count: Int) throws -> [UInt8] {
+        guard let f = gzopen(path, "rb") else { throw DatasetError.unreadable(path: path, reason: "cannot open") }
+        defer { gzclose(f) }
+        var out = [UInt8](repeating: 0, count: count)
+        let n = out.withUnsafeMutableBytes { gzread(f, $0.baseAddress, UInt32(count)) }
+        guard n >= 0 else { throw DatasetError.corruptGzip(path: path, reason: "cannot inflate its first bytes") }
+        return Array(out.prefix(Int(n)))
+    }
+
     /// Inflates a gzip member (or several, concatenated), refusing truncated or corrupt streams.
     public static func gunzip(_ input: [UInt8], path: String) throws -> [UInt8] {
         var out = [UInt8]()

@@ -65,6 +65,15 @@ public enum DatasetLoader {
                         labels: values.map { Int32($0) }, kind: set.kind)
     }
 
+    /// The transforms a training configuration asks for: its architecture, resize, augmentation and
+    /// colour jitter (Fashion-MNIST's normalisation when it names no data).
+    public static func transforms(for source: any ImageSource, config c: TrainingConfig) throws -> Transforms {
+        var t = try transforms(for: source, architecture: c.architecture(), resize: c.resize, augmentation: c.augmentation,
+                               cropScale: c.cropScale, defaultDataset: c.data == nil)
+        t.brightness = c.brightness; t.contrast = c.contrast; t.blur = c.blur
+        return t
+    }
+
     /// The transforms that bring `source` to the architecture's input.
     ///
     /// Images already at the input size keep it: the clustering pass only normalises, training adds the
@@ -118,9 +127,13 @@ public enum DatasetLoader {
         }
         if path.hasSuffix(".npy") { return "npy" }
         if path.hasSuffix(".bin") { return "cifar" }
-        let b = try FileBytes.read(path)
-        if b.count >= 4 && b[0] == 0 && b[1] == 0 && b[2] == 0x08 { return "idx" }
-        if b.count >= 6 && b[0] == 0x93 { return "npy" }
+        if let b = try? FileBytes.head(path, count: 8) {
+            if b.count >= 4 && b[0] == 0 && b[1] == 0 && b[2] == 0x08 { return "idx" }
+            if b.count >= 6 && b[0] == 0x93 { return "npy" }
+        }
+        // Not recognised from its first bytes: read it whole, so a corrupt or truncated gzip stream
+        // is reported as such rather than as an unknown format.
+        _ = try FileBytes.read(path)
         throw DatasetError.unknownFormat(path: path)
     }
 }

@@ -35,10 +35,7 @@ public final class DeepClusterRun {
         var set = try DatasetLoader.load(data: config.data, labels: config.labels, format: config.format, channels: arch.inputChannels)
         if let l = config.limit { set = set.limited(to: l) }
         images = set
-        var t = try DatasetLoader.transforms(for: set, architecture: arch, resize: config.resize, augmentation: config.augmentation,
-                                             cropScale: config.cropScale, defaultDataset: config.data == nil)
-        t.brightness = config.brightness; t.contrast = config.contrast; t.blur = config.blur
-        transforms = t
+        transforms = try DatasetLoader.transforms(for: set, config: config)
         let k = config.k(arch)
         guard set.count >= k else {
             throw TrainingError.invalidConfiguration("\(set.count) images cannot form \(k) clusters; lower --clusters or raise --limit")

@@ -58,7 +58,7 @@ struct EvalCommand: ParsableCommand {
                 throw TrainingError.invalidConfiguration("eval needs labels for the training and the test images (--labels, --test-labels)")
             }
             let classes = Int((trainY.max() ?? 0) + 1)
-            let transforms = try DatasetLoader.transforms(for: train, architecture: model.architecture, resize: resize, defaultDataset: data == nil)
+            let transforms = try DatasetLoader.transforms(for: train, config: loaded.state.config.reading(data, resize: resize))
             let t0 = Clock.now()
             let shard = ImageSet.shard(count: train.count, rank: comm.rank, size: comm.size)
             let tshard = ImageSet.shard(count: test.count, rank: comm.rank, size: comm.size)
@@ -156,7 +156,7 @@ struct ExtractCommand: ParsableCommand {
             let (model, loaded) = try Checkpoint.openModel(checkpoint) { if comm.isRoot { print($0) } }
             var set = try DatasetLoader.load(data: data, labels: nil, format: format, channels: model.architecture.inputChannels)
             if let l = limit { set = set.limited(to: l) }
-            let transforms = try DatasetLoader.transforms(for: set, architecture: model.architecture, resize: resize, defaultDataset: data == nil)
+            let transforms = try DatasetLoader.transforms(for: set, config: loaded.state.config.reading(data, resize: resize))
             let shard = ImageSet.shard(count: set.count, rank: comm.rank, size: comm.size)
             let f = try FeatureExtractor.extract(model, images: set, range: shard, batchSize: 256, transforms: transforms)
             let all = try comm.allgatherv(f)
@@ -170,5 +170,16 @@ struct ExtractCommand: ParsableCommand {
             }
             print("extract: wrote \(out)/features.npy (\(set.count)×\(model.featureDimension)) from \(loaded.path)")
         }
+    }
+}
+
+extension TrainingConfig {
+    /// The checkpoint's configuration applied to other images: `data` (nil: Fashion-MNIST), and
+    /// `resize` when given (otherwise the training run's).
+    func reading(_ data: String?, resize: Int?) -> TrainingConfig {
+        var c = self
+        c.data = data
+        if let r = resize { c.resize = r }
+        return c
     }
 }
