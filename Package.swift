@@ -47,7 +47,7 @@ let package = Package(
                     swiftSettings: mode),
         .testTarget(name: "ClusteringTests", dependencies: ["Clustering", "Collective"],
                     resources: [.copy("Fixtures")], swiftSettings: mode),
-        .testTarget(name: "DeepClusterTests", dependencies: ["DeepCluster", "NN", "Tensor"], resources: [.copy("Fixtures")],
+        .testTarget(name: "DeepClusterTests", dependencies: ["DeepCluster", "Datasets", "NN", "Tensor"], resources: [.copy("Fixtures")],
                     swiftSettings: mode),
         .testTarget(name: "LaunchTests", swiftSettings: mode),
     ]

@@ -33,4 +33,13 @@ import Testing
         try FileManager.default.removeItem(atPath: "\(dir)/data_batch_4.bin")
         #expect(throws: DatasetError.missing(path: "\(dir)/data_batch_4.bin")) { _ = try CIFAR.load(dir, train: true) }
     }
+
+    @Test func filesAndFoldersThatAreNotCIFARAreRefused() throws {
+        let dir = NSTemporaryDirectory() + "notcifar-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Data(repeating: 1, count: 1000).write(to: URL(fileURLWithPath: "\(dir)/odd.bin"))
+        #expect { _ = try CIFAR.load("\(dir)/odd.bin") } throws: { "\($0)".contains("1000 bytes is not a whole number of CIFAR-10") }
+        #expect { _ = try CIFAR.load(dir) } throws: { "\($0)".contains("not a CIFAR folder") }
+    }
 }

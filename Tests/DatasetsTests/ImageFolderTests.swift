@@ -50,4 +50,12 @@ import Testing
         try FileManager.default.createDirectory(atPath: dir + "/empty/sub", withIntermediateDirectories: true)
         #expect(throws: DatasetError.emptyFolder(path: dir + "/empty")) { _ = try ImageFolder(dir + "/empty") }
     }
+
+    @Test func cmykAndOversizedImagesAreRefused() throws {
+        for (name, reason) in [("cmyk.jpg", "CMYK JPEG is not supported"), ("wide.png", "PNG size out of range")] {
+            let path = ImageFixture.directory + "/" + name
+            let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+            #expect { _ = try ImageCodec.decode(bytes, path: path) } throws: { "\($0)".contains(reason) && "\($0)".contains(name) }
+        }
+    }
 }

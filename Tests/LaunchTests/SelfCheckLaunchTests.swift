@@ -51,6 +51,18 @@ extension LaunchSuites {
             (["train", "--config", "/nonexistent/config.json"], "--config /nonexistent/config.json"),
             (["train", "--arch", "resnet50"], "unknown --arch 'resnet50'"),
             (["eval", "--checkpoint", "/tmp", "--probe-layer", "fc7"], "--probe-layer"),
+            (["train", "--resize", "-1"], "--resize"),
+            (["train", "--augmentation", "cutout"], "--augmentation"),
+            (["train", "--crop-scale", "0"], "--crop-scale"),
+            (["train", "--workers", "-1"], "--workers"),
+            (["train", "--lr-schedule", "step"], "--lr-schedule"),
+            (["train", "--warmup-epochs", "9", "--epochs", "3"], "--warmup-epochs"),
+            (["train", "--final-lr", "1"], "--final-lr"),
+            (["train", "--brightness", "1.5"], "--brightness"),
+            (["train", "--blur", "2"], "--blur"),
+            (["train", "--input", "rgb"], "--input"),
+            (["train", "--preset", "imagenet"], "--preset"),
+            (["train", "--collective-timeout", "-1"], "--collective-timeout"),
         ]
         for (args, needle) in cases {
             let r = try Launcher.run(args)

@@ -58,3 +58,8 @@ for r, s in [(8, 6), (11, 11), (20, 16)]:
 json.dump({"decoded": decoded, "source": {"shape": list(src.shape), "pixels": src.ravel().tolist()},
            "resize": resize, "resize_center_crop": rcc}, open(os.path.join(here, "images.json"), "w"))
 print("wrote", root, "and images.json")
+
+# Inputs the decoder must refuse, outside folder/: a CMYK JPEG, and a PNG wider than 65,535 pixels.
+Image.fromarray(smooth(8, 8, 3), "RGB").convert("CMYK").save(os.path.join(here, "cmyk.jpg"), "JPEG")
+Image.new("L", (70000, 1)).save(os.path.join(here, "wide.png"))
+print("wrote cmyk.jpg and wide.png")
