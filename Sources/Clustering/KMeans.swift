@@ -10,6 +10,10 @@ import Tensor
 ///   objective go through one fused allreduce, centroids become the means, and empty clusters are
 ///   repaired identically on every rank with faiss's `split_clusters` rule;
 /// - one final assignment against the final centroids (faiss's `index.search`).
+///
+/// `spherical` is DeepCluster-v2's variant (`swav/main_deepclusterv2.py:345-413`) for unit-norm points:
+/// the same assignment (for unit centroids the nearest is the one of largest cosine), centroids
+/// re-normalised after every mean, and an empty cluster keeps its previous centroid instead of being split.
 public struct KMeans {
     public struct Result {
         /// Final centroids, k×d row-major.
@@ -18,7 +22,7 @@ public struct KMeans {
         public var assignments: [Int32]
         /// Σ‖x − c(x)‖² over all points at each assignment step (iterations + the final one).
         public var objectives: [Double]
-        /// Clusters repaired (split) over all iterations.
+        /// Clusters repaired (split) over all iterations; spherical: empty clusters met (kept as they were).
         public var repaired: Int
         /// Global size of each cluster in the final assignment.
         public var sizes: [Int]
@@ -27,11 +31,23 @@ public struct KMeans {
     public let k: Int
     public let iterations: Int
     public let seed: UInt64
+    public let spherical: Bool
     /// faiss's perturbation of a split pair, EPS = 1/1024.
     public static let splitEpsilon: Float = 1.0 / 1024
 
-    public init(k: Int, iterations: Int = 20, seed: UInt64) {
-        self.k = k; self.iterations = iterations; self.seed = seed
+    public init(k: Int, iterations: Int = 20, seed: UInt64, spherical: Bool = false) {
+        self.k = k; self.iterations = iterations; self.seed = seed; self.spherical = spherical
+    }
+
+    /// Scales each of the k rows to unit length (rows of zeros stay zero).
+    static func normalizeRows(_ c: inout [Float], k: Int, d: Int) {
+        for r in 0..<k {
+            var s: Float = 0
+            for j in 0..<d { s += c[r * d + j] * c[r * d + j] }
+            guard s > 0 else { continue }
+            let inv = 1 / s.squareRoot()
+            for j in 0..<d { c[r * d + j] *= inv }
+        }
     }
 
     /// `x`: this rank's `rows` points (d columns), which are global indices `offset ..< offset + rows`
@@ -47,6 +63,7 @@ public struct KMeans {
             for j in 0..<d { centroids[c * d + j] = x[(g - offset) * d + j] }
         }
         try comm?.allreduce(&centroids, op: .sum)
+        if spherical { KMeans.normalizeRows(&centroids, k: k, d: d) }
 
         var assignments = [Int32](repeating: 0, count: rows)
         var objectives: [Double] = []
@@ -83,6 +100,11 @@ public struct KMeans {
             for c in 0..<k where counts[c] > 0 {
                 let inv = 1 / counts[c]
                 for j in 0..<d { centroids[c * d + j] = Float(reduced[k + c * d + j] * inv) }
+            }
+            if spherical {
+                KMeans.normalizeRows(&centroids, k: k, d: d)
+                repaired += counts.filter { $0 == 0 }.count   // kept their previous centroid
+                continue
             }
             var repairRng = RandomGenerator(seed: seed, purpose: .kmeansRepair, epoch, iteration)
             repaired += KMeans.splitEmptyClusters(&centroids, counts: &counts, k: k, d: d, total: total, rng: &repairRng)

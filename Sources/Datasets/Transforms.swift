@@ -50,9 +50,10 @@ public struct Transforms: Sendable {
     }
 
     /// Fills `out` with images `indices` of `source`, transformed and normalised. Throws the first
-    /// image that cannot be read or has the wrong size.
+    /// image that cannot be read or has the wrong size. `view` > 0 draws another, independent
+    /// augmentation of the same images (multi-crop); view 0 is the single view of DeepCluster.
     public func batch(_ source: any ImageSource, indices: ArraySlice<Int>, augment: Bool, seed: UInt64, epoch: Int,
-                      into out: Tensor) throws {
+                      view: Int = 0, into out: Tensor) throws {
         guard let (oh, ow) = outputSize(source) else {
             throw DatasetError.unsupported(path: source.kind, reason: "images differ in size: give an output size (--image-size) and --resize")
         }
@@ -62,6 +63,7 @@ public struct Transforms: Sendable {
         let idx = Array(indices)
         let dst = out.data
         let failure = FirstError()
+        let seed = view == 0 ? seed : seed &+ UInt64(view) &* 0x9E37_79B9_7F4A_7C15
         Parallel.forEachChunk(n) { range in
             var base = [Float](repeating: 0, count: c * ohw)
             for b in range {

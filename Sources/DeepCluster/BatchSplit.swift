@@ -8,3 +8,12 @@ public enum BatchSplit {
         return lo..<(lo + base + (rank < extra ? 1 : 0))
     }
 }
+
+extension BatchSplit {
+    /// `rank`'s images in global batch `step` of a pass over `order` in batches of `batch`.
+    public static func slice(_ order: [Int], step: Int, batch: Int, rank: Int, size: Int) -> ArraySlice<Int> {
+        let lo = step * batch, count = min(batch, order.count - lo)
+        let mine = range(total: count, rank: rank, size: size)
+        return order[(lo + mine.lowerBound)..<(lo + mine.upperBound)]
+    }
+}

@@ -6,7 +6,8 @@ import NN
 /// A checkpoint directory `epoch-NNNN/` under `--checkpoint-dir`:
 /// `model.safetensors` (weights and BatchNorm buffers under PyTorch state_dict names and layouts),
 /// `optimizer.safetensors` (momentum), `assignments.npy` (the epoch's pseudo-labels, for NMI to the
-/// previous epoch after a resume), `state.json` (epoch, step, seed, configuration, CRC-32 of every
+/// previous epoch after a resume; DeepCluster-v2: one row per head), with DeepCluster-v2 `memory_bank.npy`
+/// (the memory bank in dataset order, views × N × dimension), `state.json` (epoch, step, seed, configuration, CRC-32 of every
 /// file, format version) and last a `COMPLETE` marker. It is assembled under a temporary name and
 /// renamed into place, so a crash leaves either the whole checkpoint or none.
 public struct Checkpoint {
@@ -52,7 +53,7 @@ public struct Checkpoint {
 
     /// Writes a checkpoint (rank 0 only) and prunes all but the newest `keep`.
     public static func write(directory: String, epoch: Int, stepInEpoch: Int? = nil, trainer: DataParallelTrainer,
-                             assignments: [Int32], config: TrainingConfig) throws {
+                             assignments: [Int32], memoryBank: (values: [Float], shape: [Int])? = nil, config: TrainingConfig) throws {
         let fm = FileManager.default
         try fm.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let name = directoryName(epoch: epoch, step: stepInEpoch)
@@ -68,6 +69,7 @@ public struct Checkpoint {
         files["optimizer.safetensors"] = Safetensors.encode([.init(name: "momentum", shape: [trainer.optimizer.velocity.count],
                                                                     floats: trainer.optimizer.velocity)])
         files["assignments.npy"] = NPY.encode(assignments.map { Int64($0) }, dtype: .int64, shape: [assignments.count])
+        if let b = memoryBank { files["memory_bank.npy"] = NPY.encode(b.values, dtype: .float32, shape: b.shape) }
         var crcs: [String: UInt32] = [:]
         for (name, data) in files {
             try AtomicFile.write(data, to: "\(tmp)/\(name)")
@@ -101,6 +103,8 @@ public struct Checkpoint {
         public var model: [String: Safetensors.Tensor]
         public var momentum: [Float]
         public var assignments: [Int32]
+        /// DeepCluster-v2's memory bank in dataset order (views × N × dimension), when saved.
+        public var memoryBank: [Float]?
         public var path: String
     }
 
@@ -133,8 +137,9 @@ public struct Checkpoint {
         let model = try Safetensors.decode(m, path: "\(path)/model.safetensors").tensors
         let opt = try Safetensors.decode(o, path: "\(path)/optimizer.safetensors").tensors
         let assign = try NPY.decode([UInt8](a), path: "\(path)/assignments.npy")
+        let bank = try files["memory_bank.npy"].map { try NPY.decode([UInt8]($0), path: "\(path)/memory_bank.npy").floats }
         return Loaded(state: state, model: model, momentum: opt["momentum"]?.floats ?? [],
-                      assignments: assign.int64s.map { Int32(truncatingIfNeeded: $0) }, path: path)
+                      assignments: assign.int64s.map { Int32(truncatingIfNeeded: $0) }, memoryBank: bank, path: path)
     }
 
     /// The newest checkpoint that verifies, with a note for each newer one that did not.
@@ -168,11 +173,18 @@ extension Checkpoint {
     public static func openModel(_ path: String, warn: (String) -> Void = { _ in }) throws -> (model: Model, loaded: Loaded) {
         let loaded = FileManager.default.fileExists(atPath: "\(path)/state.json")
             ? try load(path) : try newestValid(in: path, warn: warn)
-        let arch = try loaded.state.config.architecture()
-        guard let top = loaded.model["top_layer.bias"] else {
-            throw CheckpointError.incompatible(path: loaded.path, reason: "no top_layer.bias")
+        let config = loaded.state.config
+        let arch = try config.architecture()
+        let head: Model.Head
+        if config.isV2 {
+            head = config.head(arch)
+        } else {
+            guard let top = loaded.model["top_layer.bias"] else {
+                throw CheckpointError.incompatible(path: loaded.path, reason: "no top_layer.bias")
+            }
+            head = .classifier(clusters: top.shape[0])
         }
-        let model = Model(architecture: arch, numClasses: top.shape[0], seed: loaded.state.seed)
+        let model = Model(architecture: arch, head: head, seed: loaded.state.seed)
         try restore(loaded, into: model)
         return (model, loaded)
     }

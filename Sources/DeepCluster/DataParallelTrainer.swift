@@ -18,6 +18,13 @@ public final class DataParallelTrainer {
     public let optimizer: SGD
     public var topOptimizer: SGD
     public var mode: Mode = .train
+    /// What the step minimises: DeepCluster's cross-entropy of the top layer, or DeepCluster-v2's
+    /// prototype loss (labels then hold H per row).
+    public enum Loss: Sendable { case crossEntropy, prototypes(heads: [Int], temperature: Float) }
+    public var loss: Loss = .crossEntropy
+    /// Leave the top layer as it is (DeepCluster-v2's prototypes are the k-means centroids:
+    /// `freeze_prototypes_niters` covers the whole of the published runs).
+    public var freezeTop = false
     public let seed: UInt64
     /// Optimizer steps taken in this run (drives the dropout seeds).
     public var globalStep = 0
@@ -58,7 +65,7 @@ public final class DataParallelTrainer {
         topOptimizer = SGD(range: model.topRange, learningRate: topOptimizer.learningRate, weightDecay: topOptimizer.weightDecay)
     }
 
-    /// One step on this rank's share `local` (input already built) of a global batch of `globalBatch`.
+    /// One step on this rank's share `local` (input already built) of a global batch of `globalBatch` rows.
     /// Returns the global batch's mean loss.
     public func step(input x: Tensor, labels: [Int32], globalBatch: Int, epoch: Int = 0) throws -> Double {
         let clock = { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
@@ -72,7 +79,13 @@ public final class DataParallelTrainer {
         if !labels.isEmpty {
             let logits = model.forward(x, mode: mode)
             localLoss = labels.withUnsafeBufferPointer {
-                CrossEntropy.forwardBackward(logits: logits, labels: $0, divisor: globalBatch, gradient: logitGradient)
+                switch loss {
+                case .crossEntropy:
+                    return CrossEntropy.forwardBackward(logits: logits, labels: $0, divisor: globalBatch, gradient: logitGradient)
+                case let .prototypes(heads, t):
+                    return PrototypeCrossEntropy.forwardBackward(logits: logits, heads: heads, temperature: t, labels: $0,
+                                                                 divisor: globalBatch, gradient: logitGradient)
+                }
             }
             t1 = clock()
             let ranges = model.parameterRanges
@@ -103,7 +116,7 @@ public final class DataParallelTrainer {
             throw TrainingError.nonFinite(step: globalStep, epoch: epoch, ranks: bad.joined(separator: ", "))
         }
         optimizer.step(parameters: model.store.parameters, gradients: model.store.gradients)
-        topOptimizer.step(parameters: model.store.parameters, gradients: model.store.gradients)
+        if !freezeTop { topOptimizer.step(parameters: model.store.parameters, gradients: model.store.gradients) }
         globalStep += 1
         let t4 = clock()
         times.forward += t1 - t0; times.backward += t2 - t1

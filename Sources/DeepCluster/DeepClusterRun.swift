@@ -17,11 +17,17 @@ public final class DeepClusterRun {
     public let model: Model
     public let trainer: DataParallelTrainer
     public let transforms: Transforms
+    /// DeepCluster-v2: the training transform of each view, and this rank's memory bank.
+    let views: [Transforms]
+    let bank: MemoryBank?
     public private(set) var records: [EpochRecord] = []
     public private(set) var startEpoch = 0
+    /// The previous epoch's pseudo-labels (DeepCluster-v2: of the first head), for NMI(t, t−1).
     private var previous: [Int32]?
     /// A checkpoint written inside an epoch: that epoch's pseudo-labels and the steps already done.
     private var midEpoch: (assignments: [Int32], step: Int)?
+    /// DeepCluster-v2: the memory bank of the checkpoint resumed from, until it has been put back.
+    var loadedBank: [Float]?
     /// Whether the last runEpoch returned early on a stop signal.
     public private(set) var stoppedInsideEpoch = false
     public var log: (String) -> Void = { print($0) }
@@ -40,13 +46,23 @@ public final class DeepClusterRun {
         guard set.count >= k else {
             throw TrainingError.invalidConfiguration("\(set.count) images cannot form \(k) clusters; lower --clusters or raise --limit")
         }
-        model = Model(architecture: arch, numClasses: k, seed: config.seed)
-        guard config.pcaDim(arch) <= model.featureDimension else {
+        model = Model(architecture: arch, head: config.head(arch), seed: config.seed)
+        guard config.isV2 || config.pcaDim(arch) <= model.featureDimension else {
             throw TrainingError.invalidConfiguration("--pca-dim \(config.pcaDim(arch)) exceeds the feature dimension \(model.featureDimension)")
         }
         trainer = try DataParallelTrainer(model: model, communicator: communicator, learningRate: config.learningRate,
                                           momentum: config.momentum, weightDecay: config.weightDecay,
                                           bucketBytes: config.bucketBytes, seed: config.seed)
+        if config.isV2 {
+            let crops = try config.multiCrop()
+            views = crops.transforms(from: transforms)
+            bank = MemoryBank(views: crops.assignViews, dimension: model.embeddingDimension)
+            trainer.loss = .prototypes(heads: model.head.clusters, temperature: config.temperature)
+            trainer.freezeTop = true
+        } else {
+            views = [transforms]
+            bank = nil
+        }
         if let dir = config.logDirectory {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             let path = "\(dir)/rank-\(communicator.rank).log"
@@ -78,13 +94,15 @@ public final class DeepClusterRun {
         }
         trainer.optimizer.restore(velocity: loaded.momentum, steps: loaded.state.optimizer_steps)
         trainer.globalStep = loaded.state.global_step
+        if let b = loaded.memoryBank, let bank, b.count == bank.views * images.count * bank.dimension { loadedBank = b }
         startEpoch = loaded.state.epoch
-        let fits = loaded.assignments.count == images.count
+        let heads = model.head.clusters.count
+        let fits = loaded.assignments.count == images.count * heads
         if let step = loaded.state.step_in_epoch {
             guard fits else { throw CheckpointError.incompatible(path: loaded.path, reason: "its pseudo-labels cover \(loaded.assignments.count) images, this run has \(images.count)") }
             midEpoch = (loaded.assignments, step)
         } else {
-            previous = fits ? loaded.assignments : nil
+            previous = fits ? Array(loaded.assignments.prefix(images.count)) : nil
         }
         if communicator.isRoot {
             let at = loaded.state.step_in_epoch.map { "inside epoch \(startEpoch) after \($0) steps" } ?? "\(startEpoch) epochs done"
@@ -135,29 +153,39 @@ public final class DeepClusterRun {
         rec.ranks = communicator.size
         rec.threads = BLAS.threads
         rec.images = images.count
-        let k = model.numClasses, n = images.count
+        let k = model.head.clusters[0], n = images.count
         let t0 = Self.now()
-        // 1–4: pseudo-labels — from the checkpoint when resuming inside this epoch.
+        // 1–4: pseudo-labels — from the checkpoint when resuming inside this epoch. DeepCluster-v2:
+        // one row of n per head, from spherical k-means on the memory bank.
         var times = (extract: t0, pca: t0)
-        let assignments = try resume?.assignments ?? cluster(epoch: epoch, record: &rec, times: &times)
+        let assignments = try resume?.assignments
+            ?? (config.isV2 ? clusterMemory(epoch: epoch, record: &rec, times: &times) : cluster(epoch: epoch, record: &rec, times: &times))
         let t3 = Self.now()
+        // The figures follow the first head.
+        let head0 = config.isV2 ? Array(assignments.prefix(n)) : assignments
         var counts = [Int](repeating: 0, count: k)
-        for a in assignments { counts[Int(a)] += 1 }
+        for a in head0 where a >= 0 { counts[Int(a)] += 1 }
         let sizes = counts.sorted()
         rec.empty_clusters = sizes.filter { $0 == 0 }.count
         rec.cluster_sizes = .init(min: sizes[0], median: sizes[k / 2], max: sizes[k - 1])
         if communicator.isRoot {
-            if let prev = previous { rec.nmi_prev = ClusterMetrics.nmi(assignments, prev) }
+            if let prev = previous { rec.nmi_prev = ClusterMetrics.nmi(head0, prev) }
             if let labels = images.labels {
-                rec.nmi_labels = ClusterMetrics.nmi(assignments, labels)
-                rec.ari_labels = ClusterMetrics.ari(assignments, labels)
+                rec.nmi_labels = ClusterMetrics.nmi(head0, labels)
+                rec.ari_labels = ClusterMetrics.ari(head0, labels)
             }
         }
-        previous = assignments
+        previous = head0
         // A fresh top layer — not when resuming inside the epoch: the checkpoint holds it.
         if resume == nil { trainer.resetTopLayer(epoch: epoch) }
-        // 5. sample uniformly over the clusters: the same list on every rank.
-        let (order, _) = UniformClusterSampler.indices(assignments: assignments, clusters: k, count: n, seed: config.seed, epoch: epoch)
+        // 5. sample uniformly over the clusters: the same list on every rank. DeepCluster-v2 needs no
+        // balancing (SwAV appendix D): a plain shuffle, whose first views refill the memory bank.
+        let order = config.isV2 ? Self.permutation(n, seed: config.seed, epoch: epoch)
+            : UniformClusterSampler.indices(assignments: assignments, clusters: k, count: n, seed: config.seed, epoch: epoch).0
+        if let bank {
+            bank.prepare(order: order, batch: config.batchSize, rank: communicator.rank, size: communicator.size)
+            if let s = resume?.step, s > 0 { try refillBank(order: order, epoch: epoch, steps: 0..<s) }
+        }
         // 6. train one epoch.
         let (loss, stoppedAfter, inputWait) = try trainEpoch(order: order, labels: assignments, epoch: epoch, startStep: resume?.step ?? 0)
         rec.loss = loss
@@ -202,8 +230,11 @@ public final class DeepClusterRun {
     private func saveCheckpoint(epoch: Int, step: Int?, assignments: [Int32]) throws {
         guard let dir = config.checkpointDirectory else { return }
         try trainer.synchronizeBuffers()
+        let n = images.count
+        let memory = try bank.map { (values: try $0.gathered(count: n, communicator: communicator), shape: [$0.views, n, $0.dimension]) }
         if communicator.isRoot {
-            try Checkpoint.write(directory: dir, epoch: epoch, stepInEpoch: step, trainer: trainer, assignments: assignments, config: config)
+            try Checkpoint.write(directory: dir, epoch: epoch, stepInEpoch: step, trainer: trainer, assignments: assignments,
+                                 memoryBank: memory, config: config)
         }
         try communicator.barrier()
     }
@@ -220,27 +251,27 @@ public final class DeepClusterRun {
         let totalSteps = (order.count + b - 1) / b
         var progress = Progress(total: totalSteps, enabled: communicator.isRoot && !config.quiet, forced: config.progress)
         defer { progress.clear() }
-        let (rank, size, seed, transforms, images) = (communicator.rank, communicator.size, config.seed, transforms, images)
+        let (rank, size, seed, views, images) = (communicator.rank, communicator.size, config.seed, views, images)
         let schedule = config.schedule
-        @Sendable func slice(_ s: Int) -> ArraySlice<Int> {
-            let lo = s * b, count = min(b, order.count - lo)
-            let mine = BatchSplit.range(total: count, rank: rank, size: size)
-            return order[(lo + mine.lowerBound)..<(lo + mine.upperBound)]
-        }
+        @Sendable func slice(_ s: Int) -> ArraySlice<Int> { BatchSplit.slice(order, step: s, batch: b, rank: rank, size: size) }
         let loader = Prefetcher(batches: totalSteps - startStep, workers: config.workers) { i, tensor in
             let idx = slice(startStep + i)
-            if !idx.isEmpty { try transforms.batch(images, indices: idx, augment: true, seed: seed, epoch: epoch, into: tensor) }
+            if !idx.isEmpty { try MultiCrop.batch(views, source: images, indices: idx, seed: seed, epoch: epoch, into: tensor) }
         }
         defer { loader.finish() }
+        let heads = model.head.clusters.count, n = images.count
         while start < order.count {
             let globalCount = min(b, order.count - start)
             let idx = slice(step)
             let input = try loader.next()
-            let y = idx.map { labels[$0] }
+            // DeepCluster-v2: every view of an image predicts the image's label in every head.
+            let y = config.isV2 ? Self.viewLabels(idx, views: views.count, heads: heads, assignments: labels, count: n)
+                : idx.map { labels[$0] }
             let rate = schedule.rate(epoch: epoch, step: step, stepsPerEpoch: totalSteps)
             trainer.optimizer.learningRate = rate
             trainer.topOptimizer.learningRate = rate
-            total += try trainer.step(input: input, labels: y, globalBatch: globalCount, epoch: epoch)
+            total += try trainer.step(input: input, labels: y, globalBatch: globalCount * views.count, epoch: epoch)
+            if let bank, !idx.isEmpty, let z = model.embedding { bank.store(step: step, embeddings: z, rows: idx.count) }
             batches += 1
             step += 1
             start += globalCount

@@ -7,6 +7,18 @@ public struct TrainingConfig: Codable, Sendable {
     public var labels: String? = nil
     public var format = "auto"
     public var arch = "fmnist-alexnet"
+    /// "deepcluster" (the 2018 recipe) or "deepcluster-v2" (projection head, spherical k-means on a
+    /// memory bank, prototypes with a temperature, several heads, multi-crop).
+    public var method = "deepcluster"
+    /// Dropout probability of the classifier's dropout layers (nil: the architecture's, 0.5).
+    public var dropout: Float? = nil
+    /// DeepCluster-v2: heads of `clusters` prototypes each, the softmax temperature, the projection's
+    /// hidden width (nil: the trunk's feature width) and output width, and the views (`MultiCrop`).
+    public var heads = 1
+    public var temperature: Float = 0.1
+    public var hiddenDimension: Int? = nil
+    public var embeddingDimension = 128
+    public var crops: String? = nil
     /// What the first convolution sees: "sobel" (the reference: fixed Sobel gradients of the grey image) or "raw".
     public var input = "sobel"
     public var clusters: Int? = nil
@@ -61,7 +73,10 @@ public struct TrainingConfig: Codable, Sendable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         func get<T: Decodable>(_ k: CodingKeys, _ v: inout T) throws { if let x = try c.decodeIfPresent(T.self, forKey: k) { v = x } }
         data = try c.decodeIfPresent(String.self, forKey: .data); labels = try c.decodeIfPresent(String.self, forKey: .labels)
-        try get(.format, &format); try get(.arch, &arch); try get(.input, &input)
+        try get(.format, &format); try get(.arch, &arch); try get(.input, &input); try get(.method, &method)
+        dropout = try c.decodeIfPresent(Float.self, forKey: .dropout); try get(.heads, &heads); try get(.temperature, &temperature)
+        hiddenDimension = try c.decodeIfPresent(Int.self, forKey: .hiddenDimension); try get(.embeddingDimension, &embeddingDimension)
+        crops = try c.decodeIfPresent(String.self, forKey: .crops)
         clusters = try c.decodeIfPresent(Int.self, forKey: .clusters); pcaDimension = try c.decodeIfPresent(Int.self, forKey: .pcaDimension)
         try get(.kmeansIterations, &kmeansIterations); try get(.clusterFeature, &clusterFeature); try get(.pcaEpsilon, &pcaEpsilon); try get(.epochs, &epochs)
         try get(.batchSize, &batchSize); try get(.learningRate, &learningRate); try get(.momentum, &momentum)
@@ -78,7 +93,23 @@ public struct TrainingConfig: Codable, Sendable {
         metrics = try c.decodeIfPresent(String.self, forKey: .metrics); try get(.quiet, &quiet); try get(.progress, &progress)
     }
 
-    public func architecture() throws -> Architecture { try Architecture.named(arch).withSobel(input == "sobel") }
+    public static let methods = ["deepcluster", "deepcluster-v2"]
+    public var isV2: Bool { method == "deepcluster-v2" }
+
+    public func architecture() throws -> Architecture {
+        let a = try Architecture.named(arch).withSobel(input == "sobel")
+        return dropout.map { a.withDropout($0) } ?? a
+    }
+    /// The model's head: DeepCluster's top layer, or DeepCluster-v2's projection and prototypes.
+    public func head(_ a: Architecture) -> Model.Head {
+        guard isV2 else { return .classifier(clusters: k(a)) }
+        return .prototypes(hidden: hiddenDimension ?? a.featureDimension, dimension: embeddingDimension,
+                           clusters: Array(repeating: k(a), count: heads))
+    }
+    /// DeepCluster-v2's views: --crops, else two crops of --crop-scale to the whole image.
+    public func multiCrop() throws -> MultiCrop {
+        try MultiCrop.parse(crops ?? "2x\(cropScale)-1")
+    }
     public var schedule: LearningRateSchedule {
         LearningRateSchedule(kind: .init(rawValue: lrSchedule) ?? .constant, base: learningRate, warmupEpochs: warmupEpochs,
                              finalRate: finalLearningRate, epochs: epochs)
@@ -88,6 +119,15 @@ public struct TrainingConfig: Codable, Sendable {
 
     public func validate() throws {
         func bad(_ s: String) -> TrainingError { .invalidConfiguration(s) }
+        if !Self.methods.contains(method) { throw bad("--method must be one of \(Self.methods.joined(separator: ", ")), got '\(method)'") }
+        if let p = dropout, !(p >= 0 && p < 1) { throw bad("--dropout must be in [0, 1), got \(p)") }
+        if heads < 1 || heads > 16 { throw bad("--heads must be between 1 and 16, got \(heads)") }
+        if !isV2 && heads != 1 { throw bad("--heads is for --method deepcluster-v2; DeepCluster has one head") }
+        if !isV2 && crops != nil { throw bad("--crops is for --method deepcluster-v2; DeepCluster trains on one view") }
+        if !(temperature > 0) { throw bad("--temperature must be positive, got \(temperature)") }
+        if embeddingDimension < 1 { throw bad("--embedding-dim must be at least 1, got \(embeddingDimension)") }
+        if let h = hiddenDimension, h < 1 { throw bad("--hidden-dim must be at least 1, got \(h)") }
+        if isV2 { _ = try multiCrop() }
         if !["sobel", "raw"].contains(input) { throw bad("--input must be sobel or raw, got '\(input)'") }
         if let c = clusters, c < 2 { throw bad("--clusters must be at least 2, got \(c)") }
         if let d = pcaDimension, d < 1 { throw bad("--pca-dim must be at least 1, got \(d)") }

@@ -7,12 +7,25 @@
 ///   of the image, brightness/contrast jitter ±0.4, cosine learning rate after a 1-epoch warm-up,
 ///   10 epochs.
 public enum TrainingPreset {
-    public static let names = ["reference", "fmnist"]
+    public static let names = ["reference", "fmnist", "fmnist-v2"]
+
+    /// What `--method deepcluster-v2` brings with it (`swav/scripts/deepclusterv2_*.sh`): three heads,
+    /// 10 k-means iterations, weight decay 1e-6, random resized crops, no dropout (SwAV's ResNet has none).
+    public static func applyV2Defaults(to c: inout TrainingConfig) {
+        c.method = "deepcluster-v2"
+        c.heads = 3
+        c.kmeansIterations = 10
+        c.weightDecay = 1e-6
+        c.augmentation = "resized-crop"
+        c.dropout = 0
+    }
 
     public static func apply(_ name: String, to c: inout TrainingConfig) throws {
         switch name {
         case "reference":
             let d = TrainingConfig()
+            c.method = d.method; c.heads = d.heads; c.crops = d.crops; c.dropout = d.dropout
+            c.kmeansIterations = d.kmeansIterations; c.weightDecay = d.weightDecay
             c.input = d.input; c.augmentation = d.augmentation; c.cropScale = d.cropScale
             c.brightness = d.brightness; c.contrast = d.contrast; c.blur = d.blur
             c.lrSchedule = d.lrSchedule; c.warmupEpochs = d.warmupEpochs; c.finalLearningRate = d.finalLearningRate
@@ -25,6 +38,9 @@ public enum TrainingPreset {
             c.lrSchedule = "cosine"
             c.warmupEpochs = 1
             c.epochs = 10
+        case "fmnist-v2":
+            try apply("fmnist", to: &c)
+            applyV2Defaults(to: &c)
         default:
             throw TrainingError.invalidConfiguration("--preset must be one of \(names.joined(separator: ", ")), got '\(name)'")
         }

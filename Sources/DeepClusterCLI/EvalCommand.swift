@@ -47,7 +47,7 @@ struct EvalCommand: ParsableCommand {
         }
         MPIRuntime.run(threads: threads) { comm in
             var (model, loaded) = try Checkpoint.openModel(checkpoint) { if comm.isRoot { print($0) } }
-            if randomInit { model = Model(architecture: model.architecture, numClasses: model.numClasses, seed: loaded.state.seed) }
+            if randomInit { model = Model(architecture: model.architecture, head: model.head, seed: loaded.state.seed) }
             let channels = model.architecture.inputChannels
             var train = try DatasetLoader.load(data: data, labels: labels, format: format, train: true, channels: channels)
             if let l = limit { train = train.limited(to: l) }
@@ -96,7 +96,7 @@ struct EvalCommand: ParsableCommand {
             // (the normalised clustering-pass input, flattened) through the same k-means and probe.
             var baselines: [(String, [(String, ClusteringEvaluation.Scores)], Double)] = []
             if self.baselines {
-                let random = try evaluate(Model(architecture: model.architecture, numClasses: model.numClasses, seed: loaded.state.seed))
+                let random = try evaluate(Model(architecture: model.architecture, head: model.head, seed: loaded.state.seed))
                 baselines.append(("random_init", random.scores, random.top1))
                 let (px, pdim) = try Self.pixels(train, range: shard, transforms: transforms)
                 let (pxTest, _) = try Self.pixels(test, range: tshard, transforms: transforms)

@@ -19,6 +19,13 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("crop-scale"), help: "Smallest area fraction of the random resized crop (default: \(d.cropScale)).") var cropScale: Double?
     @Option(help: "Threads per rank that decode and augment the next batches while the current one trains; 0 does it inside the step (default: \(d.workers)).") var workers: Int?
     @Option(help: "Architecture: fmnist-alexnet, cifar-alexnet, alexnet, vgg16 (default: \(d.arch)).") var arch: String?
+    @Option(help: "deepcluster (the 2018 recipe) or deepcluster-v2 (projection head, spherical k-means on a memory bank of the last epoch's embeddings, prototypes with a temperature, several heads, multi-crop); deepcluster-v2 also sets its own defaults: --heads 3, --kmeans-iters 10, --weight-decay 1e-6, --augmentation resized-crop, --dropout 0 (default: \(d.method)).") var method: String?
+    @Option(help: "Probability of the classifier's dropout layers (default: the architecture's, 0.5).") var dropout: Float?
+    @Option(help: "DeepCluster-v2: heads of --clusters prototypes each, clustered separately (default: 1; 3 with deepcluster-v2).") var heads: Int?
+    @Option(help: "DeepCluster-v2: softmax temperature of the prototype scores (default: \(d.temperature)).") var temperature: Float?
+    @Option(name: .customLong("hidden-dim"), help: "DeepCluster-v2: hidden width of the projection head (default: the trunk's feature width).") var hiddenDim: Int?
+    @Option(name: .customLong("embedding-dim"), help: "DeepCluster-v2: width of the L2-normalised embedding (default: \(d.embeddingDimension)).") var embeddingDim: Int?
+    @Option(help: "DeepCluster-v2: views of each image, COUNTxMIN-MAX groups of random resized crops, e.g. 2x0.14-1,4x0.05-0.14 (default: 2x<crop-scale>-1).") var crops: String?
     @Option(help: "What the first convolution sees: sobel (fixed Sobel gradients of the grey image, as the reference) or raw (the image) (default: \(d.input)).") var input: String?
     @Option(help: "Number of k-means clusters (default: from the architecture, 100 for fmnist-alexnet).") var clusters: Int?
     @Option(name: .customLong("pca-dim"), help: "PCA dimensions before k-means (default: from the architecture, 64 for fmnist-alexnet).") var pcaDim: Int?
@@ -63,6 +70,16 @@ struct TrainCommand: ParsableCommand {
         if let p = preset {
             do { try TrainingPreset.apply(p, to: &c) } catch { throw ValidationError("\(error)") }
         }
+        if let v = method {
+            c.method = v
+            if v == "deepcluster-v2" { TrainingPreset.applyV2Defaults(to: &c) }
+        }
+        if let v = dropout { c.dropout = v }
+        if let v = heads { c.heads = v }
+        if let v = temperature { c.temperature = v }
+        if let v = hiddenDim { c.hiddenDimension = v }
+        if let v = embeddingDim { c.embeddingDimension = v }
+        if let v = crops { c.crops = v }
         if let v = data { c.data = v }
         if let v = format { c.format = v }
         if let v = labels { c.labels = v }

@@ -21,6 +21,12 @@ public struct Architecture: Sendable {
     public let defaultClusters: Int
     public let defaultPCADimension: Int
 
+    /// Width of the classifier's last Linear: the clustering feature.
+    public var featureDimension: Int {
+        for spec in classifier.reversed() { if case let .linear(out) = spec { return out } }
+        preconditionFailure("\(name): no Linear in the classifier")
+    }
+
     /// A copy with every dropout probability set to `p` (tests run with dropout off).
     public func withDropout(_ p: Float) -> Architecture {
         func swap(_ s: [LayerSpec]) -> [LayerSpec] { s.map { if case .dropout = $0 { return .dropout(p) } else { return $0 } } }

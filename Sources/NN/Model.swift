@@ -14,13 +14,41 @@ public final class Model {
     public let parameterRanges: [Range<Int>]
     /// Index of the layer whose output is the clustering feature (the last Linear before its ReLU).
     public let featureLayer: Int
-    /// Range of the top layer's parameters (its own optimizer, re-drawn every epoch).
+    /// Range of the top layer's parameters (its own optimizer, re-drawn every epoch; DeepCluster-v2's
+    /// prototypes, which k-means sets and training leaves alone).
     public let topRange: Range<Int>
+    /// Outputs of the top layer: k, or the sum of the heads' cluster counts.
     public let numClasses: Int
+    public let head: Head
+    /// Index of the L2-normalised projection (DeepCluster-v2's embedding), nil for the classifier head.
+    public let embeddingLayer: Int?
 
-    public init(architecture: Architecture, numClasses k: Int, seed: UInt64 = 0) {
+    /// What sits on the trunk (`features` + `classifier`).
+    public enum Head: Sendable, Equatable {
+        /// DeepCluster's top layer: Linear(feature, k), re-drawn every epoch (`top_layer`).
+        case classifier(clusters: Int)
+        /// DeepCluster-v2 (`swav/src/resnet50.py:196-217,297-337`): `projection_head` Linear(feature,
+        /// hidden)–BatchNorm1d–ReLU–Linear(hidden, dimension), L2-normalised, then `prototypes`: every
+        /// head's k-means centroids stacked into one bias-free Linear(dimension, Σ clusters).
+        case prototypes(hidden: Int, dimension: Int, clusters: [Int])
+
+        /// Cluster count of each head.
+        public var clusters: [Int] {
+            switch self {
+            case let .classifier(k): return [k]
+            case let .prototypes(_, _, c): return c
+            }
+        }
+    }
+
+    public convenience init(architecture: Architecture, numClasses k: Int, seed: UInt64 = 0) {
+        self.init(architecture: architecture, head: .classifier(clusters: k), seed: seed)
+    }
+
+    public init(architecture: Architecture, head: Head, seed: UInt64 = 0) {
         self.architecture = architecture
-        numClasses = k
+        self.head = head
+        numClasses = head.clusters.reduce(0, +)
         var layers: [Layer] = []
         var shape = [architecture.inputChannels, 1, architecture.inputSize, architecture.inputSize]
         if architecture.sobel {
@@ -53,8 +81,20 @@ public final class Model {
         }
         build("features", architecture.features)
         build("classifier", architecture.classifier)
-        let top = Linear(name: "top_layer", in: shape[1], out: k)
-        layers.append(top)
+        var embedding: Int?
+        switch head {
+        case let .classifier(k):
+            layers.append(Linear(name: "top_layer", in: shape[1], out: k))
+        case let .prototypes(hidden, dimension, clusters):
+            layers += [Linear(name: "projection_head.0", in: shape[1], out: hidden),
+                       BatchNorm(name: "projection_head.1", features: hidden, channelMajor: false),
+                       ReLU(name: "projection_head.2"),
+                       Linear(name: "projection_head.3", in: hidden, out: dimension),
+                       L2Normalize(name: "projection_head.l2")]
+            embedding = layers.count - 1
+            layers.append(Linear(name: "prototypes", in: dimension, out: clusters.reduce(0, +), bias: false))
+        }
+        embeddingLayer = embedding
         self.layers = layers
         featureLayer = feature
         store = ParameterStore(layers: layers)
@@ -71,6 +111,18 @@ public final class Model {
     }
 
     public var featureDimension: Int { (layers[featureLayer] as! Linear).outFeatures }
+    /// The L2-normalised embedding of the last forward pass (DeepCluster-v2; nil for the classifier head).
+    public var embedding: Tensor? { embeddingLayer.map { (layers[$0] as! L2Normalize).lastOutput } }
+
+    /// Width of DeepCluster-v2's embedding (0 for the classifier head).
+    public var embeddingDimension: Int { (layers.last as! Linear).inFeatures }
+
+    /// Copies head `h`'s centroids (k × embeddingDimension, row-major) into its rows of the prototypes.
+    public func setPrototypes(head h: Int, centroids: [Float]) {
+        let d = embeddingDimension, before = head.clusters[..<h].reduce(0, +)
+        precondition(embeddingLayer != nil && centroids.count == head.clusters[h] * d, "setPrototypes: not a prototype head or wrong size")
+        (store.parameters.baseAddress! + topRange.lowerBound + before * d).update(from: centroids, count: centroids.count)
+    }
     public var parameterCount: Int { store.parameters.count }
 
     /// Draws every tensor from its initializer with the (seed, initialization) generator.
@@ -93,6 +145,7 @@ public final class Model {
 
     /// Re-draws the top layer: weights N(0, 0.01), bias 0, from the (seed, topLayer, epoch) generator.
     public func resetTopLayer(seed: UInt64, epoch: Int) {
+        guard case .classifier = head else { return }
         var rng = RandomGenerator(seed: seed, purpose: .topLayer, epoch)
         let top = layers.last as! Linear
         let w = store.parameters.baseAddress! + topRange.lowerBound

@@ -62,6 +62,7 @@ import Testing
     @Test func avgPool() { check(AvgPool2d(name: "pool", kernel: 3, stride: 2, padding: 1), input: [2, 2, 7, 7]) }
     @Test func linear() { check(Linear(name: "fc", in: 7, out: 5), input: [4, 7]) }
     @Test func flatten() { check(Flatten(name: "flat"), input: [3, 2, 2, 2]) }
+    @Test func l2Normalize() { check(L2Normalize(name: "l2"), input: [4, 6], eps: 1e-3) }
     @Test func sobel() { check(Sobel.layers(inputChannels: 1)[0], input: [1, 2, 5, 5]) }
     @Test func sobelGrey() { check(Sobel.layers(inputChannels: 3)[0], input: [3, 2, 4, 4]) }
 
@@ -94,6 +95,44 @@ import Testing
         #expect(abs(loss - expected / 3) < 1e-5)
         // Rows of the gradient sum to zero.
         for i in 0..<3 { #expect(abs((0..<4).map { g[i * 4 + $0] }.reduce(0, +)) < 1e-6) }
+    }
+}
+
+extension GradientCheckTests {
+    /// The prototype loss: central differences on the logits, ignored rows, and with one head at T = 1
+    /// it is the plain cross-entropy.
+    @Test func prototypeCrossEntropyGradient() {
+        let heads = [3, 5], n = 4
+        let logits = randomTensor([n, 8], seed: 21)
+        let labels: [Int32] = [0, 4, 2, 1, -100, 3, 1, 0]   // row 2's first head is ignored
+        let g = Tensor(shape: [0])
+        func loss() -> Double {
+            labels.withUnsafeBufferPointer {
+                PrototypeCrossEntropy.forwardBackward(logits: logits, heads: heads, temperature: 0.1, labels: $0, divisor: n, gradient: Tensor(shape: [0]))
+            } / Double(n)
+        }
+        _ = labels.withUnsafeBufferPointer {
+            PrototypeCrossEntropy.forwardBackward(logits: logits, heads: heads, temperature: 0.1, labels: $0, divisor: n, gradient: g)
+        }
+        var worst = 0.0
+        for i in 0..<logits.count {
+            let old = logits[i], eps: Float = 1e-3
+            logits[i] = old + eps; let lp = loss()
+            logits[i] = old - eps; let lm = loss()
+            logits[i] = old
+            let numeric = (lp - lm) / Double(2 * eps)
+            worst = max(worst, abs(numeric - Double(g[i])) / max(1, abs(numeric)))
+        }
+        #expect(worst < 1e-2, "worst relative error \(worst)")
+        // The ignored head of row 2 has no gradient.
+        #expect((0..<3).allSatisfy { g[2 * 8 + $0] == 0 })
+
+        let one = randomTensor([3, 4], seed: 5), y: [Int32] = [0, 3, 1]
+        let g1 = Tensor(shape: [0]), g2 = Tensor(shape: [0])
+        let a = y.withUnsafeBufferPointer { PrototypeCrossEntropy.forwardBackward(logits: one, heads: [4], temperature: 1, labels: $0, divisor: 3, gradient: g1) }
+        let b = y.withUnsafeBufferPointer { CrossEntropy.forwardBackward(logits: one, labels: $0, divisor: 3, gradient: g2) }
+        #expect(abs(a - b) < 1e-5)
+        #expect(zip(g1.array, g2.array).allSatisfy { abs($0 - $1) < 1e-6 })
     }
 }
 

@@ -1,0 +1,93 @@
+import Collective
+import Tensor
+
+/// DeepCluster-v2's memory bank, one per rank (`swav/main_deepclusterv2.py:289-293,317-342`): the
+/// L2-normalised embeddings of the first views of every image this rank trained on in the last pass,
+/// written by the training step itself, so the clustering of the next epoch needs no extraction pass
+/// (SwAV appendix D.2).
+///
+/// Its rows are laid out for one pass over an epoch's order: this rank's slice of each global batch,
+/// in step order. Ranks' banks are disjoint and together cover every image of the pass, so k-means
+/// over the concatenated banks sees each image once, and `indices` maps its labels back to images.
+public final class MemoryBank {
+    public let views: Int
+    public let dimension: Int
+    /// Dataset index of each row.
+    public private(set) var indices: [Int] = []
+    /// Per view, rows × dimension floats.
+    public private(set) var embeddings: [[Float]]
+    /// First row of each step's slice.
+    public private(set) var stepOffsets: [Int] = []
+    /// Steps whose rows hold embeddings of the current layout.
+    public private(set) var stored = Set<Int>()
+
+    public init(views: Int, dimension: Int) {
+        self.views = views; self.dimension = dimension
+        embeddings = Array(repeating: [], count: views)
+    }
+
+    public var count: Int { indices.count }
+    public var steps: Int { stepOffsets.count }
+    /// Whether every step of the layout has been stored.
+    public var isComplete: Bool { !stepOffsets.isEmpty && stored.count == stepOffsets.count }
+
+    /// Lays the bank out for a pass over `order` in global batches of `batch`; keeps nothing stored.
+    public func prepare(order: [Int], batch: Int, rank: Int, size: Int) {
+        indices = []
+        stepOffsets = []
+        stored = []
+        var step = 0
+        while step * batch < order.count {
+            stepOffsets.append(indices.count)
+            let mine = BatchSplit.slice(order, step: step, batch: batch, rank: rank, size: size)
+            if mine.isEmpty { stored.insert(step) }   // nothing of this step is this rank's
+            indices += mine
+            step += 1
+        }
+        for v in 0..<views { embeddings[v] = [Float](repeating: 0, count: indices.count * dimension) }
+    }
+
+    /// Stores step `step`'s embeddings: `z` holds the step's views one after the other (view-major,
+    /// `MultiCrop.batch`), `rows` images each; the first `views` of them are kept.
+    public func store(step: Int, embeddings z: Tensor, rows: Int) {
+        precondition(z.shape.count == 2 && z.shape[1] == dimension && z.shape[0] >= views * rows, "memory bank: got \(z.shape)")
+        let at = stepOffsets[step]
+        precondition(at + rows <= (step + 1 < stepOffsets.count ? stepOffsets[step + 1] : indices.count), "memory bank: step \(step) has fewer rows")
+        for v in 0..<views {
+            embeddings[v].withUnsafeMutableBufferPointer { e in
+                (e.baseAddress! + at * dimension).update(from: z.data + v * rows * dimension, count: rows * dimension)
+            }
+        }
+        stored.insert(step)
+    }
+}
+
+extension MemoryBank {
+    /// Every rank's rows in dataset order, views × n × dimension (rows no rank holds stay 0): what a
+    /// checkpoint keeps, so a resumed run — on any number of ranks — clusters the same embeddings.
+    public func gathered(count n: Int, communicator: Communicator) throws -> [Float] {
+        let where_ = try communicator.allgatherv(indices.map { Int64($0) })
+        var out = [Float](repeating: 0, count: views * n * dimension)
+        for v in 0..<views {
+            let rows = try communicator.allgatherv(embeddings[v])
+            for (j, image) in where_.enumerated() {
+                let dst = (v * n + Int(image)) * dimension
+                for c in 0..<dimension { out[dst + c] = rows[j * dimension + c] }
+            }
+        }
+        return out
+    }
+
+    /// Takes this layout's rows from a gathered bank (`gathered`) and marks `steps` as stored.
+    public func restore(from all: [Float], count n: Int, steps: Range<Int>) {
+        precondition(all.count == views * n * dimension, "memory bank: \(all.count) values for \(views) × \(n) × \(dimension)")
+        for v in 0..<views {
+            embeddings[v].withUnsafeMutableBufferPointer { e in
+                for (row, image) in indices.enumerated() {
+                    for c in 0..<dimension { e[row * dimension + c] = all[(v * n + image) * dimension + c] }
+                }
+            }
+        }
+        stored.formUnion(steps)
+    }
+}

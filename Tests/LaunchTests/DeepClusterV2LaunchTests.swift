@@ -1,0 +1,76 @@
+import Foundation
+import Testing
+
+/// `--method deepcluster-v2` end to end on 2 ranks: the memory bank filled once then by training,
+/// several heads, multi-crop, checkpoints that carry the bank so a resumed run ends bit-identical,
+/// and eval on its checkpoint.
+extension LaunchSuites {
+@Suite(.enabled(if: Launcher.hasMPI && FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz")))
+struct DeepClusterV2LaunchTests {
+    let v2 = ["train", "--method", "deepcluster-v2", "--limit", "400", "--clusters", "8", "--heads", "2", "--batch-size", "64",
+              "--kmeans-iters", "3", "--crops", "2x0.2-1,1x0.05-0.2", "--checkpoint-every", "3", "--keep-checkpoints", "20"]
+
+    func file(_ path: String) throws -> Data { try Data(contentsOf: URL(fileURLWithPath: path)) }
+
+    @Test func trainsFromItsMemoryBankAndResumesInsideAnEpochBitIdentical() throws {
+        let dir = Launcher.tempDir()
+        let full = try Launcher.run(v2 + ["--epochs", "2", "--checkpoint-dir", "\(dir)/full", "--metrics", "\(dir)/m.jsonl",
+                                          "--log-dir", "\(dir)/logs"], ranks: 2, timeout: 400)
+        #expect(full.status == 0, "\(full.stderr)")
+        let lines = try String(contentsOfFile: "\(dir)/m.jsonl", encoding: .utf8).split(separator: "\n").map { Launcher.json(String($0)) }
+        #expect(lines.count == 2)
+        for l in lines {
+            #expect((l["loss"] as? Double).map { $0.isFinite && $0 > 0 } == true)
+            #expect((l["nmi_labels"] as? Double ?? -1) > 0)
+            #expect((l["kmeans_objective"] as? [Double])?.count == 4)   // 3 iterations + the final assignment
+        }
+        // Epoch 0 fills the bank with a forward pass; epoch 1 clusters what epoch 0's training stored.
+        let s0 = lines[0]["seconds"] as? [String: Double] ?? [:], s1 = lines[1]["seconds"] as? [String: Double] ?? [:]
+        #expect((s0["extract"] ?? 0) > 0 && (s1["extract"] ?? 1) == 0, "\(s0) \(s1)")
+        let log = try String(contentsOfFile: "\(dir)/logs/rank-1.log", encoding: .utf8)
+        #expect(log.contains("memory bank filled by a forward pass over epoch 0"))
+        // The checkpoint holds the bank (2 assignment views × 400 images × 128) and both heads' labels.
+        let bank = try file("\(dir)/full/epoch-0002/memory_bank.npy")
+        #expect(String(decoding: bank.prefix(128), as: UTF8.self).contains("'shape': (2, 400, 128)"))
+        let assignments = try file("\(dir)/full/epoch-0002/assignments.npy")
+        #expect(String(decoding: assignments.prefix(128), as: UTF8.self).contains("(800,)"))
+
+        // A copy holding only the checkpoint written after step 3 of epoch 1, resumed: the bank's first
+        // three steps come from the checkpoint, and the run ends where the uninterrupted one did.
+        let part = "\(dir)/part"
+        try FileManager.default.createDirectory(atPath: part, withIntermediateDirectories: true)
+        for name in ["epoch-0001-step-000003", "config.json"] {
+            try FileManager.default.copyItem(atPath: "\(dir)/full/\(name)", toPath: "\(part)/\(name)")
+        }
+        let resumed = try Launcher.run(v2 + ["--epochs", "2", "--checkpoint-dir", part, "--resume", "--log-dir", "\(dir)/logs2"], ranks: 2, timeout: 400)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(resumed.stdout.contains("inside epoch 1 after 3 steps"), "\(resumed.stdout)")
+        #expect(try String(contentsOfFile: "\(dir)/logs2/rank-0.log", encoding: .utf8).contains("memory bank restored from the checkpoint"))
+        #expect(try file("\(dir)/full/epoch-0002/model.safetensors") == file("\(part)/epoch-0002/model.safetensors"))
+        #expect(try file("\(dir)/full/epoch-0002/memory_bank.npy") == file("\(part)/epoch-0002/memory_bank.npy"))
+
+        // On one rank the run goes on from the same checkpoint (the bank is kept in dataset order).
+        let one = try Launcher.run(v2 + ["--epochs", "3", "--checkpoint-dir", part, "--resume", "--quiet"], timeout: 400)
+        #expect(one.status == 0, "\(one.stderr)")
+        #expect(FileManager.default.fileExists(atPath: "\(part)/epoch-0003/COMPLETE"))
+
+        // eval reads the checkpoint's trunk (the projection head and prototypes are training-only).
+        let e = try Launcher.run(["eval", "--checkpoint", part, "--limit", "400", "--test-limit", "100", "--probe-epochs", "1", "--json"],
+                                 ranks: 2, timeout: 300)
+        #expect(e.status == 0, "\(e.stderr)")
+        let j = Launcher.json(e.lines.last ?? "")
+        #expect((j["kmeans_nmi"] as? Double ?? -1) >= 0 && (j["probe_top1"] as? Double ?? -1) >= 0.1, "\(e.stdout)")
+    }
+
+    @Test func badV2FlagsEndWithOneLine() throws {
+        for (args, message) in [(["--method", "v3"], "--method must be one of deepcluster, deepcluster-v2"),
+                                (["--method", "deepcluster-v2", "--crops", "2x0.5"], "--crops '2x0.5'"),
+                                (["--method", "deepcluster-v2", "--temperature", "0"], "--temperature must be positive"),
+                                (["--heads", "3"], "--heads is for --method deepcluster-v2")] {
+            let r = try Launcher.run(["train", "--epochs", "1"] + args, timeout: 60)
+            #expect(r.status != 0)
+            #expect(r.stderr.contains(message), "\(args): \(r.stderr)")
+        }
+    }
+}
+}
