@@ -25,6 +25,25 @@ public enum Photometric {
         }
     }
 
+    /// Colour images only (a grey image has no saturation): torchvision's saturation jitter — each pixel
+    /// blended with its own luma by a factor from [1 − s, 1 + s] — then, with probability `grayscale`,
+    /// RandomGrayscale (every channel set to the luma). Nothing is drawn for grey images.
+    public static func colour(_ p: UnsafeMutablePointer<Float>, channels c: Int, count hw: Int,
+                              saturation: Float, grayscale: Double, rng: inout RandomGenerator) {
+        guard c == 3 else { return }
+        @inline(__always) func luma(_ i: Int) -> Float { 0.299 * p[i] + 0.587 * p[hw + i] + 0.114 * p[2 * hw + i] }
+        if saturation > 0 {
+            let f = 1 - saturation + 2 * saturation * rng.uniformFloat()
+            for i in 0..<hw {
+                let g = luma(i)
+                for ch in 0..<3 { p[ch * hw + i] = min(max(g + (p[ch * hw + i] - g) * f, 0), 255) }
+            }
+        }
+        if grayscale > 0 && rng.uniform() < grayscale {
+            for i in 0..<hw { let g = luma(i); p[i] = g; p[hw + i] = g; p[2 * hw + i] = g }
+        }
+    }
+
     /// A separable Gaussian blur of every plane, σ in pixels.
     public static func blur(_ p: UnsafeMutablePointer<Float>, channels c: Int, height h: Int, width w: Int, sigma: Float) {
         let radius = max(1, Int((3 * sigma).rounded(.up)))

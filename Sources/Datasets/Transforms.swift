@@ -32,6 +32,9 @@ public struct Transforms: Sendable {
     /// Training colour jitter: factors drawn from [1 − x, 1 + x]; 0 is off.
     public var brightness: Float = 0
     public var contrast: Float = 0
+    /// Colour images: saturation jitter from [1 − x, 1 + x], and RandomGrayscale's probability.
+    public var saturation: Float = 0
+    public var grayscale = 0.0
     /// Probability of a Gaussian blur with σ uniform in 0.1–2 pixels.
     public var blur = 0.0
 
@@ -93,9 +96,10 @@ public struct Transforms: Sendable {
                         }
                         mirror = flip && rng.below(2) == 1
                         // Drawn after the crop and the flip, so turning these on leaves those draws as they were.
-                        if brightness > 0 || contrast > 0 || blur > 0 {
+                        if brightness > 0 || contrast > 0 || blur > 0 || saturation > 0 || grayscale > 0 {
                             base.withUnsafeMutableBufferPointer { b in
                                 Photometric.jitter(b.baseAddress!, channels: c, count: ohw, brightness: brightness, contrast: contrast, rng: &rng)
+                                Photometric.colour(b.baseAddress!, channels: c, count: ohw, saturation: saturation, grayscale: grayscale, rng: &rng)
                                 if blur > 0 && rng.uniform() < blur {
                                     Photometric.blur(b.baseAddress!, channels: c, height: oh, width: ow, sigma: Float(0.1 + 1.9 * rng.uniform()))
                                 }

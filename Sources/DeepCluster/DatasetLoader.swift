@@ -71,6 +71,7 @@ public enum DatasetLoader {
         var t = try transforms(for: source, architecture: c.architecture(), resize: c.resize, augmentation: c.augmentation,
                                cropScale: c.cropScale, defaultDataset: c.data == nil)
         t.brightness = c.brightness; t.contrast = c.contrast; t.blur = c.blur
+        t.saturation = c.saturation; t.grayscale = c.grayscale
         return t
     }
 

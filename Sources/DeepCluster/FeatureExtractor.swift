@@ -10,7 +10,13 @@ import Tensor
 public enum FeatureExtractor {
     public static func extract(_ model: Model, images: any ImageSource, range: Range<Int>, batchSize: Int, workers: Int = 1,
                                transforms: Transforms, afterReLU: Bool = false) throws -> [Float] {
-        let d = model.featureDimension
+        try extract(model, images: images, range: range, batchSize: batchSize, workers: workers, transforms: transforms,
+                    through: model.featureLayer + (afterReLU ? 1 : 0), dimension: model.featureDimension)
+    }
+
+    /// The output of layer `through` (width `dimension`), e.g. DeepCluster-v2's embedding.
+    public static func extract(_ model: Model, images: any ImageSource, range: Range<Int>, batchSize: Int, workers: Int = 1,
+                               transforms: Transforms, through layer: Int, dimension d: Int) throws -> [Float] {
         var out = [Float](repeating: 0, count: range.count * d)
         let all = Array(range)
         let loader = Prefetcher(batches: (all.count + batchSize - 1) / batchSize, workers: workers) { i, tensor in
@@ -22,7 +28,7 @@ public enum FeatureExtractor {
         while start < all.count {
             let end = min(start + batchSize, all.count)
             let input = try loader.next()
-            let f = model.forward(input, mode: .eval, through: model.featureLayer + (afterReLU ? 1 : 0))
+            let f = model.forward(input, mode: .eval, through: layer)
             out.withUnsafeMutableBufferPointer { o in
                 (o.baseAddress! + start * d).update(from: f.data, count: (end - start) * d)
             }

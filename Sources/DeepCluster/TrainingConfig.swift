@@ -38,6 +38,9 @@ public struct TrainingConfig: Codable, Sendable {
     /// Colour jitter of the training pass: brightness and contrast factors drawn from [1 − x, 1 + x].
     public var brightness: Float = 0
     public var contrast: Float = 0
+    /// Colour images: saturation jitter from [1 − x, 1 + x], and the probability of turning a view grey.
+    public var saturation: Float = 0
+    public var grayscale = 0.0
     /// Probability of a Gaussian blur (σ from 0.1 to 2) in the training pass.
     public var blur = 0.0
     public var momentum: Float = 0.9
@@ -81,7 +84,7 @@ public struct TrainingConfig: Codable, Sendable {
         try get(.kmeansIterations, &kmeansIterations); try get(.clusterFeature, &clusterFeature); try get(.pcaEpsilon, &pcaEpsilon); try get(.epochs, &epochs)
         try get(.batchSize, &batchSize); try get(.learningRate, &learningRate); try get(.momentum, &momentum)
         try get(.lrSchedule, &lrSchedule); try get(.warmupEpochs, &warmupEpochs); try get(.finalLearningRate, &finalLearningRate)
-        try get(.brightness, &brightness); try get(.contrast, &contrast); try get(.blur, &blur)
+        try get(.brightness, &brightness); try get(.contrast, &contrast); try get(.saturation, &saturation); try get(.grayscale, &grayscale); try get(.blur, &blur)
         try get(.weightDecay, &weightDecay); try get(.seed, &seed)
         limit = try c.decodeIfPresent(Int.self, forKey: .limit)
         resize = try c.decodeIfPresent(Int.self, forKey: .resize)
@@ -139,6 +142,8 @@ public struct TrainingConfig: Codable, Sendable {
         if !(warmupEpochs >= 0) || warmupEpochs > Double(epochs) { throw bad("--warmup-epochs must be between 0 and --epochs, got \(warmupEpochs)") }
         if !(finalLearningRate >= 0) || finalLearningRate > learningRate { throw bad("--final-lr must be between 0 and --lr, got \(finalLearningRate)") }
         if !(brightness >= 0 && brightness < 1) || !(contrast >= 0 && contrast < 1) { throw bad("--brightness and --contrast must be in [0, 1)") }
+        if !(saturation >= 0 && saturation < 1) { throw bad("--saturation must be in [0, 1), got \(saturation)") }
+        if !(grayscale >= 0 && grayscale <= 1) { throw bad("--grayscale must be a probability in [0, 1], got \(grayscale)") }
         if !(blur >= 0 && blur <= 1) { throw bad("--blur must be a probability in [0, 1], got \(blur)") }
         if momentum < 0 || momentum >= 1 { throw bad("--momentum must be in [0, 1), got \(momentum)") }
         if weightDecay < 0 { throw bad("--weight-decay must be ≥ 0, got \(weightDecay)") }

@@ -25,6 +25,7 @@ struct EvalCommand: ParsableCommand {
     @Option(name: .customLong("probe-epochs"), help: "Probe training epochs (default: 10).") var probeEpochs = 10
     @Option(name: .customLong("probe-lr"), help: "Probe learning rate (default: 0.01).") var probeLR: Float = 0.01
     @Option(name: .customLong("pca-dim"), help: "PCA dimension before k-means (default: the architecture's, 64 for fmnist-alexnet).") var pcaDim: Int?
+    @Option(help: "Features for k-means: trunk (the classifier's last Linear, before its ReLU) or embedding (DeepCluster-v2's L2-normalised projection, what its k-means clusters) (default: trunk).") var feature = "trunk"
     @Option(help: "Seed of the evaluation's k-means and probe (default: 0).") var seed: UInt64 = 0
     @Option(help: "BLAS threads per rank (default: cores ÷ ranks on the node).") var threads: Int?
     @Flag(name: .customLong("random-init"), help: "Evaluate the randomly initialised network of the checkpoint's architecture instead (a baseline).") var randomInit = false
@@ -45,8 +46,12 @@ struct EvalCommand: ParsableCommand {
         guard probeLayer.hasPrefix("conv"), let layer = Int(probeLayer.dropFirst(4)), layer >= 1 else {
             throw ValidationError("--probe-layer must be conv1, conv2, …; got '\(probeLayer)'")
         }
+        guard ["trunk", "embedding"].contains(feature) else { throw ValidationError("--feature must be trunk or embedding, got '\(feature)'") }
         MPIRuntime.run(threads: threads) { comm in
             var (model, loaded) = try Checkpoint.openModel(checkpoint) { if comm.isRoot { print($0) } }
+            if feature == "embedding" && model.embeddingLayer == nil {
+                throw TrainingError.invalidConfiguration("--feature embedding needs a deepcluster-v2 checkpoint; \(loaded.path) has a top layer, not a projection head")
+            }
             if randomInit { model = Model(architecture: model.architecture, head: model.head, seed: loaded.state.seed) }
             let channels = model.architecture.inputChannels
             var train = try DatasetLoader.load(data: data, labels: labels, format: format, train: true, channels: channels)
@@ -83,8 +88,11 @@ struct EvalCommand: ParsableCommand {
             }
             /// The clustering features and the linear probe of one network.
             func evaluate(_ m: Model) throws -> (scores: [(String, ClusteringEvaluation.Scores)], top1: Double, dim: Int) {
-                let feats = try FeatureExtractor.extract(m, images: train, range: shard, batchSize: 256, transforms: transforms)
-                let scores = try kmeans(feats, dim: m.featureDimension, withoutPCA: false)
+                let embedding = feature == "embedding"
+                let width = embedding ? m.embeddingDimension : m.featureDimension
+                let feats = try FeatureExtractor.extract(m, images: train, range: shard, batchSize: 256, transforms: transforms,
+                                                         through: embedding ? m.embeddingLayer! : m.featureLayer, dimension: width)
+                let scores = try kmeans(feats, dim: width, withoutPCA: embedding)
                 let (ptrain, dim) = try probe.features(m, images: train, range: shard, transforms: transforms)
                 let (ptest, _) = try probe.features(m, images: test, range: tshard, transforms: transforms)
                 let top1 = try probe.run(train: ptrain, trainLabels: Array(trainY[shard]), trainTotal: train.count, test: ptest,
@@ -117,13 +125,13 @@ struct EvalCommand: ParsableCommand {
                     fields.append(("baseline_\(name)", b))
                 }
                 fields += [("probe_top1", top1), ("probe_layer", probeLayer), ("probe_dim", dim), ("probe_epochs", probeEpochs),
-                           ("checkpoint", loaded.path), ("epoch", loaded.state.epoch), ("random_init", randomInit ? "true" : "false"),
+                           ("feature", feature), ("checkpoint", loaded.path), ("epoch", loaded.state.epoch), ("random_init", randomInit ? "true" : "false"),
                            ("images", train.count), ("test_images", test.count), ("ranks", comm.size), ("seconds", seconds)]
                 var r = BenchReport()
                 for (k, v) in fields { r.add(k, v) }
                 r.emit(comm, json: true)
             } else {
-                print("eval of \(loaded.path)\(randomInit ? " (random initialisation)" : "") on \(train.count) images, \(classes) classes:")
+                print("eval of \(loaded.path)\(randomInit ? " (random initialisation)" : "") on \(train.count) images, \(classes) classes, \(feature) features:")
                 for (name, s) in scores {
                     print(String(format: "  k-means k=%d on %@ + L2: NMI %.4f  ARI %.4f  accuracy %.4f", classes, name, s.nmi, s.ari, s.accuracy))
                 }

@@ -40,6 +40,8 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("final-lr"), help: "Learning rate at the end of the cosine schedule (default: \(d.finalLearningRate)).") var finalLR: Float?
     @Option(help: "Training colour jitter: brightness factor drawn from [1 − x, 1 + x] (default: \(d.brightness), off).") var brightness: Float?
     @Option(help: "Training colour jitter: contrast factor drawn from [1 − x, 1 + x] (default: \(d.contrast), off).") var contrast: Float?
+    @Option(help: "Training colour jitter of colour images: saturation factor drawn from [1 − x, 1 + x] (default: \(d.saturation), off).") var saturation: Float?
+    @Option(help: "Probability of turning a colour training view grey, as RandomGrayscale (default: \(d.grayscale), off).") var grayscale: Double?
     @Option(help: "Probability of a Gaussian blur (σ uniform in 0.1–2) in the training pass (default: \(d.blur), off).") var blur: Double?
     @Option(help: "SGD momentum (default: \(d.momentum)).") var momentum: Float?
     @Option(name: .customLong("weight-decay"), help: "Weight decay (default: \(d.weightDecay)).") var weightDecay: Float?
@@ -103,6 +105,8 @@ struct TrainCommand: ParsableCommand {
         if let v = finalLR { c.finalLearningRate = v }
         if let v = brightness { c.brightness = v }
         if let v = contrast { c.contrast = v }
+        if let v = saturation { c.saturation = v }
+        if let v = grayscale { c.grayscale = v }
         if let v = blur { c.blur = v }
         if let v = weightDecay { c.weightDecay = v }
         if let v = seed { c.seed = v }

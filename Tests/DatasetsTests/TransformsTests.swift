@@ -57,4 +57,20 @@ import Testing
         try Transforms.fashionMNIST.batch(set, indices: [1], augment: false, seed: 5, epoch: 1, into: b)
         #expect(a.array == b.array)
     }
+
+    @Test func saturationKeepsGreyPixelsAndGrayscaleEqualisesChannels() {
+        // Pixel 0 is grey (equal channels), pixel 1 is red.
+        var img: [Float] = [100, 200, 100, 0, 100, 0]   // planes R, G, B of 2 pixels
+        var rng = RandomGenerator(seed: 3)
+        img.withUnsafeMutableBufferPointer { Photometric.colour($0.baseAddress!, channels: 3, count: 2, saturation: 0.9, grayscale: 0, rng: &rng) }
+        #expect(img[0] == 100 && img[2] == 100 && img[4] == 100)
+        #expect(img[1] != 200 || img[3] != 0)
+        img.withUnsafeMutableBufferPointer { Photometric.colour($0.baseAddress!, channels: 3, count: 2, saturation: 0, grayscale: 1, rng: &rng) }
+        #expect(img[1] == img[3] && img[3] == img[5])
+        // Grey images draw nothing and stay as they are.
+        var grey: [Float] = [10, 20]
+        var r2 = RandomGenerator(seed: 3), r3 = RandomGenerator(seed: 3)
+        grey.withUnsafeMutableBufferPointer { Photometric.colour($0.baseAddress!, channels: 1, count: 2, saturation: 0.5, grayscale: 1, rng: &r2) }
+        #expect(grey == [10, 20] && r2.next() == r3.next())
+    }
 }

@@ -26,7 +26,7 @@ struct DeepClusterV2LaunchTests {
         }
         // Epoch 0 fills the bank with a forward pass; epoch 1 clusters what epoch 0's training stored.
         let s0 = lines[0]["seconds"] as? [String: Double] ?? [:], s1 = lines[1]["seconds"] as? [String: Double] ?? [:]
-        #expect((s0["extract"] ?? 0) > 0 && (s1["extract"] ?? 1) == 0, "\(s0) \(s1)")
+        #expect((s0["extract"] ?? 0) > 0.1 && (s1["extract"] ?? 1) < 0.01, "\(s0) \(s1)")
         let log = try String(contentsOfFile: "\(dir)/logs/rank-1.log", encoding: .utf8)
         #expect(log.contains("memory bank filled by a forward pass over epoch 0"))
         // The checkpoint holds the bank (2 assignment views × 400 images × 128) and both heads' labels.
