@@ -156,7 +156,7 @@ public struct Checkpoint {
     public static func restore(_ loaded: Loaded, into model: Model) throws {
         for e in model.store.entries {
             guard let t = loaded.model[e.name] else {
-                throw CheckpointError.incompatible(path: loaded.path, reason: "no tensor '\(e.name)' (different --arch or --clusters?)")
+                throw CheckpointError.incompatible(path: loaded.path, reason: "no tensor '\(e.name)' (different --arch, --clusters, --heads or --method?)")
             }
             guard t.shape == e.shape else {
                 throw CheckpointError.incompatible(path: loaded.path, reason: "'\(e.name)' has shape \(t.shape), the model \(e.shape)")

@@ -26,6 +26,7 @@ struct EvalCommand: ParsableCommand {
     @Option(name: .customLong("probe-lr"), help: "Probe learning rate (default: 0.01).") var probeLR: Float = 0.01
     @Option(name: .customLong("pca-dim"), help: "PCA dimension before k-means (default: the architecture's, 64 for fmnist-alexnet).") var pcaDim: Int?
     @Option(help: "Features for k-means: trunk (the classifier's last Linear, before its ReLU) or embedding (DeepCluster-v2's L2-normalised projection, what its k-means clusters) (default: trunk).") var feature = "trunk"
+    @Option(name: .customLong("kmeans-restarts"), help: "k-means runs from different initial centroids; the lowest objective is scored (default: 10).") var kmeansRestarts = 10
     @Option(help: "Seed of the evaluation's k-means and probe (default: 0).") var seed: UInt64 = 0
     @Option(help: "BLAS threads per rank (default: cores ÷ ranks on the node).") var threads: Int?
     @Flag(name: .customLong("random-init"), help: "Evaluate the randomly initialised network of the checkpoint's architecture instead (a baseline).") var randomInit = false
@@ -46,6 +47,7 @@ struct EvalCommand: ParsableCommand {
         guard probeLayer.hasPrefix("conv"), let layer = Int(probeLayer.dropFirst(4)), layer >= 1 else {
             throw ValidationError("--probe-layer must be conv1, conv2, …; got '\(probeLayer)'")
         }
+        guard kmeansRestarts >= 1 else { throw ValidationError("--kmeans-restarts must be at least 1, got \(kmeansRestarts)") }
         guard ["trunk", "embedding"].contains(feature) else { throw ValidationError("--feature must be trunk or embedding, got '\(feature)'") }
         MPIRuntime.run(threads: threads) { comm in
             var (model, loaded) = try Checkpoint.openModel(checkpoint) { if comm.isRoot { print($0) } }
@@ -76,13 +78,13 @@ struct EvalCommand: ParsableCommand {
                 for whiten in [true, false] {
                     let s = try ClusteringEvaluation.score(features: feats, rows: shard.count, dimension: dim, offset: shard.lowerBound,
                                                            total: train.count, labels: trainY, classes: classes, pcaDimension: p,
-                                                           whiten: whiten, seed: seed, communicator: comm)
+                                                           whiten: whiten, seed: seed, restarts: kmeansRestarts, communicator: comm)
                     out.append((whiten ? "pca\(p)_whitened" : "pca\(p)", s))
                 }
                 if withoutPCA {
                     out.append(("no_pca", try ClusteringEvaluation.score(features: feats, rows: shard.count, dimension: dim, offset: shard.lowerBound,
                                                                    total: train.count, labels: trainY, classes: classes, pcaDimension: nil,
-                                                                   whiten: false, seed: seed, communicator: comm)))
+                                                                   whiten: false, seed: seed, restarts: kmeansRestarts, communicator: comm)))
                 }
                 return out
             }
@@ -124,7 +126,7 @@ struct EvalCommand: ParsableCommand {
                     b.append(("probe_top1", t1))
                     fields.append(("baseline_\(name)", b))
                 }
-                fields += [("probe_top1", top1), ("probe_layer", probeLayer), ("probe_dim", dim), ("probe_epochs", probeEpochs),
+                fields += [("probe_top1", top1), ("probe_layer", probeLayer), ("probe_dim", dim), ("probe_epochs", probeEpochs), ("kmeans_restarts", kmeansRestarts),
                            ("feature", feature), ("checkpoint", loaded.path), ("epoch", loaded.state.epoch), ("random_init", randomInit ? "true" : "false"),
                            ("images", train.count), ("test_images", test.count), ("ranks", comm.size), ("seconds", seconds)]
                 var r = BenchReport()
@@ -150,7 +152,7 @@ struct EvalCommand: ParsableCommand {
 /// pseudo-labels, as .npy files written by rank 0.
 struct ExtractCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "extract",
-        abstract: "Write features.npy (N×D float32) and assignments.npy (N int64) of a checkpoint.")
+        abstract: "Write features.npy (N×D float32) and assignments.npy (N int64; heads×N for DeepCluster-v2) of a checkpoint.")
     @Option(help: "A checkpoint directory, or a --checkpoint-dir (its newest complete checkpoint).") var checkpoint: String
     @Option(help: "Images (default: Fashion-MNIST train).") var data: String?
     @Option(help: "Data format: \(DatasetLoader.formats.joined(separator: ", ")) (default: auto).") var format = "auto"
@@ -171,8 +173,11 @@ struct ExtractCommand: ParsableCommand {
             guard comm.isRoot else { return }
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
             try AtomicFile.write(NPY.encode(all, dtype: .float32, shape: [set.count, model.featureDimension]), to: "\(out)/features.npy")
-            if loaded.assignments.count == set.count {
-                try AtomicFile.write(NPY.encode(loaded.assignments.map { Int64($0) }, dtype: .int64, shape: [set.count]), to: "\(out)/assignments.npy")
+            let heads = model.head.clusters.count
+            if loaded.assignments.count == set.count * heads {
+                // DeepCluster-v2: one row per head.
+                let shape = heads == 1 ? [set.count] : [heads, set.count]
+                try AtomicFile.write(NPY.encode(loaded.assignments.map { Int64($0) }, dtype: .int64, shape: shape), to: "\(out)/assignments.npy")
             } else {
                 print("extract: the checkpoint's assignments cover \(loaded.assignments.count) images, not \(set.count); assignments.npy not written")
             }

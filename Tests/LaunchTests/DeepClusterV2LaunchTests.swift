@@ -3,7 +3,7 @@ import Testing
 
 /// `--method deepcluster-v2` end to end on 2 ranks: the memory bank filled once then by training,
 /// several heads, multi-crop, checkpoints that carry the bank so a resumed run ends bit-identical,
-/// and eval on its checkpoint.
+/// and extract and eval (of the embedding) on its checkpoint.
 extension LaunchSuites {
 @Suite(.enabled(if: Launcher.hasMPI && FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz")))
 struct DeepClusterV2LaunchTests {
@@ -55,11 +55,15 @@ struct DeepClusterV2LaunchTests {
         #expect(FileManager.default.fileExists(atPath: "\(part)/epoch-0003/COMPLETE"))
 
         // eval reads the checkpoint's trunk (the projection head and prototypes are training-only).
-        let e = try Launcher.run(["eval", "--checkpoint", part, "--limit", "400", "--test-limit", "100", "--probe-epochs", "1", "--json"],
+        let x = try Launcher.run(["extract", "--checkpoint", part, "--limit", "400", "--out", "\(dir)/x"], ranks: 2, timeout: 300)
+        #expect(x.status == 0, "\(x.stderr)")
+        #expect(String(decoding: try file("\(dir)/x/assignments.npy").prefix(128), as: UTF8.self).contains("(2, 400)"))
+        let e = try Launcher.run(["eval", "--checkpoint", part, "--limit", "400", "--test-limit", "100", "--probe-epochs", "1", "--json", "--feature", "embedding"],
                                  ranks: 2, timeout: 300)
         #expect(e.status == 0, "\(e.stderr)")
         let j = Launcher.json(e.lines.last ?? "")
         #expect((j["kmeans_nmi"] as? Double ?? -1) >= 0 && (j["probe_top1"] as? Double ?? -1) >= 0.1, "\(e.stdout)")
+        #expect(j["feature"] as? String == "embedding" && j["kmeans_no_pca"] is [String: Any])
     }
 
     @Test func badV2FlagsEndWithOneLine() throws {
