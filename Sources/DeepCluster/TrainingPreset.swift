@@ -6,6 +6,8 @@
 ///   (README, "Beyond the reference recipe"): raw input instead of Sobel, RandomResizedCrop from 20%
 ///   of the image, brightness/contrast jitter ±0.4, cosine learning rate after a 1-epoch warm-up,
 ///   10 epochs.
+/// - `fmnist-v2`: `fmnist` as DeepCluster-v2 (three heads of 30 prototypes, memory bank, two crops
+///   from 20%), lr 0.15, 30 epochs (README, "DeepCluster-v2").
 public enum TrainingPreset {
     public static let names = ["reference", "fmnist", "fmnist-v2"]
 
@@ -26,6 +28,7 @@ public enum TrainingPreset {
             let d = TrainingConfig()
             c.method = d.method; c.heads = d.heads; c.crops = d.crops; c.dropout = d.dropout
             c.kmeansIterations = d.kmeansIterations; c.weightDecay = d.weightDecay
+            c.clusters = d.clusters; c.learningRate = d.learningRate
             c.input = d.input; c.augmentation = d.augmentation; c.cropScale = d.cropScale
             c.brightness = d.brightness; c.contrast = d.contrast; c.blur = d.blur
             c.lrSchedule = d.lrSchedule; c.warmupEpochs = d.warmupEpochs; c.finalLearningRate = d.finalLearningRate
@@ -41,6 +44,9 @@ public enum TrainingPreset {
         case "fmnist-v2":
             try apply("fmnist", to: &c)
             applyV2Defaults(to: &c)
+            c.clusters = 30
+            c.learningRate = 0.15
+            c.epochs = 30
         default:
             throw TrainingError.invalidConfiguration("--preset must be one of \(names.joined(separator: ", ")), got '\(name)'")
         }
