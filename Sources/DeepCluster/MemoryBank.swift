@@ -68,11 +68,15 @@ extension MemoryBank {
     public func gathered(count n: Int, communicator: Communicator) throws -> [Float] {
         let where_ = try communicator.allgatherv(indices.map { Int64($0) })
         var out = [Float](repeating: 0, count: views * n * dimension)
+        let d = dimension
         for v in 0..<views {
             let rows = try communicator.allgatherv(embeddings[v])
-            for (j, image) in where_.enumerated() {
-                let dst = (v * n + Int(image)) * dimension
-                for c in 0..<dimension { out[dst + c] = rows[j * dimension + c] }
+            out.withUnsafeMutableBufferPointer { o in
+                rows.withUnsafeBufferPointer { r in
+                    for (j, image) in where_.enumerated() {
+                        (o.baseAddress! + (v * n + Int(image)) * d).update(from: r.baseAddress! + j * d, count: d)
+                    }
+                }
             }
         }
         return out
@@ -81,10 +85,13 @@ extension MemoryBank {
     /// Takes this layout's rows from a gathered bank (`gathered`) and marks `steps` as stored.
     public func restore(from all: [Float], count n: Int, steps: Range<Int>) {
         precondition(all.count == views * n * dimension, "memory bank: \(all.count) values for \(views) × \(n) × \(dimension)")
-        for v in 0..<views {
-            embeddings[v].withUnsafeMutableBufferPointer { e in
-                for (row, image) in indices.enumerated() {
-                    for c in 0..<dimension { e[row * dimension + c] = all[(v * n + image) * dimension + c] }
+        let d = dimension
+        all.withUnsafeBufferPointer { a in
+            for v in 0..<views {
+                embeddings[v].withUnsafeMutableBufferPointer { e in
+                    for (row, image) in indices.enumerated() {
+                        (e.baseAddress! + row * d).update(from: a.baseAddress! + (v * n + image) * d, count: d)
+                    }
                 }
             }
         }

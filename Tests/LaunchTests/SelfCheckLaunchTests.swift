@@ -63,6 +63,19 @@ extension LaunchSuites {
             (["train", "--input", "rgb"], "--input"),
             (["train", "--preset", "imagenet"], "--preset"),
             (["train", "--collective-timeout", "-1"], "--collective-timeout"),
+            (["train", "--saturation", "1.5"], "--saturation"),
+            (["train", "--grayscale", "2"], "--grayscale"),
+            (["train", "--dropout", "1"], "--dropout"),
+            (["train", "--method", "v3"], "--method must be one of deepcluster, deepcluster-v2"),
+            (["train", "--heads", "3"], "--heads is for --method deepcluster-v2"),
+            (["train", "--crops", "2x0.2-1"], "--crops is for --method deepcluster-v2"),
+            (["train", "--method", "deepcluster-v2", "--heads", "0"], "--heads must be between 1 and 16"),
+            (["train", "--method", "deepcluster-v2", "--crops", "2x0.5"], "--crops '2x0.5'"),
+            (["train", "--method", "deepcluster-v2", "--temperature", "0"], "--temperature must be positive"),
+            (["train", "--method", "deepcluster-v2", "--embedding-dim", "0"], "--embedding-dim"),
+            (["train", "--method", "deepcluster-v2", "--hidden-dim", "0"], "--hidden-dim"),
+            (["eval", "--checkpoint", "/tmp", "--kmeans-restarts", "0"], "--kmeans-restarts"),
+            (["eval", "--checkpoint", "/tmp", "--feature", "pixels"], "--feature must be trunk or embedding"),
         ]
         for (args, needle) in cases {
             let r = try Launcher.run(args)

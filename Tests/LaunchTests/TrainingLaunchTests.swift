@@ -111,6 +111,8 @@ struct EvalLaunchTests {
         let f = try Data(contentsOf: URL(fileURLWithPath: "\(dir)/x/features.npy"))
         #expect(String(decoding: f.prefix(128), as: UTF8.self).contains("'shape': (500, 256)"))
         #expect(FileManager.default.fileExists(atPath: "\(dir)/x/assignments.npy"))
+        let embedding = try Launcher.run(["eval", "--checkpoint", "\(dir)/ck", "--limit", "500", "--feature", "embedding"], timeout: 60)
+        #expect(embedding.status != 0 && embedding.stderr.contains("--feature embedding needs a deepcluster-v2 checkpoint"), "\(embedding.stderr)")
         let bad = try Launcher.run(["eval", "--checkpoint", "\(dir)/nothing-here"], timeout: 60)
         #expect(bad.status != 0 && bad.stderr.contains("no complete checkpoint"))
     }
