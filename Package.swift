@@ -27,9 +27,11 @@ let package = Package(
         // PNG and JPEG decoding in C: libjpeg reports errors by longjmp, which Swift cannot catch.
         .target(name: "CImageCodecs", path: "Sources/CImageCodecs",
                 linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]),
+        // oneDNN (Debian's libdnnl-dev; no pkg-config file) for the convolutions, behind NN's kernel seam.
+        .target(name: "COneDNN", path: "Sources/COneDNN", linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("dl")]),
         .target(name: "Collective", dependencies: ["CMPI"], swiftSettings: mode),
         .target(name: "Tensor", dependencies: ["COpenBLAS"], swiftSettings: mode),
-        .target(name: "NN", dependencies: ["Tensor"], swiftSettings: mode),
+        .target(name: "NN", dependencies: ["Tensor", "COneDNN"], swiftSettings: mode),
         .target(name: "Datasets", dependencies: ["Tensor", "CZlib", "CImageCodecs"], swiftSettings: mode),
         .target(name: "Clustering", dependencies: ["Tensor", "Collective", "COpenBLAS"], swiftSettings: mode),
         .target(name: "DeepCluster",

@@ -147,6 +147,7 @@ public struct KMeans {
                 dots: inout [Float], into assignments: inout [Int32]) -> Double {
         let block = dots.count / k   // ≤ 16 MB of distances at a time
         let cnorm = (0..<k).map { c -> Float in var s: Float = 0; for j in 0..<d { s += centroids[c * d + j] * centroids[c * d + j] }; return s }
+        let largestNorm = cnorm.max() ?? 0
         var objective = 0.0
         var start = 0
         while start < rows {
@@ -167,8 +168,13 @@ public struct KMeans {
                             Parallel.forEachChunk(m, minChunk: 256) { r in
                                 for i in r {
                                     let row = dotp + i * kk
+                                    // A centroid must beat the best so far by more than rounding: identical
+                                    // centroids (duplicate images) then go to the lowest index whatever
+                                    // sgemm's kernel or the rank's row block, so every machine and rank
+                                    // count draws the same partition.
+                                    let tolerance = 1e-6 * (rowNorms[start + i] + largestNorm)
                                     var best = cn[0] - 2 * row[0], at = 0
-                                    for c in 1..<kk { let v = cn[c] - 2 * row[c]; if v < best { best = v; at = c } }
+                                    for c in 1..<kk { let v = cn[c] - 2 * row[c]; if v < best - tolerance { best = v; at = c } }
                                     a[i] = Int32(at)
                                     obj[i] = Double(max(0, best + rowNorms[start + i]))
                                 }

@@ -10,4 +10,5 @@ struct BenchCommand: ParsableCommand {
 struct CommonBenchOptions: ParsableArguments {
     @Option(help: "BLAS threads per rank (default: cores ÷ ranks on the node).") var threads: Int?
     @Flag(help: "One JSON object per line.") var json = false
+    @OptionGroup var kernels: KernelOptions
 }

@@ -10,7 +10,7 @@ struct BenchEpoch: ParsableCommand {
     @Option(help: "Clusters (default: 100).") var clusters = 100
 
     func run() throws {
-        MPIRuntime.run(threads: common.threads) { comm in
+        MPIRuntime.run(threads: common.threads, kernels: common.kernels) { comm in
             var c = TrainingConfig()
             c.epochs = 1
             c.limit = limit

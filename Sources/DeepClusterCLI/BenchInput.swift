@@ -23,7 +23,7 @@ struct BenchInput: ParsableCommand {
         let counts = workers.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard !counts.isEmpty, counts.allSatisfy({ $0 >= 0 && $0 <= 64 }) else { throw ValidationError("--workers takes counts 0–64, e.g. 0,1,2") }
         guard images >= batchSize, side >= 8 else { throw ValidationError("--images must be ≥ --batch-size and --side ≥ 8") }
-        MPIRuntime.run(threads: common.threads) { comm in
+        MPIRuntime.run(threads: common.threads, kernels: common.kernels) { comm in
             let arch = Architecture.fmnistAlexNet
             let idx = try DatasetLoader.load(data: nil, labels: nil, format: "auto").limited(to: images)
             var dir = folder

@@ -17,7 +17,7 @@ struct BenchKMeans: ParsableCommand {
     @Option(help: "Repetitions; medians are reported (default: 3).") var reps = 3
 
     func run() throws {
-        MPIRuntime.run(threads: common.threads) { comm in
+        MPIRuntime.run(threads: common.threads, kernels: common.kernels) { comm in
             let p = FashionMNIST.paths()
             let set = try IDX.load(images: p.images, labels: nil).prefix(points)
             let n = set.count

@@ -17,7 +17,7 @@ struct BenchStep: ParsableCommand {
     @Flag(help: "Also report seconds per layer (forward, backward) on rank 0.") var profile = false
 
     func run() throws {
-        MPIRuntime.run(threads: common.threads) { comm in
+        MPIRuntime.run(threads: common.threads, kernels: common.kernels) { comm in
             let a = try Architecture.named(arch)
             let model = Model(architecture: a, numClasses: clusters, seed: 0)
             let trainer = try DataParallelTrainer(model: model, communicator: comm, learningRate: 0.05, momentum: 0.9,
@@ -59,6 +59,8 @@ struct BenchStep: ParsableCommand {
             r.add("sgemm_gflops", sgemm); r.add("fraction_of_sgemm", gflops / sgemm); r.add("median_of", steps)
             r.add("step_seconds", times.median); r.add("openblas_core", BLAS.coreName)
             r.add("gradient_bytes", model.parameterCount * 4)
+            r.add("kernels", KernelBackend.current.rawValue); r.add("precision", KernelBackend.precision.rawValue)
+            r.add("isa", KernelBackend.instructionSet)
             if comm.size > 1 {
                 // hidden_fraction: 1 − (allreduce time after the slowest rank's backward) / (a blocking
                 // allreduce of the whole gradient). The wait at the end of a step also holds the time
@@ -89,7 +91,7 @@ struct BenchExtract: ParsableCommand {
     @Option(help: "Timed batches (default: 10).") var steps = 10
 
     func run() throws {
-        MPIRuntime.run(threads: common.threads) { comm in
+        MPIRuntime.run(threads: common.threads, kernels: common.kernels) { comm in
             let a = try Architecture.named(arch)
             let model = Model(architecture: a, numClasses: 100, seed: 0)
             var rng = RandomGenerator(seed: 3, purpose: .synthetic, comm.rank)
@@ -108,6 +110,7 @@ struct BenchExtract: ParsableCommand {
             r.add("threads", BLAS.threads); r.add("images_per_s", Double(batchSize * comm.size) / times.median)
             r.add("gflops", model.forwardFlopsPerImage() * Double(batchSize * comm.size) / times.median / 1e9)
             r.add("median_of", steps); r.add("openblas_core", BLAS.coreName)
+            r.add("kernels", KernelBackend.current.rawValue); r.add("precision", KernelBackend.precision.rawValue)
             r.emit(comm, json: common.json)
         }
     }

@@ -29,6 +29,7 @@ struct EvalCommand: ParsableCommand {
     @Option(name: .customLong("kmeans-restarts"), help: "k-means runs from different initial centroids; the lowest objective is scored (default: 10).") var kmeansRestarts = 10
     @Option(help: "Seed of the evaluation's k-means and probe (default: 0).") var seed: UInt64 = 0
     @Option(help: "BLAS threads per rank (default: cores ÷ ranks on the node).") var threads: Int?
+    @OptionGroup var kernels: KernelOptions
     @Flag(name: .customLong("random-init"), help: "Evaluate the randomly initialised network of the checkpoint's architecture instead (a baseline).") var randomInit = false
     @Flag(help: "Also evaluate, in the same run, the randomly initialised network and the raw pixels (k-means and linear probe).") var baselines = false
     @Flag(help: "Print one JSON object.") var json = false
@@ -49,7 +50,7 @@ struct EvalCommand: ParsableCommand {
         }
         guard kmeansRestarts >= 1 else { throw ValidationError("--kmeans-restarts must be at least 1, got \(kmeansRestarts)") }
         guard ["trunk", "embedding"].contains(feature) else { throw ValidationError("--feature must be trunk or embedding, got '\(feature)'") }
-        MPIRuntime.run(threads: threads) { comm in
+        MPIRuntime.run(threads: threads, kernels: kernels) { comm in
             var (model, loaded) = try Checkpoint.openModel(checkpoint) { if comm.isRoot { print($0) } }
             if feature == "embedding" && model.embeddingLayer == nil {
                 throw TrainingError.invalidConfiguration("--feature embedding needs a deepcluster-v2 checkpoint; \(loaded.path) has a top layer, not a projection head")
@@ -160,9 +161,10 @@ struct ExtractCommand: ParsableCommand {
     @Option(help: "Use the first N images only.") var limit: Int?
     @Option(help: "Output directory.") var out: String
     @Option(help: "BLAS threads per rank (default: cores ÷ ranks on the node).") var threads: Int?
+    @OptionGroup var kernels: KernelOptions
 
     func run() throws {
-        MPIRuntime.run(threads: threads) { comm in
+        MPIRuntime.run(threads: threads, kernels: kernels) { comm in
             let (model, loaded) = try Checkpoint.openModel(checkpoint) { if comm.isRoot { print($0) } }
             var set = try DatasetLoader.load(data: data, labels: nil, format: format, channels: model.architecture.inputChannels)
             if let l = limit { set = set.limited(to: l) }

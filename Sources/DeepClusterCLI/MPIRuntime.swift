@@ -1,6 +1,7 @@
 import Collective
 import DeepCluster
 import Foundation
+import NN
 import Tensor
 
 /// Starts MPI, gives the rank its threads, runs the command, and makes every exit path end in
@@ -10,7 +11,7 @@ enum MPIRuntime {
     /// DEEPCLUSTER_COLLECTIVE_TIMEOUT variable for every command; 0 disables).
     static let defaultCollectiveTimeout = 600.0
 
-    static func run(threads: Int?, collectiveTimeout: Double? = nil, _ body: (Communicator) throws -> Void) -> Never {
+    static func run(threads: Int?, kernels: KernelOptions? = nil, collectiveTimeout: Double? = nil, _ body: (Communicator) throws -> Void) -> Never {
         let comm: Communicator
         do { comm = try Communicator.world() } catch {
             FileHandle.standardError.write(Data("deepcluster: \(error)\n".utf8))
@@ -19,11 +20,17 @@ enum MPIRuntime {
         let t = threads ?? max(1, ProcessInfo.processInfo.activeProcessorCount / max(comm.localSize, 1))
         BLAS.threads = t
         Parallel.threads = t
+        KernelBackend.setThreads(t)
         installSignalHandlers()
+        let rank = comm.rank
+        KernelBackend.noteHandler = { line in
+            if rank == 0 { print("note: \(line)"); fflush(stdout) }
+        }
         let timeout = collectiveTimeout ?? ProcessInfo.processInfo.environment["DEEPCLUSTER_COLLECTIVE_TIMEOUT"].flatMap(Double.init)
             ?? defaultCollectiveTimeout
         if comm.size > 1 { CollectiveWatchdog.start(timeout: timeout, rank: comm.rank) }
         do {
+            if let k = kernels { try k.apply() } else { try KernelBackend.select(.onednn, precision: .fp32) }
             try body(comm)
             Communicator.finalize()
             exit(0)

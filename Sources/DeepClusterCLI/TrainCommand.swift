@@ -47,6 +47,7 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("weight-decay"), help: "Weight decay (default: \(d.weightDecay)).") var weightDecay: Float?
     @Option(help: "Seed of every generator (default: \(d.seed)).") var seed: UInt64?
     @Option(help: "BLAS threads per rank (default: cores ÷ ranks on the node).") var threads: Int?
+    @OptionGroup var kernels: KernelOptions
     @Option(help: "Use only the first N images (quick runs).") var limit: Int?
     @Option(name: .customLong("bucket-bytes"), help: "Gradient allreduce bucket size in bytes (default: \(d.bucketBytes)).") var bucketBytes: Int?
     @Option(name: .customLong("checkpoint-dir"), help: "Write a checkpoint here after every epoch.") var checkpointDir: String?
@@ -130,7 +131,7 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         let c = try makeConfig()
-        MPIRuntime.run(threads: threads, collectiveTimeout: collectiveTimeout) { comm in
+        MPIRuntime.run(threads: threads, kernels: kernels, collectiveTimeout: collectiveTimeout) { comm in
             let run = try DeepClusterRun(config: c, communicator: comm)
             if comm.isRoot && !c.quiet {
                 print("deepcluster train: \(run.images.count) images, --arch \(c.arch), k = \(run.model.numClasses), "

@@ -1,8 +1,8 @@
 import Tensor
 
-/// 2-D convolution with bias, as im2col + sgemm over chunks of the batch, on (C, N, H, W) tensors.
-/// Workspaces are sized once per batch shape and reused. Chunks of ~4 MB of columns keep im2col's
-/// output in cache for the sgemm that reads it.
+/// 2-D convolution with bias on (C, N, H, W) tensors, PyTorch's (out, in, kh, kw) weights. The
+/// arithmetic runs on the kernel backend chosen in `KernelBackend` (Kernels/): oneDNN's primitives,
+/// or the im2col + sgemm reference.
 public final class Conv2d: Layer {
     public let name: String
     public let inChannels, outChannels, kernel, stride, padding: Int
@@ -16,15 +16,32 @@ public final class Conv2d: Layer {
     private var input: Tensor?
     private let output = Tensor(shape: [0])
     private let inputGrad = Tensor(shape: [0])
-    private let columns = Tensor(shape: [0])
-    private let retained = Tensor(shape: [0])
-    private var retainedValid = false
-    /// Target size of one chunk's column matrix, in floats.
+    /// The im2col + sgemm kernel: the reference, and the fallback for shapes oneDNN refuses.
+    private lazy var reference = Im2colConvolution(shape: convolutionShape([inChannels, 1, kernel, kernel], training: false))
+    /// oneDNN primitives per shape (a few: the training batch, the last partial batch, extraction's).
+    private var primitives: [ConvolutionShape: OneDNNConvolution] = [:]
+    private var primitiveOrder: [ConvolutionShape] = []
+    /// Shapes oneDNN refused, which run on the reference kernel.
+    private var refused: Set<ConvolutionShape> = []
+    /// The kernel of the last forward, which its backward uses.
+    private var active: ConvolutionKernel?
+    /// Target size of one chunk's column matrix, in floats (reference kernel).
     nonisolated(unsafe) public static var columnBudget = 1 << 20
-    /// In training, the forward pass keeps every chunk's column matrix for backward (no second
-    /// im2col) when the whole batch's columns fit in this many floats (512 MB); otherwise backward
-    /// recomputes them chunk by chunk.
+    /// In training, the reference kernel's forward keeps every chunk's column matrix for backward (no
+    /// second im2col) when the whole batch's columns fit in this many floats (512 MB); otherwise
+    /// backward recomputes them chunk by chunk.
     nonisolated(unsafe) public static var retainBudget = 1 << 27
+    /// This layer's backend, when it is not the process-wide `KernelBackend.current` (tests run both).
+    public var kernels: KernelBackend?
+    /// This layer's precision, when it is not the process-wide `KernelBackend.precision`.
+    public var precision: Precision?
+    /// What ran the last forward: "onednn:<implementation>" or "reference".
+    public var lastKernelName: String {
+        if let p = active as? OneDNNConvolution { return "onednn:\(p.implementation)" }
+        return active == nil ? "none" : "reference"
+    }
+    /// How many shapes' oneDNN primitives a layer keeps.
+    static let primitiveCacheSize = 4
 
     public init(name: String, in inChannels: Int, out outChannels: Int, kernel: Int, stride: Int = 1,
                 padding: Int = 0, fixedWeights: [Float]? = nil) {
@@ -68,84 +85,73 @@ public final class Conv2d: Layer {
         return [outChannels, x[1], g.outHeight, g.outWidth]
     }
 
-    private func chunkSize(_ g: ConvGeometry, batch: Int) -> Int {
-        max(1, min(batch, Conv2d.columnBudget / max(1, g.patchSize * g.outHeight * g.outWidth)))
+    private func convolutionShape(_ x: [Int], training: Bool) -> ConvolutionShape {
+        ConvolutionShape(batch: x[1], inChannels: x[0], height: x[2], width: x[3], outChannels: outChannels,
+                         kernel: kernel, stride: stride, padding: padding, training: training)
+    }
+
+    /// The kernel for a shape: oneDNN's primitive (created on first use) unless the reference is
+    /// chosen or oneDNN refused the shape, in which case a note says so once.
+    private func kernel(for shape: ConvolutionShape) -> ConvolutionKernel {
+        if (kernels ?? KernelBackend.current) == .onednn && !refused.contains(shape) {
+            if let p = primitives[shape] { return p }
+            do {
+                let p = try OneDNNConvolution(shape: shape, precision: precision ?? KernelBackend.precision)
+                if primitiveOrder.count >= Conv2d.primitiveCacheSize {
+                    primitives[primitiveOrder.removeFirst()] = nil
+                }
+                primitives[shape] = p
+                primitiveOrder.append(shape)
+                return p
+            } catch {
+                refused.insert(shape)
+                KernelBackend.note("\(name): \(error); this shape runs on the reference kernels")
+            }
+        }
+        reference.shape = shape
+        return reference
+    }
+
+    /// Runs on the reference kernel after oneDNN failed during a call (never expected; noted once).
+    private func fallBack(_ shape: ConvolutionShape, _ error: Error) -> ConvolutionKernel {
+        refused.insert(shape)
+        primitives[shape] = nil
+        primitiveOrder.removeAll { $0 == shape }
+        KernelBackend.note("\(name): \(error); this shape runs on the reference kernels")
+        reference.shape = shape
+        reference.forgetRetained()
+        return reference
     }
 
     public func forward(_ x: Tensor, mode: Mode) -> Tensor {
         precondition(x.shape.count == 4 && x.shape[0] == inChannels, "\(name): expected (\(inChannels), N, H, W), got \(x.shape)")
         input = x
-        let g = geometry(x.shape), n = x.shape[1]
-        let ohw = g.outHeight * g.outWidth
-        output.resize([outChannels, n, g.outHeight, g.outWidth])
-        let nb = chunkSize(g, batch: n)
-        // Retained columns: chunk after chunk, each a [patch, count·ohw] block at offset patch·first·ohw.
-        retainedValid = mode.batchStatistics && weightGrad != nil && g.patchSize * n * ohw <= Conv2d.retainBudget
-        if retainedValid { retained.resize([g.patchSize * n * ohw]) } else { columns.resize([g.patchSize * nb * ohw]) }
-        var first = 0
-        while first < n {
-            let count = min(nb, n - first)
-            let cols = retainedValid ? retained.data + g.patchSize * first * ohw : columns.data
-            Im2col.im2col(g, input: x.data, batch: n, first: first, count: count, columns: cols)
-            BLAS.sgemm(m: outChannels, n: count * ohw, k: g.patchSize, a: weight, lda: g.patchSize,
-                       b: cols, ldb: count * ohw, c: output.data + first * ohw, ldc: n * ohw)
-            first += count
+        let shape = convolutionShape(x.shape, training: mode.batchStatistics)
+        let g = shape.geometry
+        output.resize([outChannels, shape.batch, g.outHeight, g.outWidth])
+        var k = kernel(for: shape)
+        do {
+            try k.forward(input: x.data, weight: weight, bias: bias, output: output.data)
+        } catch {
+            k = fallBack(shape, error)
+            try! k.forward(input: x.data, weight: weight, bias: bias, output: output.data)
         }
-        let row = n * ohw, out = output.data, b = bias!
-        Parallel.forEachChunk(outChannels) { rows in
-            for o in rows {
-                let p = out + o * row, v = b[o]
-                for i in 0..<row { p[i] += v }
-            }
-        }
+        active = k
         return output
     }
 
     public func backward(_ dy: Tensor, needInputGradient: Bool) -> Tensor? {
-        guard let x = input else { preconditionFailure("\(name): backward before forward") }
-        let g = geometry(x.shape), n = x.shape[1]
-        let ohw = g.outHeight * g.outWidth, row = n * ohw
-        if let bg = biasGrad {
-            let d = dy.data
-            Parallel.forEachChunk(outChannels) { rows in
-                for o in rows {
-                    let p = d + o * row
-                    var s: Float = 0
-                    for i in 0..<row { s += p[i] }
-                    bg[o] += s
-                }
-            }
-        }
-        if needInputGradient {
-            inputGrad.resize(x.shape)
-            inputGrad.zero()
-        }
-        let nb = chunkSize(g, batch: n)
-        columns.resize([g.patchSize * nb * ohw])
-        var first = 0
-        while first < n {
-            let count = min(nb, n - first)
-            let dyChunk = dy.data + first * ohw
-            if let wg = weightGrad {
-                let cols: UnsafeMutablePointer<Float>
-                if retainedValid {
-                    cols = retained.data + g.patchSize * first * ohw
-                } else {
-                    cols = columns.data
-                    Im2col.im2col(g, input: x.data, batch: n, first: first, count: count, columns: cols)
-                }
-                // dW[out, patch] += dY[out, cols] · colᵀ
-                BLAS.sgemm(transB: true, m: outChannels, n: g.patchSize, k: count * ohw, a: dyChunk, lda: row,
-                           b: cols, ldb: count * ohw, beta: 1, c: wg, ldc: g.patchSize)
-            }
-            if needInputGradient {
-                // dcol[patch, cols] = Wᵀ · dY, then scattered back into the input planes.
-                BLAS.sgemm(transA: true, m: g.patchSize, n: count * ohw, k: outChannels, a: weight, lda: g.patchSize,
-                           b: dyChunk, ldb: row, c: columns.data, ldc: count * ohw)
-                Im2col.col2im(g, columns: columns.data, batch: n, first: first, count: count,
-                              inputGradient: inputGrad.data)
-            }
-            first += count
+        guard let x = input, var k = active else { preconditionFailure("\(name): backward before forward") }
+        if needInputGradient { inputGrad.resize(x.shape) }
+        let dx = needInputGradient ? inputGrad.data : nil
+        do {
+            try k.backward(outputGradient: dy.data, input: x.data, weight: weight, inputGradient: dx,
+                           weightGradient: weightGrad, biasGradient: biasGrad)
+        } catch {
+            // The reference recomputes its columns, so it can take over a backward from oneDNN's forward.
+            k = fallBack(convolutionShape(x.shape, training: true), error)
+            try! k.backward(outputGradient: dy.data, input: x.data, weight: weight, inputGradient: dx,
+                            weightGradient: weightGrad, biasGradient: biasGrad)
         }
         return needInputGradient ? inputGrad : nil
     }

@@ -195,6 +195,11 @@ public final class Model {
         }
     }
 
+    /// Runs this model's convolutions on `backend` whatever the process-wide choice (nil: follow it).
+    public func useKernels(_ backend: KernelBackend?) {
+        for layer in layers { (layer as? Conv2d)?.kernels = backend }
+    }
+
     /// Forward floating-point operations per image (convolutions and linear layers).
     public func forwardFlopsPerImage() -> Double {
         var shape = [architecture.inputChannels, 1, architecture.inputSize, architecture.inputSize]

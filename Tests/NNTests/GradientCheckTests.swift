@@ -45,13 +45,22 @@ import Testing
         #expect(worst < tolerance, "\(layer.name): worst relative error \(worst)")
     }
 
-    @Test func conv2dPadded() { check(Conv2d(name: "conv", in: 3, out: 4, kernel: 3, padding: 1), input: [3, 2, 6, 5]) }
-    @Test func conv2dStrided() { check(Conv2d(name: "conv", in: 2, out: 3, kernel: 5, stride: 2, padding: 2), input: [2, 3, 9, 9]) }
+    func conv(_ kernels: KernelBackend, in i: Int, out o: Int, kernel k: Int, stride s: Int = 1, padding p: Int = 0) -> Conv2d {
+        let c = Conv2d(name: "conv", in: i, out: o, kernel: k, stride: s, padding: p)
+        c.kernels = kernels
+        return c
+    }
+    @Test(arguments: KernelBackend.allCases) func conv2dPadded(_ k: KernelBackend) {
+        check(conv(k, in: 3, out: 4, kernel: 3, padding: 1), input: [3, 2, 6, 5])
+    }
+    @Test(arguments: KernelBackend.allCases) func conv2dStrided(_ k: KernelBackend) {
+        check(conv(k, in: 2, out: 3, kernel: 5, stride: 2, padding: 2), input: [2, 3, 9, 9])
+    }
     @Test func conv2dChunked() {
         let saved = Conv2d.columnBudget
-        Conv2d.columnBudget = 200  // forces one image per chunk
+        Conv2d.columnBudget = 200  // forces one image per chunk of the reference kernel
         defer { Conv2d.columnBudget = saved }
-        check(Conv2d(name: "conv", in: 2, out: 3, kernel: 3, padding: 1), input: [2, 3, 5, 5])
+        check(conv(.reference, in: 2, out: 3, kernel: 3, padding: 1), input: [2, 3, 5, 5])
     }
     @Test func batchNorm2dTrain() { check(BatchNorm(name: "bn", features: 3), input: [3, 4, 3, 3]) }
     @Test func batchNorm2dEval() { check(BatchNorm(name: "bn", features: 3), input: [3, 4, 3, 3], mode: .eval) }

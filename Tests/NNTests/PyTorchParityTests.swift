@@ -21,8 +21,9 @@ import Testing
     }
 
     /// The model with the fixture's hashed weights, and the input batch.
-    static func setUp(_ f: Fixture) throws -> (Model, Tensor, [Int32]) {
+    static func setUp(_ f: Fixture, kernels: KernelBackend = .reference) throws -> (Model, Tensor, [Int32]) {
         let model = Model(architecture: Architecture.fmnistAlexNet.withDropout(0), numClasses: f.k)
+        model.useKernels(kernels)
         for name in f.parameters {
             let e = model.store.entry(name)!
             let isWeight = name.hasSuffix("weight")
@@ -49,9 +50,10 @@ import Testing
         return (loss / Double(labels.count), out)
     }
 
-    @Test func forwardBackwardAndTwoSteps() throws {
+    /// Both kernel backends hold the fixture to the same tolerances.
+    @Test(arguments: KernelBackend.allCases) func forwardBackwardAndTwoSteps(kernels: KernelBackend) throws {
         let f = try Self.loadFixture()
-        let (model, x, labels) = try Self.setUp(f)
+        let (model, x, labels) = try Self.setUp(f, kernels: kernels)
         let (loss, logits) = Self.step(model, x, labels)
         #expect(abs(loss - f.loss) / f.loss < 1e-5, "loss \(loss) vs PyTorch \(f.loss)")
         #expect(relativeError(logits.map(Double.init), f.logits) < 1e-4)
@@ -88,6 +90,10 @@ import Testing
         for (name, ref) in f.running_stats_after_two_steps {
             let v = Array(try model.store.values(name)).map(Double.init)
             #expect(relativeError(v, ref) < 1e-4, "\(name)")
+        }
+        // The backend asked for is the one that ran (no silent fallback).
+        for case let conv as Conv2d in model.layers {
+            #expect(conv.lastKernelName.hasPrefix(kernels == .onednn ? "onednn:" : "reference"), "\(conv.name) ran \(conv.lastKernelName)")
         }
     }
 

@@ -29,7 +29,11 @@ centroids = emb[torch.from_numpy(init_index)].clone()
 empty_per_iteration = []
 for n_iter in range(iters + 1):
     dot_products = torch.mm(emb, centroids.t())
-    _, assignments = dot_products.max(dim=1)
+    # SwAV takes dot_products.max(dim=1); exact duplicates make ties that BLAS rounding breaks either
+    # way, so ties within 1e-6 go to the lowest index here, as the trainer's k-means does.
+    distances = (centroids * centroids).sum(dim=1)[None, :] - 2 * dot_products
+    tolerance = 1e-6 * (1 + (centroids * centroids).sum(dim=1).max())
+    assignments = torch.argmax((distances <= distances.min(dim=1, keepdim=True).values + tolerance).int(), dim=1)
     if n_iter == iters:
         break
     counts = torch.zeros(k).int()

@@ -1,0 +1,16 @@
+import ArgumentParser
+import NN
+
+extension KernelBackend: ExpressibleByArgument {}
+extension Precision: ExpressibleByArgument {}
+
+/// `--kernels` and `--precision`, shared by every command that runs the network.
+struct KernelOptions: ParsableArguments {
+    @Option(help: "Convolution kernels: onednn (oneDNN's primitives) or reference (im2col + sgemm) (default: onednn).")
+    var kernels: KernelBackend = .onednn
+    @Option(help: "Convolution arithmetic: fp32, or bf16 (bf16 inputs and weights, fp32 accumulation and master weights; needs AVX512-BF16 or AMX) (default: fp32).")
+    var precision: Precision = .fp32
+
+    /// Makes the choice process-wide; a precision this CPU cannot run is one line for the user.
+    func apply() throws { try KernelBackend.select(kernels, precision: precision) }
+}
