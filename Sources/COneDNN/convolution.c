@@ -179,7 +179,9 @@ static int build(dc_convolution *c, char *error, size_t error_size) {
     if (stage(c, &c->bd_diff_src, &user_src, b_dsrc, 0, "convolution backward-data diff_src reorder", error, error_size)) return -1;
 
     dnnl_convolution_desc_t wd;
-    CHECK(dnnl_convolution_backward_weights_desc_init(&wd, dnnl_convolution_direct, &any_src, &any_diff_weights,
+    // The source in the forward's layout: no second reorder, and for the first convolution (one or two
+    // input channels, plain layout) no padding of the channels to the block size.
+    CHECK(dnnl_convolution_backward_weights_desc_init(&wd, dnnl_convolution_direct, f_src, &any_diff_weights,
                                                       &user_bias, &any_diff_dst, strides, pad_l, pad_r),
           "convolution backward-weights descriptor");
     CHECK(dnnl_primitive_desc_create(&c->backward_weights_pd, &wd, NULL, engine, c->forward_pd),
@@ -279,8 +281,12 @@ int dc_convolution_backward(dc_convolution *c, const float *diff_dst, const floa
         if (error) snprintf(error, error_size, "oneDNN convolution backward on an inference-only primitive");
         return -1;
     }
-    CHECK(dnnl_memory_set_data_handle(c->bd_diff_dst.user, (void *)diff_dst), "convolution backward");
-    CHECK(run_reorder(c->stream, &c->bd_diff_dst, 1), "convolution backward diff_dst reorder");
+    // diff_dst in backward-data's layout: needed for the input gradient, and by backward-weights when
+    // the two layouts agree (the first convolution, without an input gradient, skips it).
+    if (diff_src || ((diff_weights || diff_bias) && c->bw_diff_dst_from_bd)) {
+        CHECK(dnnl_memory_set_data_handle(c->bd_diff_dst.user, (void *)diff_dst), "convolution backward");
+        CHECK(run_reorder(c->stream, &c->bd_diff_dst, 1), "convolution backward diff_dst reorder");
+    }
     if (diff_src) {
         CHECK(dnnl_memory_set_data_handle(c->bd_weights.user, (void *)weights), "convolution backward-data");
         CHECK(dnnl_memory_set_data_handle(c->bd_diff_src.user, diff_src), "convolution backward-data");

@@ -1,5 +1,6 @@
 import ArgumentParser
 import DeepCluster
+import NN
 import Tensor
 
 /// One full DeepCluster epoch, wall time split into extraction, PCA + k-means and training.
@@ -24,6 +25,8 @@ struct BenchEpoch: ParsableCommand {
                               ("kmeans", rec.seconds.kmeans), ("train", rec.seconds.train)] as [(String, Any)])
             r.add("train_images_per_s", rec.images_per_s); r.add("extract_images_per_s", Double(run.images.count) / rec.seconds.extract)
             r.add("nmi_labels", rec.nmi_labels ?? .nan); r.add("openblas_core", BLAS.coreName)
+            r.add("kernels", KernelBackend.current.rawValue); r.add("precision", KernelBackend.precision.rawValue)
+            r.add("peak_rss_bytes", try largestPeakRSS(comm))
             r.emit(comm, json: common.json)
         }
     }

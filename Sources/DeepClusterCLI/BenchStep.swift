@@ -28,6 +28,7 @@ struct BenchStep: ParsableCommand {
             for i in 0..<x.count { x[i] = Float(rng.normal()) }
             let labels = (0..<mine.count).map { _ in Int32(rng.below(clusters)) }
             let sgemm = try measureSgemm(comm)
+            let peak = try measureFMAPeak(comm, threads: Parallel.threads)
             for _ in 0..<warmup { _ = try trainer.step(input: x, labels: labels, globalBatch: batchSize) }
             trainer.resetTimes()
             if profile { model.profile = LayerProfile(layers: model.layers.count) }
@@ -61,6 +62,8 @@ struct BenchStep: ParsableCommand {
             r.add("gradient_bytes", model.parameterCount * 4)
             r.add("kernels", KernelBackend.current.rawValue); r.add("precision", KernelBackend.precision.rawValue)
             r.add("isa", KernelBackend.instructionSet)
+            r.add("fma_peak_gflops", peak); r.add("fraction_of_fma_peak", gflops / peak)
+            r.add("peak_rss_bytes", try largestPeakRSS(comm))
             if comm.size > 1 {
                 // hidden_fraction: 1 − (allreduce time after the slowest rank's backward) / (a blocking
                 // allreduce of the whole gradient). The wait at the end of a step also holds the time
@@ -98,6 +101,7 @@ struct BenchExtract: ParsableCommand {
             let x = Tensor(shape: [a.inputChannels, batchSize, a.inputSize, a.inputSize])
             for i in 0..<x.count { x[i] = Float(rng.normal()) }
             _ = model.forward(x, mode: .eval, through: model.featureLayer)
+            let peak = try measureFMAPeak(comm, threads: Parallel.threads)
             var times: [Double] = []
             for _ in 0..<steps {
                 try comm.barrier()
@@ -108,7 +112,9 @@ struct BenchExtract: ParsableCommand {
             var r = BenchReport()
             r.add("bench", "extract"); r.add("arch", arch); r.add("batch_per_rank", batchSize); r.add("ranks", comm.size)
             r.add("threads", BLAS.threads); r.add("images_per_s", Double(batchSize * comm.size) / times.median)
-            r.add("gflops", model.forwardFlopsPerImage() * Double(batchSize * comm.size) / times.median / 1e9)
+            let gflops = model.forwardFlopsPerImage() * Double(batchSize * comm.size) / times.median / 1e9
+            r.add("gflops", gflops); r.add("fma_peak_gflops", peak); r.add("fraction_of_fma_peak", gflops / peak)
+            r.add("peak_rss_bytes", try largestPeakRSS(comm))
             r.add("median_of", steps); r.add("openblas_core", BLAS.coreName)
             r.add("kernels", KernelBackend.current.rawValue); r.add("precision", KernelBackend.precision.rawValue)
             r.emit(comm, json: common.json)

@@ -1,6 +1,7 @@
 import Collective
 import Dispatch
 import Foundation
+import NN
 import Tensor
 
 enum Clock {
@@ -54,6 +55,24 @@ struct BenchReport {
 
 /// The sgemm rate of this machine as the ranks see it: every rank runs a 1024³ sgemm with its own
 /// threads at the same time; the figure is the sum over ranks (GFLOP/s).
+/// The machine's FMA peak as the job's ranks see it: every rank's threads at once, summed (GFLOP/s).
+func measureFMAPeak(_ comm: Communicator, threads: Int) throws -> Double {
+    try comm.barrier()
+    return try comm.allreduce(MachinePeak.fmaGFLOPs(threads: threads), op: .sum)
+}
+
+/// This process's peak resident set so far, in bytes (getrusage's ru_maxrss).
+func peakRSSBytes() -> Int {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return usage.ru_maxrss * 1024
+}
+
+/// The largest peak resident set of any rank, in bytes.
+func largestPeakRSS(_ comm: Communicator) throws -> Int {
+    Int(try comm.allreduce(Double(peakRSSBytes()), op: .max))
+}
+
 func measureSgemm(_ comm: Communicator, n: Int = 1024, reps: Int = 5) throws -> Double {
     var rng = RandomGenerator(seed: 1)
     let a = (0..<(n * n)).map { _ in Float(rng.normal()) }

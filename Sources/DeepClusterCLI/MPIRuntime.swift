@@ -29,8 +29,8 @@ enum MPIRuntime {
         let timeout = collectiveTimeout ?? ProcessInfo.processInfo.environment["DEEPCLUSTER_COLLECTIVE_TIMEOUT"].flatMap(Double.init)
             ?? defaultCollectiveTimeout
         if comm.size > 1 { CollectiveWatchdog.start(timeout: timeout, rank: comm.rank) }
+        agreeOnKernels(comm, kernels)
         do {
-            if let k = kernels { try k.apply() } else { try KernelBackend.select(.onednn, precision: .fp32) }
             try body(comm)
             Communicator.finalize()
             exit(0)
@@ -43,6 +43,24 @@ enum MPIRuntime {
             if comm.size > 1 { comm.abort(code: 1) }
             exit(1)
         }
+    }
+
+    /// Applies --kernels/--precision on every rank. A choice this CPU cannot run is the same mistake on
+    /// every rank, so the lowest rank that hit it prints one line and every rank exits 2 together (no
+    /// rank is left waiting in a collective when only some hosts lack the instructions).
+    static func agreeOnKernels(_ comm: Communicator, _ kernels: KernelOptions?) {
+        var failure: Error?
+        do {
+            if let k = kernels { try k.apply() } else { try KernelBackend.select(.onednn, precision: .fp32) }
+        } catch { failure = error }
+        let first = (try? comm.allreduce(Int32(failure == nil ? Int32.max : Int32(comm.rank)), op: .min)) ?? Int32(comm.rank)
+        guard first != Int32.max else { return }
+        if Int32(comm.rank) == first, let e = failure {
+            let prefix = comm.size > 1 && first != 0 ? "deepcluster: rank \(first): " : "deepcluster: "
+            FileHandle.standardError.write(Data("\(prefix)\(e)\n".utf8))
+        }
+        Communicator.finalize()
+        exit(2)
     }
 
     static func installSignalHandlers() { StopSignal.install() }

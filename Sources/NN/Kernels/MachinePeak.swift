@@ -1,0 +1,16 @@
+import COneDNN
+import Dispatch
+
+/// The FMA peak of this process's cores, measured (Sources/COneDNN/machine_peak.c).
+public enum MachinePeak {
+    /// GFLOP/s of `threads` threads each running independent FMAs for `seconds` at the same time.
+    public static func fmaGFLOPs(threads: Int, seconds: Double = 0.3) -> Double {
+        let n = max(1, threads)
+        let results = UnsafeMutableBufferPointer<Double>.allocate(capacity: n)
+        defer { results.deallocate() }
+        DispatchQueue.concurrentPerform(iterations: n) { i in results[i] = dc_fma_peak_gflops(seconds) }
+        return results.reduce(0, +)
+    }
+    /// Vector lanes of the measurement: 16 (AVX-512), 8 (AVX2), 0 (neither).
+    public static var lanes: Int { Int(dc_fma_peak_lanes()) }
+}
