@@ -39,7 +39,8 @@ def main(folder):
     peer_tuned = [lines(p)[0] for p in files("peer_step_tuned_*.json")]
     peer_as_set = [lines(p)[0] for p in files("peer_step_as_set_*.json")]
     peer_ddp = [lines(p)[0] for p in files("peer_ddp_*.json")]
-    peer_epochs = [[r for r in lines(p) if "t_epoch" in r][0] for p in files("peer_epoch_*.jsonl")]
+    # A run still in progress (or killed) has no finished epoch yet: skipped.
+    peer_epochs = [r for p in files("peer_epoch_*.jsonl") for r in lines(p)[:] if "t_epoch" in r][:]
 
     def kb(pattern):
         out = []
