@@ -52,13 +52,13 @@ public struct Checkpoint {
     }
 
     /// Writes a checkpoint (rank 0 only) and prunes all but the newest `keep`.
-    public static func write(directory: String, epoch: Int, stepInEpoch: Int? = nil, trainer: DataParallelTrainer,
+    public static func write(directory held: CheckpointDirectory, epoch: Int, stepInEpoch: Int? = nil, trainer: DataParallelTrainer,
                              assignments: [Int32], memoryBank: (values: [Float], shape: [Int])? = nil, config: TrainingConfig) throws {
         let fm = FileManager.default
-        try fm.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let directory = held.path
         let name = directoryName(epoch: epoch, step: stepInEpoch)
         let final = "\(directory)/\(name)"
-        let tmp = "\(directory)/.incomplete-\(name)"
+        let tmp = held.temporary(for: name)
         try? fm.removeItem(atPath: tmp)
         try fm.createDirectory(atPath: tmp, withIntermediateDirectories: true)
         let model = trainer.model
@@ -79,11 +79,20 @@ public struct Checkpoint {
                           seed: config.seed, ranks: trainer.communicator.size, config: config, crc32: crcs)
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(try enc.encode(state), to: "\(tmp)/state.json")
-        try AtomicFile.write(Data("ok\n".utf8), to: "\(tmp)/\(marker)")
-        try? fm.removeItem(atPath: final)
-        guard rename(tmp, final) == 0 else { throw CheckpointError.io(path: final, reason: "rename failed") }
+        let stateData = try enc.encode(state)
+        try AtomicFile.write(stateData, to: "\(tmp)/state.json")
+        // The marker holds state.json's own CRC-32: state.json lists every other file's.
+        try AtomicFile.write(Data("ok state.json \(crc(stateData))\n".utf8), to: "\(tmp)/\(marker)")
+        // A checkpoint of the same name (written again after a resume) stays until its successor is in place.
+        let aside = held.replaced(for: name)
+        let hadOne = fm.fileExists(atPath: final)
+        if hadOne { guard rename(final, aside) == 0 else { throw CheckpointError.io(path: final, reason: "cannot move the previous copy aside: \(String(cString: strerror(errno)))") } }
+        guard rename(tmp, final) == 0 else {
+            if hadOne { _ = rename(aside, final) }
+            throw CheckpointError.io(path: final, reason: "rename failed: \(String(cString: strerror(errno)))")
+        }
         AtomicFile.syncDirectory(of: final)
+        if hadOne { try? fm.removeItem(atPath: aside) }
         try AtomicFile.write(try enc.encode(config), to: "\(directory)/config.json")
         // Keep the newest `keep` complete checkpoints.
         let all = complete(in: directory)
@@ -119,8 +128,15 @@ public struct Checkpoint {
         guard FileManager.default.fileExists(atPath: "\(path)/\(marker)") else {
             throw CheckpointError.corrupt(path: path, reason: "no \(marker) marker (interrupted while writing)")
         }
+        let stateData = try read("state.json")
+        // Markers since format 1's second revision hold state.json's CRC-32 ("ok state.json N"); older ones just "ok".
+        let markerText = String(decoding: try read(marker), as: UTF8.self).split(separator: " ")
+        if markerText.count == 3, markerText[1] == "state.json", let expected = UInt32(markerText[2].trimmingCharacters(in: .whitespacesAndNewlines)),
+           crc(stateData) != expected {
+            throw CheckpointError.corrupt(path: "\(path)/state.json", reason: "CRC-32 \(crc(stateData)) does not match \(expected) in \(marker)")
+        }
         let state: State
-        do { state = try JSONDecoder().decode(State.self, from: try read("state.json")) } catch let e as CheckpointError { throw e } catch {
+        do { state = try JSONDecoder().decode(State.self, from: stateData) } catch let e as CheckpointError { throw e } catch {
             throw CheckpointError.corrupt(path: "\(path)/state.json", reason: "unreadable JSON")
         }
         var files: [String: Data] = [:]

@@ -17,6 +17,10 @@ public enum DatasetLoader {
         let kind = format == "auto" ? try detect(data) : format
         switch kind {
         case "idx":
+            if isDirectory(data) {
+                let files = try idxFolderFiles(data, train: train)
+                return try IDX.load(images: files.images, labels: labels ?? files.labels)
+            }
             return try IDX.load(images: data, labels: labels ?? guessIDXLabels(data))
         case "cifar":
             let set = try CIFAR.load(data, train: train)
@@ -119,12 +123,35 @@ public enum DatasetLoader {
         return guess != images && FileManager.default.fileExists(atPath: guess) ? guess : nil
     }
 
+    static func isDirectory(_ path: String) -> Bool {
+        var isDir: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &isDir) && isDir.boolValue
+    }
+
+    /// A folder in MNIST's layout (Fashion-MNIST's own, as Debian installs it): `train-images-idx3-ubyte`
+    /// and `t10k-images-idx3-ubyte`, plain or `.gz`, each beside its `-labels-idx1-ubyte` file. `train`
+    /// picks the split; a folder with one split's images only serves that split.
+    static func idxFolderFiles(_ folder: String, train: Bool) throws -> (images: String, labels: String?) {
+        let split = train ? "train" : "t10k"
+        for suffix in ["", ".gz"] {
+            let images = "\(folder)/\(split)-images-idx3-ubyte\(suffix)"
+            if FileManager.default.fileExists(atPath: images) { return (images, guessIDXLabels(images)) }
+        }
+        throw DatasetError.unsupported(path: folder, reason: "a folder of IDX files needs \(split)-images-idx3-ubyte or \(split)-images-idx3-ubyte.gz")
+    }
+
+    static func isIDXFolder(_ folder: String) -> Bool {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        return names.contains { $0.hasPrefix("train-images-idx3-ubyte") || $0.hasPrefix("t10k-images-idx3-ubyte") }
+    }
+
     static func detect(_ path: String) throws -> String {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { throw DatasetError.missing(path: path) }
         if isDir.boolValue {
             let cifar = ["data_batch_1.bin", "train.bin"].contains { FileManager.default.fileExists(atPath: "\(path)/\($0)") }
-            return cifar ? "cifar" : "folder"
+            if cifar { return "cifar" }
+            return isIDXFolder(path) ? "idx" : "folder"
         }
         if path.hasSuffix(".npy") { return "npy" }
         if path.hasSuffix(".bin") { return "cifar" }

@@ -30,8 +30,12 @@ public final class DeepClusterRun {
     var loadedBank: [Float]?
     /// Whether the last runEpoch returned early on a stop signal.
     public private(set) var stoppedInsideEpoch = false
+    /// The phase boundary at which every rank agreed to stop, nil while running.
+    public private(set) var stoppedAtBoundary: String?
     public var log: (String) -> Void = { print($0) }
     private var rankLogHandle: FileHandle?
+    /// Rank 0's hold on --checkpoint-dir (locked for the job).
+    private var checkpointFolder: CheckpointDirectory?
 
     public init(config: TrainingConfig, communicator: Communicator) throws {
         try config.validate()
@@ -71,6 +75,13 @@ public final class DeepClusterRun {
             _ = try? rankLogHandle?.seekToEnd()
             rankLog("rank \(communicator.rank) of \(communicator.size) on \(Communicator.processorName()), \(set.count) images, shard \(ImageSet.shard(count: set.count, rank: communicator.rank, size: communicator.size))")
         }
+        if let dir = config.checkpointDirectory, communicator.isRoot {
+            checkpointFolder = try CheckpointDirectory(path: dir)
+            // A fresh run would mix its checkpoints with another run's (and pruning would take either).
+            if !config.resume, let newest = Checkpoint.complete(in: dir).last {
+                throw TrainingError.invalidConfiguration("--checkpoint-dir \(dir) already holds checkpoints (newest \((newest as NSString).lastPathComponent)); continue them with --resume, or give this run another --checkpoint-dir")
+            }
+        }
         if config.resume, let dir = config.checkpointDirectory {
             try resume(from: dir)
         }
@@ -83,17 +94,29 @@ public final class DeepClusterRun {
     }
 
     private func resume(from dir: String) throws {
-        guard !Checkpoint.complete(in: dir).isEmpty else {
+        // Rank 0's listing decides, so a rank that sees an empty (node-local, not yet synced) folder
+        // does not start afresh while the others resume.
+        var found = [Int32(communicator.isRoot && !Checkpoint.complete(in: dir).isEmpty ? 1 : 0)]
+        try communicator.broadcast(&found, root: 0)
+        guard found[0] == 1 else {
             if communicator.isRoot { log("no checkpoint in \(dir): starting from epoch 0") }
             return
         }
-        let loaded = try Checkpoint.newestValid(in: dir) { [communicator] msg in if communicator.isRoot { self.log(msg) } }
+        let loaded = try Checkpoint.newestValidOnEveryRank(in: dir, communicator: communicator) { [communicator] msg in
+            if communicator.isRoot { self.log(msg) }
+        }
+        let changed = config.recipeDifferences(from: loaded.state.config)
+        if !changed.isEmpty && !config.resumeOverride {
+            throw TrainingError.invalidConfiguration("--resume from \(loaded.path) with flags that change its recipe (\(changed.joined(separator: ", "))); give the saved values, or --resume-override to continue with the new ones")
+        }
+        if !changed.isEmpty && communicator.isRoot { log("--resume-override: continuing \(loaded.path) with \(changed.joined(separator: ", "))") }
         try Checkpoint.restore(loaded, into: model)
         guard loaded.momentum.count == trainer.optimizer.velocity.count else {
             throw CheckpointError.incompatible(path: loaded.path, reason: "momentum has \(loaded.momentum.count) values, the model \(trainer.optimizer.velocity.count)")
         }
         trainer.optimizer.restore(velocity: loaded.momentum, steps: loaded.state.optimizer_steps)
         trainer.globalStep = loaded.state.global_step
+        try trainer.adoptRootState()
         if let b = loaded.memoryBank, let bank, b.count == bank.views * images.count * bank.dimension { loadedBank = b }
         startEpoch = loaded.state.epoch
         let heads = model.head.clusters.count
@@ -122,6 +145,15 @@ public final class DeepClusterRun {
         for epoch in startEpoch..<config.epochs {
             let resumeAt = epoch == startEpoch ? midEpoch : nil
             let r = try runEpoch(epoch, resumingAt: resumeAt)
+            if let phase = stoppedAtBoundary {
+                if communicator.isRoot {
+                    let saved = config.checkpointDirectory == nil ? "no --checkpoint-dir, nothing saved"
+                        : epoch == 0 && resumeAt == nil ? "no epoch had finished, nothing to save"
+                        : "the newest checkpoint in \(config.checkpointDirectory!) is current (nothing changed since it was written)"
+                    log("stop requested: stopped in epoch \(epoch) \(phase); \(saved)")
+                }
+                return false
+            }
             if !stoppedInsideEpoch {
                 records.append(r)
                 rankLog(r.readableLine())
@@ -158,6 +190,8 @@ public final class DeepClusterRun {
         // 1–4: pseudo-labels — from the checkpoint when resuming inside this epoch. DeepCluster-v2:
         // one row of n per head, from spherical k-means on the memory bank.
         var times = (extract: t0, pca: t0)
+        // Safe points between phases: the state is the last checkpoint's until training starts.
+        if try stopAgreedHere("before extraction") { return rec }
         let assignments = try resume?.assignments
             ?? (config.isV2 ? clusterMemory(epoch: epoch, record: &rec, times: &times) : cluster(epoch: epoch, record: &rec, times: &times))
         let t3 = Self.now()
@@ -175,6 +209,7 @@ public final class DeepClusterRun {
                 rec.ari_labels = ClusterMetrics.ari(head0, labels)
             }
         }
+        if try stopAgreedHere("after clustering, before training") { return rec }
         previous = head0
         // A fresh top layer — not when resuming inside the epoch: the checkpoint holds it.
         if resume == nil { trainer.resetTopLayer(epoch: epoch) }
@@ -198,9 +233,22 @@ public final class DeepClusterRun {
         rec.seconds = .init(extract: times.extract - t0, pca: times.pca - times.extract, kmeans: t3 - times.pca,
                             cluster: t3 - times.extract, train: t4 - t3, total: t4 - t0, input_wait: inputWait)
         rec.images_per_s = Double(order.count) / max(t4 - t3, 1e-9)
+        // Every rank must end the epoch with the same weights (one hash, two allreduces).
+        let sums = try trainer.parameterChecksum()
+        guard sums.min == sums.max else {
+            throw TrainingError.invalidConfiguration("the ranks' weights differ at the end of epoch \(epoch); the job stops before writing a checkpoint")
+        }
         // 7. checkpoint.
         try saveCheckpoint(epoch: epoch + 1, step: nil, assignments: assignments)
         return rec
+    }
+
+    /// True on every rank when any rank has been asked to stop (one allreduce): a phase boundary is a
+    /// safe point. Records where the run stopped.
+    private func stopAgreedHere(_ phase: String) throws -> Bool {
+        let any = try communicator.allreduce(Int32(StopSignal.requested ? 1 : 0), op: .max)
+        if any != 0 { stoppedAtBoundary = phase }
+        return any != 0
     }
 
     /// Steps 1–4 of the epoch: extract on the shard, PCA-whiten with reduced statistics, distributed
@@ -232,8 +280,9 @@ public final class DeepClusterRun {
         try trainer.synchronizeBuffers()
         let n = images.count
         let memory = try bank.map { (values: try $0.gathered(count: n, communicator: communicator), shape: [$0.views, n, $0.dimension]) }
-        if communicator.isRoot {
-            try Checkpoint.write(directory: dir, epoch: epoch, stepInEpoch: step, trainer: trainer, assignments: assignments,
+        if let folder = checkpointFolder {
+            precondition(folder.path == dir)
+            try Checkpoint.write(directory: folder, epoch: epoch, stepInEpoch: step, trainer: trainer, assignments: assignments,
                                  memoryBank: memory, config: config)
         }
         try communicator.barrier()

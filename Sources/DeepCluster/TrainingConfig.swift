@@ -63,6 +63,8 @@ public struct TrainingConfig: Codable, Sendable {
     /// Per-rank log files (rank-N.log) in this directory.
     public var logDirectory: String? = nil
     public var resume = false
+    /// --resume even when the flags change the saved recipe (`Recipe.swift`).
+    public var resumeOverride = false
     public var metrics: String? = nil
     public var quiet = false
     /// Draw the progress line even under mpirun (whose pty makes every rank look like a terminal).
@@ -91,7 +93,7 @@ public struct TrainingConfig: Codable, Sendable {
         try get(.augmentation, &augmentation); try get(.cropScale, &cropScale); try get(.workers, &workers)
         try get(.bucketBytes, &bucketBytes)
         checkpointDirectory = try c.decodeIfPresent(String.self, forKey: .checkpointDirectory)
-        try get(.keepCheckpoints, &keepCheckpoints); try get(.checkpointEvery, &checkpointEvery); try get(.resume, &resume)
+        try get(.keepCheckpoints, &keepCheckpoints); try get(.checkpointEvery, &checkpointEvery); try get(.resume, &resume); try get(.resumeOverride, &resumeOverride)
         logDirectory = try c.decodeIfPresent(String.self, forKey: .logDirectory)
         metrics = try c.decodeIfPresent(String.self, forKey: .metrics); try get(.quiet, &quiet); try get(.progress, &progress)
     }
@@ -120,6 +122,12 @@ public struct TrainingConfig: Codable, Sendable {
     public func k(_ a: Architecture) -> Int { clusters ?? a.defaultClusters }
     public func pcaDim(_ a: Architecture) -> Int { pcaDimension ?? a.defaultPCADimension }
 
+    /// Upper bounds that keep a typo from being killed for memory with no line: a global batch of
+    /// 65,536 images, a million clusters, hidden and embedding widths of 65,536.
+    public static let largestBatch = 1 << 16
+    public static let largestClusterCount = 1 << 20
+    public static let largestWidth = 1 << 16
+
     public func validate() throws {
         func bad(_ s: String) -> TrainingError { .invalidConfiguration(s) }
         if !Self.methods.contains(method) { throw bad("--method must be one of \(Self.methods.joined(separator: ", ")), got '\(method)'") }
@@ -127,17 +135,17 @@ public struct TrainingConfig: Codable, Sendable {
         if heads < 1 || heads > 16 { throw bad("--heads must be between 1 and 16, got \(heads)") }
         if !isV2 && heads != 1 { throw bad("--heads is for --method deepcluster-v2; DeepCluster has one head") }
         if !isV2 && crops != nil { throw bad("--crops is for --method deepcluster-v2; DeepCluster trains on one view") }
-        if !(temperature > 0) { throw bad("--temperature must be positive, got \(temperature)") }
-        if embeddingDimension < 1 { throw bad("--embedding-dim must be at least 1, got \(embeddingDimension)") }
-        if let h = hiddenDimension, h < 1 { throw bad("--hidden-dim must be at least 1, got \(h)") }
+        if !(temperature > 0 && temperature.isFinite) { throw bad("--temperature must be positive, got \(temperature)") }
+        if embeddingDimension < 1 || embeddingDimension > Self.largestWidth { throw bad("--embedding-dim must be between 1 and \(Self.largestWidth), got \(embeddingDimension)") }
+        if let h = hiddenDimension, h < 1 || h > Self.largestWidth { throw bad("--hidden-dim must be between 1 and \(Self.largestWidth), got \(h)") }
         if isV2 { _ = try multiCrop() }
         if !["sobel", "raw"].contains(input) { throw bad("--input must be sobel or raw, got '\(input)'") }
-        if let c = clusters, c < 2 { throw bad("--clusters must be at least 2, got \(c)") }
+        if let c = clusters, c < 2 || c > Self.largestClusterCount { throw bad("--clusters must be between 2 and \(Self.largestClusterCount), got \(c)") }
         if let d = pcaDimension, d < 1 { throw bad("--pca-dim must be at least 1, got \(d)") }
         if kmeansIterations < 0 { throw bad("--kmeans-iters must be ≥ 0, got \(kmeansIterations)") }
-        if epochs < 1 { throw bad("--epochs must be at least 1, got \(epochs)") }
-        if batchSize < 1 { throw bad("--batch-size must be at least 1, got \(batchSize)") }
-        if !(learningRate > 0) { throw bad("--lr must be positive, got \(learningRate)") }
+        if epochs < 1 || epochs > 100_000 { throw bad("--epochs must be between 1 and 100000, got \(epochs)") }
+        if batchSize < 1 || batchSize > Self.largestBatch { throw bad("--batch-size must be between 1 and \(Self.largestBatch), got \(batchSize)") }
+        if !(learningRate > 0 && learningRate.isFinite) { throw bad("--lr must be positive and finite, got \(learningRate)") }
         if LearningRateSchedule.Kind(rawValue: lrSchedule) == nil { throw bad("--lr-schedule must be constant or cosine, got '\(lrSchedule)'") }
         if !(warmupEpochs >= 0) || warmupEpochs > Double(epochs) { throw bad("--warmup-epochs must be between 0 and --epochs, got \(warmupEpochs)") }
         if !(finalLearningRate >= 0) || finalLearningRate > learningRate { throw bad("--final-lr must be between 0 and --lr, got \(finalLearningRate)") }
@@ -145,10 +153,10 @@ public struct TrainingConfig: Codable, Sendable {
         if !(saturation >= 0 && saturation < 1) { throw bad("--saturation must be in [0, 1), got \(saturation)") }
         if !(grayscale >= 0 && grayscale <= 1) { throw bad("--grayscale must be a probability in [0, 1], got \(grayscale)") }
         if !(blur >= 0 && blur <= 1) { throw bad("--blur must be a probability in [0, 1], got \(blur)") }
-        if momentum < 0 || momentum >= 1 { throw bad("--momentum must be in [0, 1), got \(momentum)") }
-        if weightDecay < 0 { throw bad("--weight-decay must be ≥ 0, got \(weightDecay)") }
+        if !(momentum >= 0 && momentum < 1) { throw bad("--momentum must be in [0, 1), got \(momentum)") }
+        if !(weightDecay >= 0 && weightDecay <= 1) { throw bad("--weight-decay must be in [0, 1], got \(weightDecay)") }
         if !["pre-relu", "post-relu"].contains(clusterFeature) { throw bad("--cluster-feature must be pre-relu or post-relu, got '\(clusterFeature)'") }
-        if pcaEpsilon < 0 { throw bad("--pca-epsilon must be ≥ 0, got \(pcaEpsilon)") }
+        if !(pcaEpsilon >= 0 && pcaEpsilon.isFinite) { throw bad("--pca-epsilon must be ≥ 0 and finite, got \(pcaEpsilon)") }
         if let l = limit, l < 2 { throw bad("--limit must be at least 2, got \(l)") }
         if let r = resize, r < 0 { throw bad("--resize must be ≥ 0, got \(r)") }
         if !["auto", "pad-crop", "resized-crop"].contains(augmentation) { throw bad("--augmentation must be auto, pad-crop or resized-crop, got '\(augmentation)'") }

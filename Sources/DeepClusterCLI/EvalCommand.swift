@@ -144,6 +144,18 @@ struct EvalCommand: ParsableCommand {
                     for (n, x) in sc { print(String(format: "  k-means k=%d on %@ + L2: NMI %.4f  ARI %.4f  accuracy %.4f", classes, n, x.nmi, x.ari, x.accuracy)) }
                     print(String(format: "  linear probe: top-1 %.4f", t1))
                 }
+                if !baselines.isEmpty {
+                    // What was learned, beside what needs no training: the k-means figures of the first feature variant.
+                    print("\nwhat the network learned (k-means k=\(classes) on \(scores[0].0), probe on \(test.count) held-out images):")
+                    print("  features                     NMI   accuracy   linear probe")
+                    func line(_ what: String, _ s: ClusteringEvaluation.Scores, _ t: Double) {
+                        print(String(format: "  %@ %6.3f   %6.3f       %6.3f", what.padding(toLength: 26, withPad: " ", startingAt: 0), s.nmi, s.accuracy, t))
+                    }
+                    line("trained, epoch \(loaded.state.epoch)", head, top1)
+                    for (name, sc, t1) in baselines where !sc.isEmpty {
+                        line(name == "pixels" ? "raw pixels" : "random network", sc[0].1, t1)
+                    }
+                }
             }
         }
     }

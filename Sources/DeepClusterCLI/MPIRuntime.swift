@@ -11,7 +11,7 @@ enum MPIRuntime {
     /// DEEPCLUSTER_COLLECTIVE_TIMEOUT variable for every command; 0 disables).
     static let defaultCollectiveTimeout = 600.0
 
-    static func run(threads: Int?, kernels: KernelOptions? = nil, collectiveTimeout: Double? = nil, _ body: (Communicator) throws -> Void) -> Never {
+    static func run(threads: Int?, kernels: KernelOptions? = nil, collectiveTimeout: Double? = nil, stoppable: Bool = false, _ body: (Communicator) throws -> Void) -> Never {
         let comm: Communicator
         do { comm = try Communicator.world() } catch {
             FileHandle.standardError.write(Data("deepcluster: \(error)\n".utf8))
@@ -21,7 +21,7 @@ enum MPIRuntime {
         BLAS.threads = t
         Parallel.threads = t
         KernelBackend.setThreads(t)
-        installSignalHandlers()
+        StopSignal.install(deferred: stoppable)
         let rank = comm.rank
         KernelBackend.noteHandler = { line in
             if rank == 0 { print("note: \(line)"); fflush(stdout) }
@@ -36,9 +36,16 @@ enum MPIRuntime {
             exit(0)
         } catch {
             let line = comm.size > 1 ? "deepcluster: rank \(comm.rank): \(error)\n" : "deepcluster: \(error)\n"
-            // When every rank hits the same error (a bad file), rank 0's line is the one to read:
-            // it aborts the job before the others print.
-            if comm.rank != 0 { usleep(500_000) }
+            // When every rank hits the same error (a bad file, a refused resume), rank 0's line is the
+            // one to read: it aborts the job while the others wait. A rank that fails alone (rank 0
+            // then waits for it in a collective) prints after the wait and takes the job down itself.
+            if comm.rank != 0 {
+                // Open MPI's abort from rank 0 reaches this rank as SIGTERM (our handler only notes it and
+                // cuts the sleep short): the job is already going down with rank 0's line, so stay quiet.
+                let signalledBefore = StopSignal.requested
+                usleep(2_000_000)
+                if !signalledBefore && StopSignal.requested { exit(1) }
+            }
             FileHandle.standardError.write(Data(line.utf8))
             if comm.size > 1 { comm.abort(code: 1) }
             exit(1)
@@ -62,8 +69,6 @@ enum MPIRuntime {
         Communicator.finalize()
         exit(2)
     }
-
-    static func installSignalHandlers() { StopSignal.install() }
 
     /// Prints on rank 0 only.
     static func say(_ comm: Communicator, _ line: String) {

@@ -10,7 +10,7 @@ struct TrainCommand: ParsableCommand {
         abstract: "Train a CNN with DeepCluster on Fashion-MNIST (default) or your data.")
     static let d = TrainingConfig()
 
-    @Option(help: "Images: an IDX file (plain or .gz), CIFAR-10/100 binary batches (a .bin or the extracted folder), a folder of PNG/JPEG images (one subfolder per class, or flat), or a uint8/float32 .npy (default: Fashion-MNIST train from /usr/share/datasets/fashion-mnist).")
+    @Option(help: "Images: an IDX file (plain or .gz) or a folder of them (train-/t10k-images-idx3-ubyte, as /usr/share/datasets/fashion-mnist), CIFAR-10/100 binary batches (a .bin or the extracted folder), a folder of PNG/JPEG images (one subfolder per class, or flat), or a uint8/float32 .npy (default: Fashion-MNIST train from /usr/share/datasets/fashion-mnist).")
     var data: String?
     @Option(help: "Data format: \(DatasetLoader.formats.joined(separator: ", ")) (default: \(d.format)).") var format: String?
     @Option(help: "Labels for NMI/ARI (IDX or .npy; IDX labels are found beside the images by name; CIFAR and class folders carry their own).") var labels: String?
@@ -54,7 +54,8 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("keep-checkpoints"), help: "Complete checkpoints to keep (default: \(d.keepCheckpoints)).") var keepCheckpoints: Int?
     @Option(name: .customLong("checkpoint-every"), help: "Also checkpoint every N training steps (default: 0, at epoch ends only).") var checkpointEvery: Int?
     @Option(name: .customLong("log-dir"), help: "Write each rank's log to DIR/rank-N.log.") var logDir: String?
-    @Flag(help: "Continue from the newest complete checkpoint in --checkpoint-dir.") var resume = false
+    @Flag(help: "Continue from the newest complete checkpoint in --checkpoint-dir; flags that change its recipe (seed, learning rate, data, ...) are refused.") var resume = false
+    @Flag(name: .customLong("resume-override"), help: "With --resume: continue even though the flags change the saved recipe (the changes are logged).") var resumeOverride = false
     @Option(help: "Append one JSON object per epoch to this file (rank 0); the curves go to the same name with .svg.") var metrics: String?
     @Option(help: "A bundle of settings that flags given override: \(TrainingPreset.names.joined(separator: ", ")) (see README).") var preset: String?
     @Option(help: "Load the configuration from a config.json written beside checkpoints; flags given override it.") var config: String?
@@ -119,19 +120,20 @@ struct TrainCommand: ParsableCommand {
         if let v = checkpointEvery { c.checkpointEvery = v }
         if let v = logDir { c.logDirectory = v }
         c.resume = resume
+        c.resumeOverride = resumeOverride
         c.quiet = quiet
         c.progress = progress
         if !DatasetLoader.formats.contains(c.format) { throw ValidationError("--format must be one of \(DatasetLoader.formats.joined(separator: ", ")), got '\(c.format)'") }
         if resume && c.checkpointDirectory == nil { throw ValidationError("--resume needs --checkpoint-dir") }
         if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1, got \(t)") }
-        if let t = collectiveTimeout, !(t >= 0) { throw ValidationError("--collective-timeout must be ≥ 0 seconds, got \(t)") }
+        if let t = collectiveTimeout, !(t >= 0 && t <= 7 * 86_400) { throw ValidationError("--collective-timeout must be between 0 and 604800 seconds (a week), got \(t)") }
         do { try c.validate() } catch { throw ValidationError("\(error)") }
         return c
     }
 
     func run() throws {
         let c = try makeConfig()
-        MPIRuntime.run(threads: threads, kernels: kernels, collectiveTimeout: collectiveTimeout) { comm in
+        MPIRuntime.run(threads: threads, kernels: kernels, collectiveTimeout: collectiveTimeout, stoppable: true) { comm in
             let run = try DeepClusterRun(config: c, communicator: comm)
             if comm.isRoot && !c.quiet {
                 print("deepcluster train: \(run.images.count) images, --arch \(c.arch), k = \(run.model.numClasses), "

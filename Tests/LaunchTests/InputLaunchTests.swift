@@ -105,3 +105,42 @@ extension LaunchSuites {
     }
 }
 }
+
+/// Fashion-MNIST's own folder, as Debian installs it, is read as IDX: its train split for training,
+/// its t10k split for eval's probe; a truncated file in such a folder is named in the error.
+extension LaunchSuites {
+@Suite(.enabled(if: Launcher.hasMPI && FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist")))
+struct IDXFolderLaunchTests {
+    @Test func theDefaultDatasetsFolderTrainsAndEvaluates() throws {
+        let dir = Launcher.tempDir()
+        let r = try Launcher.run(["train", "--data", "/usr/share/datasets/fashion-mnist", "--limit", "400", "--epochs", "1",
+                                  "--clusters", "5", "--batch-size", "50", "--checkpoint-dir", "\(dir)/ck"], ranks: 2, timeout: 300)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("400"), "\(r.stdout)")
+        let e = try Launcher.run(["eval", "--checkpoint", "\(dir)/ck", "--data", "/usr/share/datasets/fashion-mnist", "--limit", "400",
+                                  "--test-limit", "200", "--probe-epochs", "1", "--kmeans-restarts", "1", "--json"], ranks: 2, timeout: 300)
+        #expect(e.status == 0, "\(e.stderr)")
+        let j = Launcher.json(e.lines.last ?? "")
+        #expect(j["test_images"] as? Int == 200, "\(e.stdout)")
+        #expect(j["kmeans_nmi"] is Double)
+    }
+
+    @Test func aTruncatedFileInTheFolderIsNamed() throws {
+        let dir = Launcher.tempDir() + "/fmnist"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let source = "/usr/share/datasets/fashion-mnist"
+        for name in ["train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"] {
+            try FileManager.default.copyItem(atPath: "\(source)/\(name)", toPath: "\(dir)/\(name)")
+        }
+        let whole = try Data(contentsOf: URL(fileURLWithPath: "\(source)/train-images-idx3-ubyte.gz"))
+        let images = "\(dir)/train-images-idx3-ubyte.gz"
+        FileManager.default.createFile(atPath: images, contents: whole.prefix(whole.count / 2))
+        let r = try Launcher.run(["train", "--data", dir, "--epochs", "1", "--clusters", "2", "--quiet"], ranks: 2, timeout: 120)
+        #expect(r.status != 0)
+        let lines = r.stderr.split(separator: "\n").filter { $0.hasPrefix("deepcluster") }
+        #expect(!lines.isEmpty && lines.allSatisfy { $0.contains(images) }, "\(r.stderr)")
+        Thread.sleep(forTimeInterval: 0.5)
+        #expect(Launcher.liveProcesses().isEmpty, "left running: \(Launcher.liveProcesses())")
+    }
+}
+}

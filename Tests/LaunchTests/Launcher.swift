@@ -53,6 +53,17 @@ enum Launcher {
         try start(args, ranks: ranks, timeout: timeout).finish()
     }
 
+    /// One job whose rank r runs with `perRank[r]` (mpirun's MPMD form `-np 1 A : -np 1 B`), e.g. to
+    /// give each rank a checkpoint directory of its own, as node-local disks would.
+    static func runPerRank(_ perRank: [[String]], timeout: Int = 120) throws -> Result {
+        var args = ["--oversubscribe", "--bind-to", "none", "--timeout", "\(timeout)"]
+        for (i, a) in perRank.enumerated() {
+            if i > 0 { args.append(":") }
+            args += ["-np", "1", "-x", "SWIFT_BACKTRACE=enable=no", executable] + a
+        }
+        return try start(args, ranks: nil, timeout: timeout, program: mpirun).finish()
+    }
+
     /// A script of the repository (Launch/…) with arguments, in the same clean environment.
     static func script(_ path: String, _ args: [String]) throws -> Job {
         try start(args, ranks: nil, program: repository + "/" + path)

@@ -76,6 +76,19 @@ extension LaunchSuites {
             (["train", "--method", "deepcluster-v2", "--hidden-dim", "0"], "--hidden-dim"),
             (["eval", "--checkpoint", "/tmp", "--kmeans-restarts", "0"], "--kmeans-restarts"),
             (["eval", "--checkpoint", "/tmp", "--feature", "pixels"], "--feature must be trunk or embedding"),
+            // Not-a-number and sizes that would be killed for memory with no line.
+            (["train", "--momentum", "nan"], "--momentum must be in [0, 1), got nan"),
+            (["train", "--weight-decay", "nan"], "--weight-decay"),
+            (["train", "--pca-epsilon", "nan"], "--pca-epsilon"),
+            (["train", "--lr", "inf"], "--lr must be positive and finite"),
+            (["train", "--collective-timeout", "inf"], "--collective-timeout"),
+            (["train", "--batch-size", "10000000"], "--batch-size must be between 1 and 65536"),
+            (["train", "--clusters", "10000000"], "--clusters must be between 2 and"),
+            (["train", "--epochs", "10000000"], "--epochs"),
+            (["train", "--method", "deepcluster-v2", "--hidden-dim", "10000000"], "--hidden-dim must be between 1 and 65536"),
+            (["train", "--method", "deepcluster-v2", "--temperature", "inf"], "--temperature"),
+            (["train", "--kernels", "cudnn"], "--kernels"),
+            (["train", "--precision", "fp8"], "--precision"),
         ]
         for (args, needle) in cases {
             let r = try Launcher.run(args)

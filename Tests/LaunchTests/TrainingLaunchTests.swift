@@ -69,6 +69,29 @@ extension LaunchSuites {
         #expect(resumed.stdout.contains("resumed from \(dir)/epoch-0001"))
     }
 
+    /// Rank 1 sees a damaged newest checkpoint (its own copy of the folder, as on a node-local disk),
+    /// rank 0 an intact one: both resume the same older checkpoint, and the job goes on in step (the
+    /// epoch's weight checksums agree on every rank).
+    @Test func ranksAgreeOnTheCheckpointTheyResume() throws {
+        let a = Launcher.tempDir(), b = Launcher.tempDir()
+        let quick = ["--limit", "240", "--clusters", "5", "--batch-size", "48", "--kmeans-iters", "3"]
+        let first = try Launcher.run(["train", "--epochs", "2", "--checkpoint-dir", "\(a)/ck"] + quick, ranks: 2, timeout: 300)
+        #expect(first.status == 0, "\(first.stderr)")
+        try FileManager.default.copyItem(atPath: "\(a)/ck", toPath: "\(b)/ck")
+        let damaged = "\(b)/ck/epoch-0002/model.safetensors"
+        var d = try Data(contentsOf: URL(fileURLWithPath: damaged))
+        d[d.count / 2] ^= 0xff
+        try d.write(to: URL(fileURLWithPath: damaged))
+        let tail = ["--epochs", "3", "--resume"] + quick
+        let r = try Launcher.runPerRank([["train", "--checkpoint-dir", "\(a)/ck"] + tail, ["train", "--checkpoint-dir", "\(b)/ck"] + tail],
+                                        timeout: 300)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("epoch-0002 cannot be read on rank 1; every rank falls back"), "\(r.stdout)")
+        #expect(r.stdout.contains("resumed from \(a)/ck/epoch-0001"), "\(r.stdout)")
+        #expect(r.stderr.contains("rank 1: \(damaged): corrupt checkpoint"), "\(r.stderr)")
+        #expect(FileManager.default.fileExists(atPath: "\(a)/ck/epoch-0003/state.json"))
+    }
+
     @Test func userErrorsEndWithOneLineOnEveryRank() throws {
         let missing = try Launcher.run(["train", "--data", "/nonexistent/images.gz", "--epochs", "1"], ranks: 2, timeout: 60)
         #expect(missing.status != 0)
@@ -163,6 +186,53 @@ struct StopSignalLaunchTests {
         #expect(resumed.status == 0, "\(resumed.stderr)")
         #expect(resumed.stdout.contains("inside epoch 1 after"))
         #expect(FileManager.default.fileExists(atPath: "\(dir)/epoch-0003/COMPLETE"))
+    }
+
+    /// SIGTERM while the next epoch extracts and clusters (10,000 images: seconds of extraction):
+    /// the ranks agree at the next phase boundary or step and exit 0 within one phase, the last
+    /// checkpoint intact. A second signal ends a rank at once.
+    @Test func aStopDuringExtractionOrClusteringEndsWithinOnePhase() throws {
+        let dir = Launcher.tempDir()
+        let args = ["train", "--limit", "10000", "--clusters", "10", "--batch-size", "500", "--kmeans-iters", "20", "--checkpoint-dir", dir]
+        let job = try Launcher.start(args + ["--epochs", "6"], ranks: 2, timeout: 400)
+        var waited = 0.0
+        while !FileManager.default.fileExists(atPath: "\(dir)/epoch-0001/COMPLETE") && waited < 300 {
+            Thread.sleep(forTimeInterval: 0.05); waited += 0.05
+        }
+        Thread.sleep(forTimeInterval: 0.7)   // into epoch 1's extraction
+        let ranks = Launcher.liveProcesses(under: job.process.processIdentifier)
+        #expect(ranks.count == 2)
+        let signalled = Date()
+        if let one = ranks.last, let pid = Int32(one) { kill(pid, SIGTERM) }
+        let r = job.finish()
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(Date().timeIntervalSince(signalled) < 60, "took \(Date().timeIntervalSince(signalled)) s")
+        #expect(r.stdout.contains("stop requested: stopped"), "\(r.stdout)")
+        #expect(FileManager.default.fileExists(atPath: "\(dir)/epoch-0001/COMPLETE"))
+        #expect(!FileManager.default.fileExists(atPath: "\(dir)/epoch-0002/COMPLETE"))
+        // Where it stopped, the newest checkpoint is the one --resume continues from.
+        let resumed = try Launcher.run(args + ["--epochs", "2", "--resume", "--quiet"], ranks: 2, timeout: 400)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(FileManager.default.fileExists(atPath: "\(dir)/epoch-0002/COMPLETE"))
+    }
+
+    @Test func aSecondSignalEndsAtOnce() throws {
+        let dir = Launcher.tempDir()
+        let job = try Launcher.start(["train", "--limit", "10000", "--clusters", "10", "--batch-size", "500", "--epochs", "6",
+                                      "--checkpoint-dir", dir], ranks: 2, timeout: 400)
+        var waited = 0.0
+        while Launcher.liveProcesses(under: job.process.processIdentifier).count < 2 && waited < 60 {
+            Thread.sleep(forTimeInterval: 0.1); waited += 0.1
+        }
+        Thread.sleep(forTimeInterval: 2)
+        let ranks = Launcher.liveProcesses(under: job.process.processIdentifier)
+        if let one = ranks.last, let pid = Int32(one) { kill(pid, SIGTERM); Thread.sleep(forTimeInterval: 0.05); kill(pid, SIGTERM) }
+        let signalled = Date()
+        let r = job.finish()
+        #expect(r.status != 0)
+        #expect(Date().timeIntervalSince(signalled) < 30)
+        Thread.sleep(forTimeInterval: 0.5)
+        #expect(Launcher.liveProcesses().isEmpty, "left running: \(Launcher.liveProcesses())")
     }
 }
 }
