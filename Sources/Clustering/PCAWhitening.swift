@@ -64,8 +64,11 @@ public struct PCAWhitening {
                 for r in 0..<d { proj[r * dimension + c] = Float(cov[r * d + src] * s) }
             }
         }
-        try comm?.broadcast(&proj, root: 0)
-        try comm?.broadcast(&kept, root: 0)
+        // The others wait while rank 0 runs dsyevd alone (minutes at D = 4096): a known long local phase.
+        try CollectiveWatchdog.patiently {
+            try comm?.broadcast(&proj, root: 0)
+            try comm?.broadcast(&kept, root: 0)
+        }
         mean = mu.map { Float($0) }
         projection = proj
         eigenvalues = kept

@@ -83,6 +83,10 @@ public struct Checkpoint {
         try AtomicFile.write(stateData, to: "\(tmp)/state.json")
         // The marker holds state.json's own CRC-32: state.json lists every other file's.
         try AtomicFile.write(Data("ok state.json \(crc(stateData))\n".utf8), to: "\(tmp)/\(marker)")
+        // For tests: a slow filesystem (seconds rank 0 spends on each checkpoint before it is complete).
+        if let delay = ProcessInfo.processInfo.environment["DEEPCLUSTER_TEST_CHECKPOINT_DELAY"].flatMap(Double.init), delay > 0 {
+            usleep(UInt32(min(delay, 600) * 1e6))
+        }
         // A checkpoint of the same name (written again after a resume) stays until its successor is in place.
         let aside = held.replaced(for: name)
         let hadOne = fm.fileExists(atPath: final)

@@ -285,7 +285,8 @@ public final class DeepClusterRun {
             try Checkpoint.write(directory: folder, epoch: epoch, stepInEpoch: step, trainer: trainer, assignments: assignments,
                                  memoryBank: memory, config: config)
         }
-        try communicator.barrier()
+        // The others wait here while rank 0 writes and fsyncs: a known long local phase.
+        try CollectiveWatchdog.patiently { try communicator.barrier() }
     }
 
     /// One pass over `order` in global batches from batch `startStep`; returns the mean loss over the

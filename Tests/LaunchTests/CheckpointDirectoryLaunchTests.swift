@@ -59,6 +59,41 @@ struct CheckpointDirectoryLaunchTests {
         #expect(forced.stdout.contains("--resume-override: continuing") && forced.stdout.contains("--lr 0.05 → 0.1"), "\(forced.stdout)")
     }
 
+    /// Rank 0 takes longer to write a checkpoint than --collective-timeout (a slow filesystem): the
+    /// others wait for it in a barrier the watchdog knows to follow a long local phase, and the job lives.
+    @Test func aSlowCheckpointBeyondTheCollectiveTimeoutSparesTheJob() throws {
+        let dir = Launcher.tempDir() + "/ck"
+        setenv("DEEPCLUSTER_TEST_CHECKPOINT_DELAY", "6", 1)
+        defer { unsetenv("DEEPCLUSTER_TEST_CHECKPOINT_DELAY") }
+        let r = try Launcher.run(["train", "--epochs", "2", "--checkpoint-dir", dir, "--collective-timeout", "2"] + quick,
+                                 ranks: 2, timeout: 300)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(!r.stderr.contains("--collective-timeout"), "\(r.stderr)")
+        #expect(FileManager.default.fileExists(atPath: "\(dir)/epoch-0002/COMPLETE"))
+    }
+
+    /// One rank killed with SIGKILL mid-training: the job ends non-zero within 30 s, no rank is left,
+    /// and the last checkpoint still verifies (it resumes).
+    @Test func aKilledRankEndsTheJobAndTheCheckpointSurvives() throws {
+        let dir = Launcher.tempDir() + "/ck"
+        let args = ["train", "--checkpoint-dir", dir, "--limit", "2000", "--clusters", "5", "--batch-size", "64", "--kmeans-iters", "3", "--quiet"]
+        let job = try Launcher.start(args + ["--epochs", "50"], ranks: 2, timeout: 300)
+        var waited = 0.0
+        while !FileManager.default.fileExists(atPath: "\(dir)/epoch-0001/COMPLETE") && waited < 240 { Thread.sleep(forTimeInterval: 0.2); waited += 0.2 }
+        Thread.sleep(forTimeInterval: 1)
+        let ranks = Launcher.liveProcesses(under: job.process.processIdentifier)
+        #expect(ranks.count == 2)
+        let killed = Date()
+        if let one = ranks.last, let pid = Int32(one) { kill(pid, SIGKILL) }
+        let r = job.finish()
+        #expect(r.status != 0)
+        #expect(Date().timeIntervalSince(killed) < 30, "took \(Date().timeIntervalSince(killed)) s")
+        Thread.sleep(forTimeInterval: 0.5)
+        #expect(Launcher.liveProcesses().isEmpty, "left running: \(Launcher.liveProcesses())")
+        let resumed = try Launcher.run(args + ["--epochs", "1", "--resume"], ranks: 2, timeout: 300)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+    }
+
     @Test func aDamagedStateFileFallsBackToThePreviousCheckpoint() throws {
         let dir = Launcher.tempDir() + "/ck"
         let first = try Launcher.run(["train", "--epochs", "2", "--checkpoint-dir", dir] + quick, ranks: 2, timeout: 300)
