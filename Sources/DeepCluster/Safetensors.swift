@@ -72,12 +72,13 @@ public enum Safetensors {
             switch dtype { case "F32": size = 4; case "I64": size = 8; default: throw corrupt("tensor '\(name)': dtype \(dtype) is not F32 or I64") }
             guard shape.allSatisfy({ $0 >= 0 }) else { throw corrupt("tensor '\(name)': negative dimension in \(shape)") }
             let (count, o1) = shape.reduce((1, false)) { acc, d in let r = acc.0.multipliedReportingOverflow(by: d); return (r.partialValue, acc.1 || r.overflow) }
-            guard !o1, offs[0] >= 0, offs[0] <= offs[1], offs[1] <= dataCount, offs[1] - offs[0] == count * size else {
+            let (bytes, o2) = count.multipliedReportingOverflow(by: size)
+            guard !o1, !o2, offs[0] >= 0, offs[0] <= offs[1], offs[1] <= dataCount, offs[1] - offs[0] == bytes else {
                 throw corrupt("tensor '\(name)': offsets \(offs) do not hold \(shape) \(dtype) within \(dataCount) data bytes")
             }
             spans.append((offs[0], offs[1]))
-            let bytes = [UInt8](data.subdata(in: (dataStart + offs[0])..<(dataStart + offs[1])))
-            tensors[name] = Tensor(name: name, dtype: dtype, shape: shape, bytes: bytes)
+            let values = [UInt8](data.subdata(in: (dataStart + offs[0])..<(dataStart + offs[1])))
+            tensors[name] = Tensor(name: name, dtype: dtype, shape: shape, bytes: values)
         }
         spans.sort { $0.0 < $1.0 }
         var end = 0

@@ -26,6 +26,13 @@ import Testing
         lying.append(Data(header.utf8)); lying.append(Data(count: 16))
         #expect(throws: CheckpointError.self) { try Safetensors.decode(lying, path: "x") }
         #expect(throws: CheckpointError.self) { try Safetensors.decode(Data([1, 2, 3]), path: "x") }
+        // An element count whose byte size overflows Int (2^62 floats): refused, not a trap.
+        let overflowing = #"{"w":{"dtype":"F32","shape":[4611686018427387904],"data_offsets":[0,0]}}"#
+        var wrapped = Data()
+        var n = UInt64(overflowing.utf8.count).littleEndian
+        withUnsafeBytes(of: &n) { wrapped.append(contentsOf: $0) }
+        wrapped.append(Data(overflowing.utf8))
+        #expect(throws: CheckpointError.self) { try Safetensors.decode(wrapped, path: "x") }
     }
 }
 
