@@ -14,8 +14,7 @@ struct CheckpointDirectoryLaunchTests {
     @Test func aSecondJobIsTurnedAwayWhileTheFirstHoldsTheFolder() throws {
         let dir = Launcher.tempDir() + "/ck"
         let first = try Launcher.start(["train", "--epochs", "40", "--checkpoint-dir", dir] + quick, ranks: 2, timeout: 300)
-        var waited = 0.0
-        while !FileManager.default.fileExists(atPath: "\(dir)/epoch-0001/COMPLETE") && waited < 200 { Thread.sleep(forTimeInterval: 0.3); waited += 0.3 }
+        Launcher.waitForFile("\(dir)/epoch-0001/COMPLETE", seconds: 200, poll: 0.3)
         let second = try Launcher.run(["train", "--epochs", "2", "--checkpoint-dir", dir, "--resume"] + quick, ranks: 2, timeout: 60)
         #expect(second.status != 0)
         let lines = ourLines(second)
@@ -78,8 +77,7 @@ struct CheckpointDirectoryLaunchTests {
         let dir = Launcher.tempDir() + "/ck"
         let args = ["train", "--checkpoint-dir", dir, "--limit", "2000", "--clusters", "5", "--batch-size", "64", "--kmeans-iters", "3", "--quiet"]
         let job = try Launcher.start(args + ["--epochs", "50"], ranks: 2, timeout: 300)
-        var waited = 0.0
-        while !FileManager.default.fileExists(atPath: "\(dir)/epoch-0001/COMPLETE") && waited < 240 { Thread.sleep(forTimeInterval: 0.2); waited += 0.2 }
+        Launcher.waitForFile("\(dir)/epoch-0001/COMPLETE", seconds: 240, poll: 0.2)
         Thread.sleep(forTimeInterval: 1)
         let ranks = Launcher.liveProcesses(under: job.process.processIdentifier)
         #expect(ranks.count == 2)

@@ -131,6 +131,17 @@ enum Launcher {
         }
     }
 
+    /// Waits until `path` exists (a checkpoint's COMPLETE marker, say), polling every `poll` seconds,
+    /// for at most `seconds`; returns whether it appeared.
+    @discardableResult
+    static func waitForFile(_ path: String, seconds: Double = 240, poll: Double = 0.2) -> Bool {
+        var waited = 0.0
+        while !FileManager.default.fileExists(atPath: path) && waited < seconds {
+            Thread.sleep(forTimeInterval: poll); waited += poll
+        }
+        return FileManager.default.fileExists(atPath: path)
+    }
+
     static func tempDir() -> String {
         let p = NSTemporaryDirectory() + "dc-launch-\(UUID().uuidString)"
         try? FileManager.default.createDirectory(atPath: p, withIntermediateDirectories: true)

@@ -168,10 +168,7 @@ struct StopSignalLaunchTests {
         let dir = Launcher.tempDir()
         let args = ["train", "--limit", "600", "--clusters", "10", "--batch-size", "32", "--kmeans-iters", "3", "--checkpoint-dir", dir]
         let job = try Launcher.start(args + ["--epochs", "12"], ranks: 2, timeout: 150)
-        var waited = 0.0
-        while !FileManager.default.fileExists(atPath: "\(dir)/epoch-0001/COMPLETE") && waited < 240 {
-            Thread.sleep(forTimeInterval: 0.5); waited += 0.5
-        }
+        Launcher.waitForFile("\(dir)/epoch-0001/COMPLETE", seconds: 240, poll: 0.5)
         Thread.sleep(forTimeInterval: 1.5)
         let ranks = Launcher.liveProcesses(under: job.process.processIdentifier)
         #expect(ranks.count == 2)
@@ -195,10 +192,7 @@ struct StopSignalLaunchTests {
         let dir = Launcher.tempDir()
         let args = ["train", "--limit", "10000", "--clusters", "10", "--batch-size", "500", "--kmeans-iters", "20", "--checkpoint-dir", dir]
         let job = try Launcher.start(args + ["--epochs", "6"], ranks: 2, timeout: 400)
-        var waited = 0.0
-        while !FileManager.default.fileExists(atPath: "\(dir)/epoch-0001/COMPLETE") && waited < 300 {
-            Thread.sleep(forTimeInterval: 0.05); waited += 0.05
-        }
+        Launcher.waitForFile("\(dir)/epoch-0001/COMPLETE", seconds: 300, poll: 0.05)
         Thread.sleep(forTimeInterval: 0.7)   // into epoch 1's extraction
         let ranks = Launcher.liveProcesses(under: job.process.processIdentifier)
         #expect(ranks.count == 2)
