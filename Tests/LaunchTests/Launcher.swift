@@ -95,6 +95,7 @@ enum Launcher {
         env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
         env["OMPI_MCA_rmaps_base_oversubscribe"] = "1"
         env["SWIFT_BACKTRACE"] = "enable=no"
+        env[tagVariable] = tag
         p.environment = env
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
@@ -120,14 +121,23 @@ enum Launcher {
         }
     }
 
-    /// Live (not zombie) processes running the executable.
+    /// Every job this test process starts carries this tag in its environment (mpirun hands its
+    /// environment to the ranks), so a rank left behind is found even after it was reparented, and
+    /// another test run's or user's `deepcluster` on the same host is never counted.
+    static let tagVariable = "DEEPCLUSTER_LAUNCH_TEST_TAG"
+    static let tag = UUID().uuidString
+
+    /// Live (not zombie) processes running the executable that this test process started.
     static func liveProcesses() -> [String] {
         let procs = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        let mark = Array("\(tagVariable)=\(tag)".utf8)
         return procs.compactMap { pid -> String? in
             guard Int(pid) != nil, let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return nil }
             guard stat.contains("(deepcluster)") else { return nil }
             let state = stat.split(separator: ")").last?.split(separator: " ").first ?? ""
-            return state == "Z" ? nil : pid
+            guard state != "Z", let environ = FileManager.default.contents(atPath: "/proc/\(pid)/environ") else { return nil }
+            let entries = environ.split(separator: 0)
+            return entries.contains { Array($0) == mark } ? pid : nil
         }
     }
 

@@ -93,8 +93,15 @@ extension LaunchSuites {
         for (args, needle) in cases {
             let r = try Launcher.run(args)
             #expect(r.status != 0, "\(args)")
-            #expect(r.stderr.contains(needle), "\(args): \(r.stderr)")
+            // Exactly one line, and it names the flag.
+            let lines = r.stderr.split(separator: "\n")
+            #expect(lines.count == 1 && lines[0].contains(needle), "\(args): \(r.stderr)")
         }
+        // Under mpirun the line comes once, from rank 0, and every rank exits 2.
+        let ranked = try Launcher.run(["train", "--batch-size", "10000000"], ranks: 3)
+        #expect(ranked.status != 0)
+        let ours = ranked.stderr.split(separator: "\n").filter { $0.hasPrefix("deepcluster") }
+        #expect(ours.count == 1 && ours[0].contains("--batch-size must be between 1 and 65536"), "\(ranked.stderr)")
     }
 }
 }
