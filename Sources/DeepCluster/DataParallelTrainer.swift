@@ -143,7 +143,8 @@ public final class DataParallelTrainer {
         return (try communicator.allreduce(c, op: .min), try communicator.allreduce(c, op: .max))
     }
 
-    static func wallClock() -> Double {
+    /// CLOCK_REALTIME in seconds: the clock of `lastBackwardEnd` and `lastAllreduceEnd`.
+    public static func wallClock() -> Double {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
         return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9

@@ -32,14 +32,21 @@ struct BenchStep: ParsableCommand {
             for _ in 0..<warmup { _ = try trainer.step(input: x, labels: labels, globalBatch: batchSize) }
             trainer.resetTimes()
             if profile { model.profile = LayerProfile(layers: model.layers.count) }
+            // Hosts' clocks differ: this rank's offset from rank 0's, read by every rank as it leaves the
+            // same barrier (exit skew is microseconds, the allreduce milliseconds).
+            try comm.barrier()
+            var stamp = [DataParallelTrainer.wallClock()]
+            let ownStamp = stamp[0]
+            try comm.broadcast(&stamp, root: 0)
+            let offset = ownStamp - stamp[0]
             var times: [Double] = [], unhidden: [Double] = []
             for _ in 0..<steps {
                 let t0 = Clock.now()
                 _ = try trainer.step(input: x, labels: labels, globalBatch: batchSize)
                 times.append(Clock.now() - t0)
                 // After the timed step: how long the allreduce ran past the slowest rank's backward.
-                let lastBackward = try comm.allreduce(trainer.lastBackwardEnd, op: .max)
-                unhidden.append(try comm.allreduce(max(0, trainer.lastAllreduceEnd - lastBackward), op: .max))
+                let lastBackward = try comm.allreduce(trainer.lastBackwardEnd - offset, op: .max)
+                unhidden.append(try comm.allreduce(max(0, trainer.lastAllreduceEnd - offset - lastBackward), op: .max))
             }
             // A blocking allreduce of the whole gradient, for what backward could hide.
             var blocking: [Double] = []

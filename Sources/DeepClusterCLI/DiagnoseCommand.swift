@@ -57,7 +57,8 @@ struct DiagnoseKMeans: ParsableCommand {
             if comm.isRoot {
                 let objs = res.objectives.map { String(format: "%.9g", $0) }.joined(separator: ",")
                 print("{\"objectives\": [\(objs)], \"repaired\": \(res.repaired), \"sizes\": \(res.sizes), "
-                      + "\"assignments\": \(all.map(Int.init)), \"centroids_equal_on_all_ranks\": \(same)}")
+                      + "\"assignments\": \(all.map(Int.init)), \"centroids_equal_on_all_ranks\": \(same), "
+                      + "\"centroids\": [\(res.centroids.map { String(format: "%.9g", $0) }.joined(separator: ","))]}")
                 if let path = centroidsOut {
                     try NPY.encode(res.centroids, dtype: .float32, shape: [clusters, dim]).write(to: URL(fileURLWithPath: path))
                 }

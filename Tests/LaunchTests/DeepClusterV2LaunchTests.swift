@@ -25,9 +25,9 @@ struct DeepClusterV2LaunchTests {
             #expect((l["kmeans_objective"] as? [Double])?.count == 4)   // 3 iterations + the final assignment
         }
         // Epoch 0 fills the bank with a forward pass; epoch 1 clusters what epoch 0's training stored.
-        let s0 = lines[0]["seconds"] as? [String: Double] ?? [:], s1 = lines[1]["seconds"] as? [String: Double] ?? [:]
-        #expect((s0["extract"] ?? 0) > 0.1 && (s1["extract"] ?? 1) < 0.01, "\(s0) \(s1)")
+        // Said by the run itself, not inferred from timings: one filling pass, in epoch 0 only.
         let log = try String(contentsOfFile: "\(dir)/logs/rank-1.log", encoding: .utf8)
+        #expect(log.components(separatedBy: "memory bank filled by a forward pass").count == 2, "\(log)")
         #expect(log.contains("memory bank filled by a forward pass over epoch 0"))
         // The checkpoint holds the bank (2 assignment views × 400 images × 128) and both heads' labels.
         let bank = try file("\(dir)/full/epoch-0002/memory_bank.npy")
@@ -58,11 +58,12 @@ struct DeepClusterV2LaunchTests {
         let x = try Launcher.run(["extract", "--checkpoint", part, "--limit", "400", "--out", "\(dir)/x"], ranks: 2, timeout: 300)
         #expect(x.status == 0, "\(x.stderr)")
         #expect(String(decoding: try file("\(dir)/x/assignments.npy").prefix(128), as: UTF8.self).contains("(2, 400)"))
-        let e = try Launcher.run(["eval", "--checkpoint", part, "--limit", "400", "--test-limit", "100", "--probe-epochs", "1", "--json", "--feature", "embedding"],
+        let e = try Launcher.run(["eval", "--checkpoint", part, "--limit", "400", "--test-limit", "100", "--probe-epochs", "5", "--json", "--feature", "embedding"],
                                  ranks: 2, timeout: 300)
         #expect(e.status == 0, "\(e.stderr)")
         let j = Launcher.json(e.lines.last ?? "")
-        #expect((j["kmeans_nmi"] as? Double ?? -1) >= 0 && (j["probe_top1"] as? Double ?? -1) >= 0.1, "\(e.stdout)")
+        // Well above chance (about 0.05 NMI and 0.1 top-1 for features out of step with the labels).
+        #expect((j["kmeans_nmi"] as? Double ?? -1) > 0.15 && (j["probe_top1"] as? Double ?? -1) > 0.25, "\(e.stdout)")
         #expect(j["feature"] as? String == "embedding" && j["kmeans_no_pca"] is [String: Any])
     }
 }

@@ -15,9 +15,14 @@ extension LaunchSuites {
         let runs = try [1, 2, 3].map { try kmeans($0, args) }
         let a0 = runs[0]["assignments"] as? [Int] ?? []
         let o0 = runs[0]["objectives"] as? [Double] ?? []
+        let c0 = runs[0]["centroids"] as? [Double] ?? []
+        #expect(c0.count == 5 * 8)
         for r in runs {
             #expect(r["assignments"] as? [Int] ?? [] == a0)
             #expect(r["centroids_equal_on_all_ranks"] as? Bool ?? false)
+            // The same centroids whatever the rank count, to float rounding (sums are reduced in double).
+            let c = r["centroids"] as? [Double] ?? []
+            #expect(c.count == c0.count && zip(c, c0).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($1)) }, "\(c) vs \(c0)")
             for (x, y) in zip(r["objectives"] as? [Double] ?? [], o0) { #expect(abs(x - y) <= 1e-5 * y) }
         }
         // Well-separated blobs: the objective falls to the within-blob scatter (N·D·0.5²) or a local

@@ -18,7 +18,8 @@ extension LaunchSuites {
         let lines = try String(contentsOfFile: "\(dir)/m.jsonl", encoding: .utf8).split(separator: "\n").map { Launcher.json(String($0)) }
         #expect(lines.count == 2)
         #expect(lines[0]["nmi_prev"] is NSNull)
-        #expect((lines[1]["nmi_prev"] as? Double ?? -1) >= 0)
+        // Above chance (NMI of unrelated partitions of 600 images into 10 clusters is about 0.03).
+        #expect((lines[1]["nmi_prev"] as? Double ?? -1) > 0.05, "\(lines[1])")
         for l in lines {
             #expect(l["ranks"] as? Int == 2)
             #expect((l["nmi_labels"] as? Double ?? -1) > 0)
@@ -127,7 +128,9 @@ struct EvalLaunchTests {
             let v = j[key] as? Double ?? -1
             #expect(v >= -0.5 && v <= 1, "\(key) = \(v)")
         }
-        #expect((j["kmeans_acc"] as? Double ?? 0) >= 0.1)   // at least chance with 10 classes
+        // Well above chance: labels out of step with the features (a sharding bug) score near 0.1–0.15.
+        #expect((j["kmeans_acc"] as? Double ?? 0) > 0.25 && (j["kmeans_nmi"] as? Double ?? 0) > 0.15, "\(e.stdout)")
+        #expect((j["probe_top1"] as? Double ?? 0) > 0.3, "\(e.stdout)")
         #expect(j["probe_layer"] as? String == "conv5")
         let x = try Launcher.run(["extract", "--checkpoint", "\(dir)/ck", "--limit", "500", "--out", "\(dir)/x"], ranks: 2, timeout: 300)
         #expect(x.status == 0, "\(x.stderr)")
