@@ -6,6 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* 8192 × 8192: a few hundred bytes of header may claim 65535 × 65535 × 3 (12.8 GB); the trainer
+   resizes every image to its input anyway, so larger ones are refused before anything is allocated. */
+#define MAX_PIXELS ((uint64_t)1 << 26)
+
 void dc_free(void *p) { free(p); }
 
 static int fail(char *err, size_t n, const char *msg) {
@@ -19,9 +23,10 @@ static int decode_png(const uint8_t *data, size_t size, uint8_t **pixels, int *w
     memset(&img, 0, sizeof img);
     img.version = PNG_IMAGE_VERSION;
     if (!png_image_begin_read_from_memory(&img, data, size)) return fail(err, n, img.message);
-    if (img.width == 0 || img.height == 0 || img.width > 65535 || img.height > 65535) {
+    if (img.width == 0 || img.height == 0 || img.width > 65535 || img.height > 65535 ||
+        (uint64_t)img.width * img.height > MAX_PIXELS) {
         png_image_free(&img);
-        return fail(err, n, "PNG size out of range (1 to 65535 pixels a side)");
+        return fail(err, n, "PNG size out of range (1 to 65535 pixels a side, at most 67,108,864 pixels)");
     }
     int colour = (img.format & PNG_FORMAT_FLAG_COLOR) != 0;
     int alpha = (img.format & PNG_FORMAT_FLAG_ALPHA) != 0;
@@ -86,9 +91,10 @@ static int decode_jpeg(const uint8_t *data, size_t size, uint8_t **pixels, int *
     int grey = cinfo.num_components == 1;
     cinfo.out_color_space = grey ? JCS_GRAYSCALE : JCS_RGB;
     jpeg_start_decompress(&cinfo);
-    if (cinfo.output_width == 0 || cinfo.output_height == 0 || cinfo.output_width > 65535 || cinfo.output_height > 65535) {
+    if (cinfo.output_width == 0 || cinfo.output_height == 0 || cinfo.output_width > 65535 || cinfo.output_height > 65535 ||
+        (uint64_t)cinfo.output_width * cinfo.output_height > MAX_PIXELS) {
         jpeg_destroy_decompress(&cinfo);
-        return fail(err, n, "JPEG size out of range (1 to 65535 pixels a side)");
+        return fail(err, n, "JPEG size out of range (1 to 65535 pixels a side, at most 67,108,864 pixels)");
     }
     size_t stride = (size_t)cinfo.output_width * (size_t)cinfo.output_components;
     out = malloc(stride * cinfo.output_height);
