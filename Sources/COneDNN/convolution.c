@@ -300,8 +300,8 @@ int dc_convolution_backward(dc_convolution *c, const float *diff_dst, const floa
     if (diff_weights || diff_bias) {
         dnnl_memory_t src_memory;
         if (c->bw_src_from_forward) {
-            // The forward's staged copy still holds this batch's source (or the forward used it in place).
-            if (!c->src.staged) CHECK(dnnl_memory_set_data_handle(c->src.user, (void *)c->last_src), "convolution backward-weights");
+            // The forward's staged copy still holds this batch's source (or, unstaged, its handle still
+            // points at the caller's source).
             src_memory = primitive_side(&c->src);
         } else {
             CHECK(dnnl_memory_set_data_handle(c->bw_src.user, (void *)c->last_src), "convolution backward-weights");

@@ -276,12 +276,11 @@ public final class DeepClusterRun {
     /// Rank 0 writes a checkpoint (BN statistics averaged first so the file holds the shared model);
     /// every rank waits for it. No-op without --checkpoint-dir.
     private func saveCheckpoint(epoch: Int, step: Int?, assignments: [Int32]) throws {
-        guard let dir = config.checkpointDirectory else { return }
+        guard config.checkpointDirectory != nil else { return }
         try trainer.synchronizeBuffers()
         let n = images.count
         let memory = try bank.map { (values: try $0.gathered(count: n, communicator: communicator), shape: [$0.views, n, $0.dimension]) }
         if let folder = checkpointFolder {
-            precondition(folder.path == dir)
             try Checkpoint.write(directory: folder, epoch: epoch, stepInEpoch: step, trainer: trainer, assignments: assignments,
                                  memoryBank: memory, config: config)
         }

@@ -13,7 +13,7 @@ public enum StopSignal {
     public static var requested: Bool { flag != 0 }
 
     /// `deferred`: the first signal only sets the flag (train); otherwise it ends the process.
-    public static func install(deferred: Bool = true) {
+    public static func install(deferred: Bool) {
         var set = sigset_t()
         sigemptyset(&set)
         for sig in [SIGTERM, SIGINT, SIGUSR1] {
