@@ -18,6 +18,9 @@ do {
     if rank == 0 {
         let message = DeepClusterCommand.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
         FileHandle.standardError.write(Data("deepcluster: \(message)\n".utf8))
+    } else {
+        // mpirun ends the job at the first non-zero exit: leave rank 0 the time to print its line.
+        usleep(2_000_000)
     }
     exit(2)
 }
