@@ -17,6 +17,12 @@
 static dnnl_engine_t engine;
 static pthread_once_t engine_once = PTHREAD_ONCE_INIT;
 
+// Every call into oneDNN's primitives runs under this lock. A rank's trainer calls from one thread,
+// so it is never contended there; in a test process, where layers run on several threads at once,
+// it keeps oneDNN's OpenMP teams from competing for the same two cores (and from sharing anything
+// oneDNN keeps per process).
+static pthread_mutex_t execution_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static void create_engine(void) {
     if (dnnl_engine_create(&engine, dnnl_cpu, 0) != dnnl_success) engine = NULL;
 }
@@ -32,6 +38,7 @@ typedef struct {
     dnnl_memory_t user;      // wraps the caller's pointer (handle set per call)
     dnnl_memory_t staged;    // owned, in the primitive's layout; NULL when the layouts match
     dnnl_primitive_t reorder; // user → staged (inputs) or staged → user (outputs)
+    dnnl_memory_t scratch;   // the reorder's scratchpad in the convolution's buffer; NULL if it needs none
 } staged_memory;
 
 struct dc_convolution {
@@ -51,6 +58,14 @@ struct dc_convolution {
     dnnl_memory_t diff_bias;
     float *diff_weights_buffer, *diff_bias_buffer;
     const float *last_src;
+    // Scratchpads are the user's (dnnl_scratchpad_mode_user), not the library's: in library mode a
+    // scratchpad is shared by every primitive of a thread, and a primitive must run on the thread that
+    // created it. Here each convolution owns one buffer, as large as the largest its primitives ask for
+    // (they run one after another), so a layer may run on any thread and beside any other layer.
+    dnnl_primitive_attr_t attributes;
+    dnnl_memory_t forward_scratch, backward_data_scratch, backward_weights_scratch;
+    void *scratchpad;
+    size_t scratchpad_size;
 };
 
 static void describe(const dc_convolution_shape *s, char *out, size_t size) {
@@ -88,6 +103,17 @@ static dnnl_status_t channel_major(dnnl_memory_desc_t *md, int n, int ch, int h,
     return dnnl_memory_desc_init_by_strides(md, 4, dims, dnnl_f32, strides);
 }
 
+// A memory object for the scratchpad `pd` asks for (NULL when it asks for none), pointed at the
+// convolution's buffer once every primitive is built; the buffer grows to the largest request.
+static dnnl_status_t scratch_memory(dc_convolution *c, const_dnnl_primitive_desc_t pd, dnnl_memory_t *out) {
+    *out = NULL;
+    const dnnl_memory_desc_t *md = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+    size_t size = md ? dnnl_memory_desc_get_size(md) : 0;
+    if (size == 0) return dnnl_success;
+    if (size > c->scratchpad_size) c->scratchpad_size = size;
+    return dnnl_memory_create(out, md, engine, DNNL_MEMORY_NONE);
+}
+
 static int stage(dc_convolution *c, staged_memory *m, const dnnl_memory_desc_t *user_md,
                  const dnnl_memory_desc_t *primitive_md, int is_input, const char *what, char *error,
                  size_t error_size) {
@@ -96,16 +122,18 @@ static int stage(dc_convolution *c, staged_memory *m, const dnnl_memory_desc_t *
     CHECK(dnnl_memory_create(&m->staged, primitive_md, engine, DNNL_MEMORY_ALLOCATE), what);
     dnnl_primitive_desc_t pd;
     if (is_input)
-        CHECK(dnnl_reorder_primitive_desc_create(&pd, user_md, engine, primitive_md, engine, NULL), what);
+        CHECK(dnnl_reorder_primitive_desc_create(&pd, user_md, engine, primitive_md, engine, c->attributes), what);
     else
-        CHECK(dnnl_reorder_primitive_desc_create(&pd, primitive_md, engine, user_md, engine, NULL), what);
+        CHECK(dnnl_reorder_primitive_desc_create(&pd, primitive_md, engine, user_md, engine, c->attributes), what);
     dnnl_status_t st = dnnl_primitive_create(&m->reorder, pd);
+    if (st == dnnl_success) st = scratch_memory(c, pd, &m->scratch);
     dnnl_primitive_desc_destroy(pd);
     CHECK(st, what);
     return 0;
 }
 
 static void unstage(staged_memory *m) {
+    if (m->scratch) dnnl_memory_destroy(m->scratch);
     if (m->reorder) dnnl_primitive_destroy(m->reorder);
     if (m->staged) dnnl_memory_destroy(m->staged);
     if (m->user) dnnl_memory_destroy(m->user);
@@ -116,14 +144,35 @@ static dnnl_memory_t primitive_side(const staged_memory *m) { return m->staged ?
 
 static dnnl_status_t run_reorder(dnnl_stream_t stream, const staged_memory *m, int is_input) {
     if (!m->reorder) return dnnl_success;
-    dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, is_input ? m->user : m->staged},
-                               {DNNL_ARG_TO, is_input ? m->staged : m->user}};
-    return dnnl_primitive_execute(m->reorder, stream, 2, args);
+    dnnl_exec_arg_t args[3] = {{DNNL_ARG_FROM, is_input ? m->user : m->staged},
+                               {DNNL_ARG_TO, is_input ? m->staged : m->user},
+                               {DNNL_ARG_SCRATCHPAD, m->scratch}};
+    return dnnl_primitive_execute(m->reorder, stream, m->scratch ? 3 : 2, args);
+}
+
+// Points every scratchpad memory of the convolution at its one buffer (64-byte aligned).
+static dnnl_status_t attach_scratchpad(dc_convolution *c) {
+    if (c->scratchpad_size == 0) return dnnl_success;
+    size_t size = (c->scratchpad_size + 63) / 64 * 64;
+    c->scratchpad = aligned_alloc(64, size);
+    if (!c->scratchpad) return dnnl_out_of_memory;
+    dnnl_memory_t all[] = {c->forward_scratch, c->backward_data_scratch, c->backward_weights_scratch,
+                           c->src.scratch, c->weights.scratch, c->dst.scratch,
+                           c->bd_weights.scratch, c->bd_diff_dst.scratch, c->bd_diff_src.scratch,
+                           c->bw_src.scratch, c->bw_diff_dst.scratch, c->bw_diff_weights.scratch};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+        if (!all[i]) continue;
+        dnnl_status_t st = dnnl_memory_set_data_handle(all[i], c->scratchpad);
+        if (st != dnnl_success) return st;
+    }
+    return dnnl_success;
 }
 
 static int build(dc_convolution *c, char *error, size_t error_size) {
     const dc_convolution_shape *s = &c->shape;
     CHECK(dnnl_stream_create(&c->stream, engine, dnnl_stream_default_flags), "stream");
+    CHECK(dnnl_primitive_attr_create(&c->attributes), "primitive attributes");
+    CHECK(dnnl_primitive_attr_set_scratchpad_mode(c->attributes, dnnl_scratchpad_mode_user), "primitive attributes");
     dnnl_data_type_t compute = s->bf16 ? dnnl_bf16 : dnnl_f32;
     dnnl_memory_desc_t user_src, user_dst, user_weights, user_bias;
     dnnl_memory_desc_t any_src, any_dst, any_weights, any_diff_dst, any_diff_weights;
@@ -152,8 +201,9 @@ static int build(dc_convolution *c, char *error, size_t error_size) {
                                              dnnl_convolution_direct, &any_src, &any_weights, &user_bias, &any_dst,
                                              strides, pad_l, pad_r),
           "convolution forward descriptor");
-    CHECK(dnnl_primitive_desc_create(&c->forward_pd, &fd, NULL, engine, NULL), "convolution forward");
+    CHECK(dnnl_primitive_desc_create(&c->forward_pd, &fd, c->attributes, engine, NULL), "convolution forward");
     CHECK(dnnl_primitive_create(&c->forward, c->forward_pd), "convolution forward");
+    CHECK(scratch_memory(c, c->forward_pd, &c->forward_scratch), "convolution forward scratchpad");
     const dnnl_memory_desc_t *f_src = dnnl_primitive_desc_query_md(c->forward_pd, dnnl_query_src_md, 0);
     const dnnl_memory_desc_t *f_wei = dnnl_primitive_desc_query_md(c->forward_pd, dnnl_query_weights_md, 0);
     const dnnl_memory_desc_t *f_dst = dnnl_primitive_desc_query_md(c->forward_pd, dnnl_query_dst_md, 0);
@@ -161,7 +211,10 @@ static int build(dc_convolution *c, char *error, size_t error_size) {
     if (stage(c, &c->weights, &user_weights, f_wei, 1, "convolution forward weights reorder", error, error_size)) return -1;
     if (stage(c, &c->dst, &user_dst, f_dst, 0, "convolution forward destination reorder", error, error_size)) return -1;
     CHECK(dnnl_memory_create(&c->bias, &user_bias, engine, DNNL_MEMORY_NONE), "convolution bias");
-    if (!s->training) return 0;
+    if (!s->training) {
+        CHECK(attach_scratchpad(c), "convolution scratchpad");
+        return 0;
+    }
 
     dnnl_convolution_desc_t bd;
     dnnl_memory_desc_t any_diff_src;
@@ -169,8 +222,10 @@ static int build(dc_convolution *c, char *error, size_t error_size) {
     CHECK(dnnl_convolution_backward_data_desc_init(&bd, dnnl_convolution_direct, &any_diff_src, &any_weights,
                                                    &any_diff_dst, strides, pad_l, pad_r),
           "convolution backward-data descriptor");
-    CHECK(dnnl_primitive_desc_create(&c->backward_data_pd, &bd, NULL, engine, c->forward_pd), "convolution backward-data");
+    CHECK(dnnl_primitive_desc_create(&c->backward_data_pd, &bd, c->attributes, engine, c->forward_pd),
+          "convolution backward-data");
     CHECK(dnnl_primitive_create(&c->backward_data, c->backward_data_pd), "convolution backward-data");
+    CHECK(scratch_memory(c, c->backward_data_pd, &c->backward_data_scratch), "convolution backward-data scratchpad");
     const dnnl_memory_desc_t *b_wei = dnnl_primitive_desc_query_md(c->backward_data_pd, dnnl_query_weights_md, 0);
     const dnnl_memory_desc_t *b_ddst = dnnl_primitive_desc_query_md(c->backward_data_pd, dnnl_query_diff_dst_md, 0);
     const dnnl_memory_desc_t *b_dsrc = dnnl_primitive_desc_query_md(c->backward_data_pd, dnnl_query_diff_src_md, 0);
@@ -184,9 +239,11 @@ static int build(dc_convolution *c, char *error, size_t error_size) {
     CHECK(dnnl_convolution_backward_weights_desc_init(&wd, dnnl_convolution_direct, f_src, &any_diff_weights,
                                                       &user_bias, &any_diff_dst, strides, pad_l, pad_r),
           "convolution backward-weights descriptor");
-    CHECK(dnnl_primitive_desc_create(&c->backward_weights_pd, &wd, NULL, engine, c->forward_pd),
+    CHECK(dnnl_primitive_desc_create(&c->backward_weights_pd, &wd, c->attributes, engine, c->forward_pd),
           "convolution backward-weights");
     CHECK(dnnl_primitive_create(&c->backward_weights, c->backward_weights_pd), "convolution backward-weights");
+    CHECK(scratch_memory(c, c->backward_weights_pd, &c->backward_weights_scratch),
+          "convolution backward-weights scratchpad");
     const dnnl_memory_desc_t *w_src = dnnl_primitive_desc_query_md(c->backward_weights_pd, dnnl_query_src_md, 0);
     const dnnl_memory_desc_t *w_ddst = dnnl_primitive_desc_query_md(c->backward_weights_pd, dnnl_query_diff_dst_md, 0);
     const dnnl_memory_desc_t *w_dwei = dnnl_primitive_desc_query_md(c->backward_weights_pd, dnnl_query_diff_weights_md, 0);
@@ -210,10 +267,13 @@ static int build(dc_convolution *c, char *error, size_t error_size) {
               error, error_size))
         return -1;
     CHECK(dnnl_memory_create(&c->diff_bias, &user_bias, engine, c->diff_bias_buffer), "convolution diff_bias");
+    CHECK(attach_scratchpad(c), "convolution scratchpad");
     return 0;
 }
 
-dc_convolution *dc_convolution_create(const dc_convolution_shape *shape, char *error, size_t error_size) {
+static void destroy_unlocked(dc_convolution *c);
+
+static dc_convolution *create_unlocked(const dc_convolution_shape *shape, char *error, size_t error_size) {
     if (ensure_engine() != 0) {
         if (error) snprintf(error, error_size, "oneDNN: no CPU engine");
         return NULL;
@@ -224,13 +284,13 @@ dc_convolution *dc_convolution_create(const dc_convolution_shape *shape, char *e
     c->out_height = (shape->height + 2 * shape->padding - shape->kernel) / shape->stride + 1;
     c->out_width = (shape->width + 2 * shape->padding - shape->kernel) / shape->stride + 1;
     if (build(c, error, error_size) != 0) {
-        dc_convolution_destroy(c);
+        destroy_unlocked(c);
         return NULL;
     }
     return c;
 }
 
-void dc_convolution_destroy(dc_convolution *c) {
+static void destroy_unlocked(dc_convolution *c) {
     if (!c) return;
     if (c->forward) dnnl_primitive_destroy(c->forward);
     if (c->backward_data) dnnl_primitive_destroy(c->backward_data);
@@ -244,9 +304,20 @@ void dc_convolution_destroy(dc_convolution *c) {
     if (c->bias) dnnl_memory_destroy(c->bias);
     if (c->stream) dnnl_stream_destroy(c->stream);
     if (c->diff_bias) dnnl_memory_destroy(c->diff_bias);
+    if (c->forward_scratch) dnnl_memory_destroy(c->forward_scratch);
+    if (c->backward_data_scratch) dnnl_memory_destroy(c->backward_data_scratch);
+    if (c->backward_weights_scratch) dnnl_memory_destroy(c->backward_weights_scratch);
+    if (c->attributes) dnnl_primitive_attr_destroy(c->attributes);
+    free(c->scratchpad);
     free(c->diff_weights_buffer);
     free(c->diff_bias_buffer);
     free(c);
+}
+
+void dc_convolution_destroy(dc_convolution *c) {
+    pthread_mutex_lock(&execution_lock);
+    destroy_unlocked(c);
+    pthread_mutex_unlock(&execution_lock);
 }
 
 const char *dc_convolution_implementation(const dc_convolution *c) {
@@ -256,7 +327,7 @@ const char *dc_convolution_implementation(const dc_convolution *c) {
     return name;
 }
 
-int dc_convolution_forward(dc_convolution *c, const float *src, const float *weights, const float *bias, float *dst,
+static int forward_unlocked(dc_convolution *c, const float *src, const float *weights, const float *bias, float *dst,
                            char *error, size_t error_size) {
     CHECK(dnnl_memory_set_data_handle(c->src.user, (void *)src), "convolution forward");
     CHECK(dnnl_memory_set_data_handle(c->weights.user, (void *)weights), "convolution forward");
@@ -264,18 +335,19 @@ int dc_convolution_forward(dc_convolution *c, const float *src, const float *wei
     CHECK(dnnl_memory_set_data_handle(c->bias, (void *)bias), "convolution forward");
     CHECK(run_reorder(c->stream, &c->src, 1), "convolution forward source reorder");
     CHECK(run_reorder(c->stream, &c->weights, 1), "convolution forward weights reorder");
-    dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, primitive_side(&c->src)},
+    dnnl_exec_arg_t args[5] = {{DNNL_ARG_SRC, primitive_side(&c->src)},
                                {DNNL_ARG_WEIGHTS, primitive_side(&c->weights)},
                                {DNNL_ARG_BIAS, c->bias},
-                               {DNNL_ARG_DST, primitive_side(&c->dst)}};
-    CHECK(dnnl_primitive_execute(c->forward, c->stream, 4, args), "convolution forward");
+                               {DNNL_ARG_DST, primitive_side(&c->dst)},
+                               {DNNL_ARG_SCRATCHPAD, c->forward_scratch}};
+    CHECK(dnnl_primitive_execute(c->forward, c->stream, c->forward_scratch ? 5 : 4, args), "convolution forward");
     CHECK(run_reorder(c->stream, &c->dst, 0), "convolution forward destination reorder");
     CHECK(dnnl_stream_wait(c->stream), "convolution forward");
     c->last_src = src;
     return 0;
 }
 
-int dc_convolution_backward(dc_convolution *c, const float *diff_dst, const float *weights, float *diff_src,
+static int backward_unlocked(dc_convolution *c, const float *diff_dst, const float *weights, float *diff_src,
                             float *diff_weights, float *diff_bias, char *error, size_t error_size) {
     if (!c->shape.training) {
         if (error) snprintf(error, error_size, "oneDNN convolution backward on an inference-only primitive");
@@ -291,10 +363,12 @@ int dc_convolution_backward(dc_convolution *c, const float *diff_dst, const floa
         CHECK(dnnl_memory_set_data_handle(c->bd_weights.user, (void *)weights), "convolution backward-data");
         CHECK(dnnl_memory_set_data_handle(c->bd_diff_src.user, diff_src), "convolution backward-data");
         CHECK(run_reorder(c->stream, &c->bd_weights, 1), "convolution backward-data weights reorder");
-        dnnl_exec_arg_t args[3] = {{DNNL_ARG_DIFF_DST, primitive_side(&c->bd_diff_dst)},
+        dnnl_exec_arg_t args[4] = {{DNNL_ARG_DIFF_DST, primitive_side(&c->bd_diff_dst)},
                                    {DNNL_ARG_WEIGHTS, primitive_side(&c->bd_weights)},
-                                   {DNNL_ARG_DIFF_SRC, primitive_side(&c->bd_diff_src)}};
-        CHECK(dnnl_primitive_execute(c->backward_data, c->stream, 3, args), "convolution backward-data");
+                                   {DNNL_ARG_DIFF_SRC, primitive_side(&c->bd_diff_src)},
+                                   {DNNL_ARG_SCRATCHPAD, c->backward_data_scratch}};
+        CHECK(dnnl_primitive_execute(c->backward_data, c->stream, c->backward_data_scratch ? 4 : 3, args),
+              "convolution backward-data");
         CHECK(run_reorder(c->stream, &c->bd_diff_src, 0), "convolution backward-data diff_src reorder");
     }
     if (diff_weights || diff_bias) {
@@ -317,11 +391,13 @@ int dc_convolution_backward(dc_convolution *c, const float *diff_dst, const floa
             diff_dst_memory = primitive_side(&c->bw_diff_dst);
         }
         CHECK(dnnl_memory_set_data_handle(c->bw_diff_weights.user, c->diff_weights_buffer), "convolution backward-weights");
-        dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, src_memory},
+        dnnl_exec_arg_t args[5] = {{DNNL_ARG_SRC, src_memory},
                                    {DNNL_ARG_DIFF_DST, diff_dst_memory},
                                    {DNNL_ARG_DIFF_WEIGHTS, primitive_side(&c->bw_diff_weights)},
-                                   {DNNL_ARG_DIFF_BIAS, c->diff_bias}};
-        CHECK(dnnl_primitive_execute(c->backward_weights, c->stream, 4, args), "convolution backward-weights");
+                                   {DNNL_ARG_DIFF_BIAS, c->diff_bias},
+                                   {DNNL_ARG_SCRATCHPAD, c->backward_weights_scratch}};
+        CHECK(dnnl_primitive_execute(c->backward_weights, c->stream, c->backward_weights_scratch ? 5 : 4, args),
+              "convolution backward-weights");
         CHECK(run_reorder(c->stream, &c->bw_diff_weights, 0), "convolution backward-weights diff_weights reorder");
     }
     CHECK(dnnl_stream_wait(c->stream), "convolution backward");
@@ -333,6 +409,29 @@ int dc_convolution_backward(dc_convolution *c, const float *diff_dst, const floa
     if (diff_bias)
         for (int i = 0; i < s->out_channels; i++) diff_bias[i] += c->diff_bias_buffer[i];
     return 0;
+}
+
+dc_convolution *dc_convolution_create(const dc_convolution_shape *shape, char *error, size_t error_size) {
+    pthread_mutex_lock(&execution_lock);
+    dc_convolution *c = create_unlocked(shape, error, error_size);
+    pthread_mutex_unlock(&execution_lock);
+    return c;
+}
+
+int dc_convolution_forward(dc_convolution *c, const float *src, const float *weights, const float *bias, float *dst,
+                           char *error, size_t error_size) {
+    pthread_mutex_lock(&execution_lock);
+    int status = forward_unlocked(c, src, weights, bias, dst, error, error_size);
+    pthread_mutex_unlock(&execution_lock);
+    return status;
+}
+
+int dc_convolution_backward(dc_convolution *c, const float *diff_dst, const float *weights, float *diff_src,
+                            float *diff_weights, float *diff_bias, char *error, size_t error_size) {
+    pthread_mutex_lock(&execution_lock);
+    int status = backward_unlocked(c, diff_dst, weights, diff_src, diff_weights, diff_bias, error, error_size);
+    pthread_mutex_unlock(&execution_lock);
+    return status;
 }
 
 void dc_onednn_set_threads(int threads) {

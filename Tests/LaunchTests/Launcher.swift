@@ -101,6 +101,16 @@ enum Launcher {
         p.standardOutput = out
         p.standardError = err
         try p.run()
+        // A backstop, so that no test waits forever: mpirun ends its job at `--timeout` and is killed if
+        // still alive a minute later; an executable or script started without `-np` has no such limit
+        // and is killed after `timeout` or 15 minutes, whichever is longer. The test then fails on its status.
+        let pid = p.processIdentifier
+        let limit = ranks == nil ? max(timeout, 900) : timeout + 60
+        DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(limit)) { [weak p] in
+            guard let p, p.isRunning, p.processIdentifier == pid else { return }
+            FileHandle.standardError.write(Data("Launcher: \(args.first ?? "") still running after \(limit) s; killed\n".utf8))
+            kill(pid, SIGKILL)
+        }
         // The output is drained in finish(); a job writes far less than a pipe's 64 KiB before then
         // only if it is short — long jobs are read concurrently there.
         return Job(process: p, out: out, err: err)
