@@ -36,6 +36,15 @@ public enum DatasetLoader {
         }
     }
 
+    /// True when `data` has a test split of its own that `load(train: false)` reads: the default
+    /// Fashion-MNIST files, a folder of IDX files or a CIFAR folder. A single file (.npy, IDX, one CIFAR
+    /// batch) or an image folder has none.
+    public static func hasTestSplit(data: String?, format: String) -> Bool {
+        guard let data else { return true }
+        guard isDirectory(data), let kind = try? (format == "auto" ? detect(data) : format) else { return false }
+        return kind == "idx" || kind == "cifar"
+    }
+
     /// uint8 (values 0–255) or float32 (values 0–1, clamped) arrays, N×H×W or N×H×W×C (C = 1 or 3).
     static func loadNPY(_ data: String, labels: String?) throws -> ImageSet {
         let x = try NPY.read(data)

@@ -21,6 +21,7 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Resize the shorter side to N before the centre crop (default: as train; 0: never).") var resize: Int?
     @Option(help: "Use the first N training images only.") var limit: Int?
     @Option(name: .customLong("test-limit"), help: "Use the first N test images only.") var testLimit: Int?
+    @Option(name: .customLong("probe-holdout"), help: "Where --data has no test split and --test-data is not given: the seeded fraction of the images the probe is scored on, never trained on (default: 0.2).") var probeHoldout = 0.2
     @Option(name: .customLong("probe-layer"), help: "Probe the activations after this conv's ReLU, e.g. conv5 (default: conv5).") var probeLayer = "conv5"
     @Option(name: .customLong("probe-epochs"), help: "Probe training epochs (default: 10).") var probeEpochs = 10
     @Option(name: .customLong("probe-lr"), help: "Probe learning rate (default: 0.01).") var probeLR: Float = 0.01
@@ -48,6 +49,7 @@ struct EvalCommand: ParsableCommand {
         guard probeLayer.hasPrefix("conv"), let layer = Int(probeLayer.dropFirst(4)), layer >= 1 else {
             throw ValidationError("--probe-layer must be conv1, conv2, …; got '\(probeLayer)'")
         }
+        guard probeHoldout > 0 && probeHoldout < 1 else { throw ValidationError("--probe-holdout must be between 0 and 1, got \(probeHoldout)") }
         guard kmeansRestarts >= 1 else { throw ValidationError("--kmeans-restarts must be at least 1, got \(kmeansRestarts)") }
         guard ["trunk", "embedding"].contains(feature) else { throw ValidationError("--feature must be trunk or embedding, got '\(feature)'") }
         MPIRuntime.run(threads: threads, kernels: kernels) { comm in
@@ -59,10 +61,24 @@ struct EvalCommand: ParsableCommand {
             let channels = model.architecture.inputChannels
             var train = try DatasetLoader.load(data: data, labels: labels, format: format, train: true, channels: channels)
             if let l = limit { train = train.limited(to: l) }
-            var test = try DatasetLoader.load(data: testData ?? data, labels: testData == nil ? labels : testLabels,
+            // The probe is never scored on images it trained on: with no test split (a .npy, an image
+            // folder), a seeded part of the images is held out from its training.
+            let holdOut = testData == nil && !DatasetLoader.hasTestSplit(data: data, format: format)
+            var probeTrain = train
+            var test: any ImageSource
+            if holdOut {
+                let split = ImageSubset.holdOut(count: train.count, fraction: probeHoldout, seed: seed)
+                probeTrain = ImageSubset(train, indices: split.train)
+                test = ImageSubset(train, indices: split.heldOut)
+            } else {
+                test = try DatasetLoader.load(data: testData ?? data, labels: testData == nil ? labels : testLabels,
                                               format: format, train: false, channels: channels)
+            }
             if let l = testLimit { test = test.limited(to: l) }
-            guard let trainY = train.labels, let testY = test.labels else {
+            let probeSource = holdOut ? String(format: "%d images held out of --data (%.0f%%, seed %d); the probe trains on the other %d",
+                                               test.count, probeHoldout * 100, seed, probeTrain.count)
+                                      : "\(test.count) images of the test split"
+            guard let trainY = train.labels, let probeY = probeTrain.labels, let testY = test.labels else {
                 throw TrainingError.invalidConfiguration("eval needs labels for the training and the test images (--labels, --test-labels)")
             }
             let classes = Int((trainY.max() ?? 0) + 1)
@@ -70,6 +86,7 @@ struct EvalCommand: ParsableCommand {
             let t0 = Clock.now()
             let shard = ImageSet.shard(count: train.count, rank: comm.rank, size: comm.size)
             let tshard = ImageSet.shard(count: test.count, rank: comm.rank, size: comm.size)
+            let pshard = ImageSet.shard(count: probeTrain.count, rank: comm.rank, size: comm.size)
             let p = pcaDim ?? model.architecture.defaultPCADimension
             var probe = LinearProbe()
             probe.layer = layer; probe.epochs = probeEpochs; probe.learningRate = probeLR; probe.seed = seed
@@ -96,9 +113,9 @@ struct EvalCommand: ParsableCommand {
                 let feats = try FeatureExtractor.extract(m, images: train, range: shard, batchSize: 256, transforms: transforms,
                                                          through: embedding ? m.embeddingLayer! : m.featureLayer, dimension: width)
                 let scores = try kmeans(feats, dim: width, withoutPCA: embedding)
-                let (ptrain, dim) = try probe.features(m, images: train, range: shard, transforms: transforms)
+                let (ptrain, dim) = try probe.features(m, images: probeTrain, range: pshard, transforms: transforms)
                 let (ptest, _) = try probe.features(m, images: test, range: tshard, transforms: transforms)
-                let top1 = try probe.run(train: ptrain, trainLabels: Array(trainY[shard]), trainTotal: train.count, test: ptest,
+                let top1 = try probe.run(train: ptrain, trainLabels: Array(probeY[pshard]), trainTotal: probeTrain.count, test: ptest,
                                          testLabels: Array(testY[tshard]), dim: dim, classes: classes, communicator: comm)
                 return (scores, top1, dim)
             }
@@ -112,7 +129,8 @@ struct EvalCommand: ParsableCommand {
                 let (px, pdim) = try Self.pixels(train, range: shard, transforms: transforms)
                 let (pxTest, _) = try Self.pixels(test, range: tshard, transforms: transforms)
                 let pxScores = try kmeans(px, dim: pdim, withoutPCA: true)
-                let pxTop1 = try probe.run(train: px, trainLabels: Array(trainY[shard]), trainTotal: train.count, test: pxTest,
+                let pxProbe = holdOut ? try Self.pixels(probeTrain, range: pshard, transforms: transforms).values : px
+                let pxTop1 = try probe.run(train: pxProbe, trainLabels: Array(probeY[pshard]), trainTotal: probeTrain.count, test: pxTest,
                                            testLabels: Array(testY[tshard]), dim: pdim, classes: classes, communicator: comm)
                 baselines.append(("pixels", pxScores, pxTop1))
             }
@@ -129,7 +147,8 @@ struct EvalCommand: ParsableCommand {
                 }
                 fields += [("probe_top1", top1), ("probe_layer", probeLayer), ("probe_dim", dim), ("probe_epochs", probeEpochs), ("kmeans_restarts", kmeansRestarts),
                            ("feature", feature), ("checkpoint", loaded.path), ("epoch", loaded.state.epoch), ("random_init", randomInit ? "true" : "false"),
-                           ("images", train.count), ("test_images", test.count), ("ranks", comm.size), ("seconds", seconds)]
+                           ("images", train.count), ("test_images", test.count), ("probe_train_images", probeTrain.count),
+                           ("probe_test", holdOut ? "held_out" : "test_split"), ("ranks", comm.size), ("seconds", seconds)]
                 var r = BenchReport()
                 for (k, v) in fields { r.add(k, v) }
                 r.emit(comm, json: true)
@@ -138,7 +157,7 @@ struct EvalCommand: ParsableCommand {
                 for (name, s) in scores {
                     print(String(format: "  k-means k=%d on %@ + L2: NMI %.4f  ARI %.4f  accuracy %.4f", classes, name, s.nmi, s.ari, s.accuracy))
                 }
-                print(String(format: "  linear probe on %@ (%d dims, %d epochs): top-1 %.4f on %d test images", probeLayer, dim, probeEpochs, top1, test.count))
+                print(String(format: "  linear probe on %@ (%d dims, %d epochs): top-1 %.4f on %@", probeLayer, dim, probeEpochs, top1, probeSource))
                 for (name, sc, t1) in baselines {
                     print("baseline \(name == "pixels" ? "raw pixels (normalised, flattened)" : "random initialisation"):")
                     for (n, x) in sc { print(String(format: "  k-means k=%d on %@ + L2: NMI %.4f  ARI %.4f  accuracy %.4f", classes, n, x.nmi, x.ari, x.accuracy)) }

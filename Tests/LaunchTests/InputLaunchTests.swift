@@ -70,6 +70,35 @@ extension LaunchSuites {
         #expect(Launcher.liveProcesses().isEmpty)
     }
 
+    /// A .npy has no test split: eval's probe is scored on a seeded held-out part and trained on the
+    /// rest (never on the images it is scored on); k-means still scores every image.
+    @Test func anArrayWithoutATestSplitHoldsOutTheProbesImages() throws {
+        let dir = Launcher.tempDir()
+        let n = 60
+        var pixels: [UInt8] = [], labels: [UInt8] = []
+        for i in 0..<n {
+            let c = i % 3
+            labels.append(UInt8(c))
+            pixels += (0..<784).map { UInt8((($0 / 28 + c * 9) % 28 < 10 ? 200 : 20) &+ UInt8(($0 * 7 + i) % 13)) }
+        }
+        FileManager.default.createFile(atPath: "\(dir)/x.npy", contents: npy(pixels, dtype: "|u1", shape: [n, 28, 28]))
+        FileManager.default.createFile(atPath: "\(dir)/y.npy", contents: npy(labels, dtype: "|u1", shape: [n]))
+        let t = try Launcher.run(["train", "--data", "\(dir)/x.npy", "--epochs", "1", "--clusters", "3", "--batch-size", "20",
+                                  "--pca-dim", "8", "--kmeans-iters", "3", "--checkpoint-dir", "\(dir)/ck", "--quiet"], timeout: 120)
+        #expect(t.status == 0, "\(t.stderr)")
+        for (fraction, held) in [(nil, 12), ("0.5", 30)] as [(String?, Int)] {
+            let e = try Launcher.run(["eval", "--checkpoint", "\(dir)/ck", "--data", "\(dir)/x.npy", "--labels", "\(dir)/y.npy",
+                                      "--probe-epochs", "1", "--kmeans-restarts", "1", "--pca-dim", "8", "--json"]
+                                     + (fraction.map { ["--probe-holdout", $0] } ?? []), ranks: 2, timeout: 120)
+            #expect(e.status == 0, "\(e.stderr)")
+            let j = Launcher.json(e.lines.last ?? "")
+            #expect(j["probe_test"] as? String == "held_out", "\(e.stdout)")
+            #expect(j["test_images"] as? Int == held && j["probe_train_images"] as? Int == n - held && j["images"] as? Int == n)
+        }
+        let bad = try Launcher.run(["eval", "--checkpoint", "\(dir)/ck", "--probe-holdout", "1"], timeout: 60)
+        #expect(bad.status != 0 && bad.stderr.contains("--probe-holdout"), "\(bad.stderr)")
+    }
+
     @Test func aFolderOfImagesTrainsAndResizes() throws {
         let dir = Launcher.tempDir()
         for (i, name) in ["coat/a.png", "coat/b.jpg", "coat/nested/c.png", "shirt/d.jpeg", "shirt/e.png", "shirt/f_rgba.png"].enumerated() {
