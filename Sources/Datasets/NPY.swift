@@ -34,6 +34,14 @@ public enum NPY {
 
     public static func encode<T>(_ values: [T], dtype: DType, shape: [Int]) -> Data {
         precondition(values.count == shape.reduce(1, *) && MemoryLayout<T>.size == dtype.size)
+        var d = header(dtype: dtype, shape: shape)
+        values.withUnsafeBytes { d.append(contentsOf: $0) }
+        return d
+    }
+
+    /// The magic, version and header of a v1 file, padded to 64 bytes: the data follows directly, so
+    /// row i of an N×D array starts at `header.count + i·D·dtype.size` (ranks write their rows there).
+    public static func header(dtype: DType, shape: [Int]) -> Data {
         let shapeText = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
         var header = "{'descr': '\(dtype.rawValue)', 'fortran_order': False, 'shape': \(shapeText), }"
         let total = 10 + header.utf8.count + 1
@@ -42,7 +50,6 @@ public enum NPY {
         let len = UInt16(header.utf8.count)
         d.append(contentsOf: [UInt8(len & 0xff), UInt8(len >> 8)])
         d.append(contentsOf: Swift.Array(header.utf8))
-        values.withUnsafeBytes { d.append(contentsOf: $0) }
         return d
     }
 

@@ -180,8 +180,8 @@ struct EvalCommand: ParsableCommand {
     }
 }
 
-/// `deepcluster extract`: a checkpoint's clustering features of every image and its epoch's
-/// pseudo-labels, as .npy files written by rank 0.
+/// `deepcluster extract`: a checkpoint's clustering features of every image (features.npy, each
+/// rank writing its shard's rows in place) and its epoch's pseudo-labels (assignments.npy, rank 0).
 struct ExtractCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "extract",
         abstract: "Write features.npy (N×D float32) and assignments.npy (N int64; heads×N for DeepCluster-v2) of a checkpoint.")
@@ -202,10 +202,11 @@ struct ExtractCommand: ParsableCommand {
             let transforms = try DatasetLoader.transforms(for: set, config: loaded.state.config.reading(data, resize: resize))
             let shard = ImageSet.shard(count: set.count, rank: comm.rank, size: comm.size)
             let f = try FeatureExtractor.extract(model, images: set, range: shard, batchSize: 256, transforms: transforms)
-            let all = try comm.allgatherv(f)
+            // Each rank writes its own rows into the one features.npy; nothing is gathered.
+            if comm.isRoot { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) }
+            try SharedArrayFile.write(rows: f, firstRow: shard.lowerBound, totalRows: set.count, columns: model.featureDimension,
+                                      to: "\(out)/features.npy", communicator: comm)
             guard comm.isRoot else { return }
-            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-            try AtomicFile.write(NPY.encode(all, dtype: .float32, shape: [set.count, model.featureDimension]), to: "\(out)/features.npy")
             let heads = model.head.clusters.count
             if loaded.assignments.count == set.count * heads {
                 // DeepCluster-v2: one row per head.

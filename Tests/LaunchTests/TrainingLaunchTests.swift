@@ -137,6 +137,24 @@ struct EvalLaunchTests {
         let f = try Data(contentsOf: URL(fileURLWithPath: "\(dir)/x/features.npy"))
         #expect(String(decoding: f.prefix(128), as: UTF8.self).contains("'shape': (500, 256)"))
         #expect(FileManager.default.fileExists(atPath: "\(dir)/x/assignments.npy"))
+        // Each rank writes its rows in place: 3 ranks (shards of 166/167 rows) give the same array, and
+        // no partial file is left.
+        let x3 = try Launcher.run(["extract", "--checkpoint", "\(dir)/ck", "--limit", "500", "--out", "\(dir)/x3"], ranks: 3, timeout: 300)
+        #expect(x3.status == 0, "\(x3.stderr)")
+        func rows(_ path: String) throws -> [Float] {
+            let d = try Data(contentsOf: URL(fileURLWithPath: path))
+            let start = 10 + Int(d[8]) + Int(d[9]) << 8
+            return d.dropFirst(start).withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+        }
+        let two = try rows("\(dir)/x/features.npy"), three = try rows("\(dir)/x3/features.npy")
+        #expect(two.count == 500 * 256 && three.count == two.count)
+        #expect(zip(two, three).allSatisfy { abs($0 - $1) <= 1e-4 * max(1, abs($0)) }, "the rows differ between 2 and 3 ranks")
+        #expect(!FileManager.default.fileExists(atPath: "\(dir)/x3/features.npy.partial"))
+        // Folders that only one rank sees (node-local disks): the other rank says so in one line.
+        let local = try Launcher.runPerRank([["extract", "--checkpoint", "\(dir)/ck", "--limit", "100", "--out", "\(dir)/local0"],
+                                             ["extract", "--checkpoint", "\(dir)/ck", "--limit", "100", "--out", "\(dir)/local1"]])
+        #expect(local.status != 0 && local.stderr.contains("every rank sees"), "\(local.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: "\(dir)/local0/features.npy"))
         let embedding = try Launcher.run(["eval", "--checkpoint", "\(dir)/ck", "--limit", "500", "--feature", "embedding"], timeout: 60)
         #expect(embedding.status != 0 && embedding.stderr.contains("--feature embedding needs a deepcluster-v2 checkpoint"), "\(embedding.stderr)")
         let bad = try Launcher.run(["eval", "--checkpoint", "\(dir)/nothing-here"], timeout: 60)
