@@ -4,7 +4,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "bench",
         abstract: "Benchmarks of ../shared/BENCHMARKS.md: training step, extraction, k-means, allreduce, one epoch.",
         discussion: "Run under mpirun for several ranks. --json prints one JSON object per line (rank 0).",
-        subcommands: [BenchStep.self, BenchExtract.self, BenchKMeans.self, BenchAllreduce.self, BenchEpoch.self, BenchInput.self, BenchScaling.self])
+        subcommands: [BenchStep.self, BenchExtract.self, BenchKMeans.self, BenchCluster.self, BenchAllreduce.self, BenchEpoch.self, BenchInput.self, BenchScaling.self])
 }
 
 struct CommonBenchOptions: ParsableArguments {

@@ -48,5 +48,23 @@ extension LaunchSuites {
         let worst = Launcher.json(r.lines.last ?? "")["max_abs_cov_minus_identity"] as? Double ?? 1
         #expect(worst < 1e-3)
     }
+
+    /// bench cluster: each rank makes its own shard of the same synthetic points, so 1 and 3 ranks
+    /// cluster the same array to the same objective; the figures the scale table quotes are there.
+    @Test func benchClusterIsTheSameProblemOnAnyRankCount() throws {
+        var objectives: [Double] = []
+        for ranks in [1, 3] {
+            let r = try Launcher.run(["bench", "cluster", "--json", "--points", "3000", "--dim", "16", "--input-dim", "32",
+                                      "--k", "30", "--iterations", "4"], ranks: ranks)
+            #expect(r.status == 0, "\(r.stderr)")
+            let j = Launcher.json(r.lines.last ?? "")
+            #expect(j["ranks"] as? Int == ranks && j["points"] as? Int == 3000 && j["k"] as? Int == 30)
+            #expect((j["seconds_per_iteration"] as? Double ?? 0) > 0 && (j["peak_rss_bytes"] as? Int ?? 0) > 1 << 20)
+            objectives.append(j["objective"] as? Double ?? .nan)
+        }
+        #expect(abs(objectives[0] - objectives[1]) <= 1e-4 * abs(objectives[0]), "\(objectives)")
+        let bad = try Launcher.run(["bench", "cluster", "--points", "10", "--k", "20"])
+        #expect(bad.status != 0 && bad.stderr.contains("--k"))
+    }
 }
 }
