@@ -238,6 +238,7 @@ public final class DeepClusterRun {
         guard sums.min == sums.max else {
             throw TrainingError.invalidConfiguration("the ranks' weights differ at the end of epoch \(epoch); the job stops before writing a checkpoint")
         }
+        rec.peak_rss_bytes = try ProcessMemory.largestPeakResidentBytes(communicator)
         // 7. checkpoint.
         try saveCheckpoint(epoch: epoch + 1, step: nil, assignments: assignments)
         return rec

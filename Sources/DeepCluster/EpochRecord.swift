@@ -23,6 +23,8 @@ public struct EpochRecord: Codable, Sendable {
     public var ranks = 1
     public var threads = 1
     public var images = 0
+    /// The largest peak resident set of any rank so far, in bytes.
+    public var peak_rss_bytes = 0
 
     public init() {}
 

@@ -1,4 +1,5 @@
 import Collective
+import DeepCluster
 import Dispatch
 import Foundation
 import NN
@@ -61,17 +62,8 @@ func measureFMAPeak(_ comm: Communicator, threads: Int) throws -> Double {
     return try comm.allreduce(MachinePeak.fmaGFLOPs(threads: threads), op: .sum)
 }
 
-/// This process's peak resident set so far, in bytes (getrusage's ru_maxrss).
-func peakRSSBytes() -> Int {
-    var usage = rusage()
-    getrusage(RUSAGE_SELF.rawValue, &usage)
-    return usage.ru_maxrss * 1024
-}
-
 /// The largest peak resident set of any rank, in bytes.
-func largestPeakRSS(_ comm: Communicator) throws -> Int {
-    Int(try comm.allreduce(Double(peakRSSBytes()), op: .max))
-}
+func largestPeakRSS(_ comm: Communicator) throws -> Int { try ProcessMemory.largestPeakResidentBytes(comm) }
 
 func measureSgemm(_ comm: Communicator, n: Int = 1024, reps: Int = 5) throws -> Double {
     var rng = RandomGenerator(seed: 1)

@@ -24,6 +24,7 @@ extension LaunchSuites {
             #expect(l["ranks"] as? Int == 2)
             #expect((l["nmi_labels"] as? Double ?? -1) > 0)
             #expect(l["ari_labels"] is Double && l["loss"] is Double && l["images_per_s"] is Double)
+            #expect((l["peak_rss_bytes"] as? Int ?? 0) > 1 << 20, "\(l)")
             let s = l["seconds"] as? [String: Double] ?? [:]
             #expect(s["extract"] != nil && s["cluster"] != nil && s["train"] != nil)
         }
