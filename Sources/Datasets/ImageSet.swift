@@ -1,3 +1,4 @@
+import Foundation
 /// Images held in memory as bytes, N×C×H×W, with optional labels.
 public struct ImageSet: Sendable {
     public let pixels: [UInt8]
@@ -30,7 +31,11 @@ public struct ImageSet: Sendable {
 
 /// Where the default dataset lives (Debian's dataset-fashion-mnist).
 public enum FashionMNIST {
-    public static let directory = "/usr/share/datasets/fashion-mnist"
+    /// Debian's folder, or `DEEPCLUSTER_FASHION_MNIST` where the files were carried elsewhere (a
+    /// machine without the package: Launch/device-scaling.sh).
+    public static var directory: String {
+        ProcessInfo.processInfo.environment["DEEPCLUSTER_FASHION_MNIST"] ?? "/usr/share/datasets/fashion-mnist"
+    }
     public static let mean: Float = 0.2860
     public static let std: Float = 0.3530
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DeepCluster
 import Foundation
 
 /// The scaling sweep of ../shared/BENCHMARKS.md: for each rank count, `mpirun -np N deepcluster bench …`
@@ -16,6 +17,12 @@ struct BenchScaling: ParsableCommand {
     @Option(name: .customLong("epoch-images"), help: "Images of the one-epoch benchmark, 0 to skip it (default: 10000).") var epochImages = 10000
     @Option(help: "Timed steps of the step and extraction benchmarks (default: 10).") var steps = 10
     @Option(help: "What the report says the machine is (default: hostname, CPU model and cores).") var machine: String?
+    @Option(help: "Also predict each stage's efficiency at these rank counts, e.g. 16,64,256,1024, from measurements on this node (see ScalingModel).") var predict: String?
+    @Flag(name: .customLong("predict-only"), help: "With --predict: measure what the model needs and predict, without the sweep.") var predictOnly = false
+    @Option(help: "The network between nodes for --predict: \(ScalingModel.Link.presets.map(\.name).joined(separator: ", ")) (default: 10gbe), unless --link-gbps is given.") var network = "10gbe"
+    @Option(name: .customLong("link-gbps"), help: "The network's bandwidth in Gbit/s (overrides --network).") var linkGbps: Double?
+    @Option(name: .customLong("link-latency-us"), help: "The network's latency in µs (with --link-gbps; default 25).") var linkLatencyUs = 25.0
+    @Option(name: .customLong("cores-per-node"), help: "Cores of each node for --predict (default: this machine's).") var coresPerNode: Int?
 
     func run() throws {
         let counts = ranks.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
@@ -24,54 +31,94 @@ struct BenchScaling: ParsableCommand {
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         let date = ISO8601DateFormatter().string(from: Date())
         var report = ScalingReport(date: date, machine: machineInfo(), threadsPerRank: threads)
-        let t = ["--threads", "\(threads)", "--json"]
-        let plans: [(name: String, mode: String, unit: String, args: (Int) -> [String], value: ([String: Any]) -> Double?)] = [
-            ("training step, 64 images/rank", "weak", "images/s", { ["step", "--batch-size", "\(64 * $0)", "--steps", "\(steps)"] + t },
-             { $0["bench"] as? String == "step" ? $0["images_per_s"] as? Double : nil }),
-            ("training step, batch 256", "strong", "images/s", { _ in ["step", "--batch-size", "256", "--steps", "\(steps)"] + t },
-             { $0["bench"] as? String == "step" ? $0["images_per_s"] as? Double : nil }),
-            ("extraction, 256 images/rank", "weak", "images/s", { _ in ["extract", "--batch-size", "256", "--steps", "\(steps)"] + t },
-             { $0["images_per_s"] as? Double }),
-            ("k-means k=100, 60,000 points", "strong", "points/s", { _ in ["kmeans", "--points", "60000", "--clusters", "100"] + t },
-             Self.kmeansPointsPerSecond),
-            ("k-means k=100, 15,000 points/rank", "weak", "points/s", { ["kmeans", "--points", "\(15000 * $0)", "--clusters", "100"] + t },
-             Self.kmeansPointsPerSecond),
-        ]
-        for plan in plans {
-            var series = ScalingReport.Series(name: plan.name, mode: plan.mode, unit: plan.unit, points: [])
-            for n in counts {
-                let lines = try launch(n, plan.args(n))
-                if let v = lines.compactMap(plan.value).first {
-                    series.points.append(.init(ranks: n, value: v))
-                    print(String(format: "scaling: %@ (%@), %d rank(s): %.1f %@", plan.name, plan.mode, n, v, plan.unit)); fflush(stdout)
+        let predictCounts = try predict.map { text -> [Int] in
+            let c = text.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard !c.isEmpty, c.allSatisfy({ $0 >= 1 }) else { throw ValidationError("--predict takes counts like 16,64,256,1024") }
+            return c
+        }
+        let link: (name: String, link: ScalingModel.Link)
+        if let g = linkGbps {
+            guard g > 0, linkLatencyUs >= 0 else { throw ValidationError("--link-gbps must be positive and --link-latency-us not negative") }
+            link = (String(format: "a %.3g Gbit/s, %.3g µs link", g, linkLatencyUs), ScalingModel.Link(gbps: g, latencyMicroseconds: linkLatencyUs))
+        } else {
+            guard let p = ScalingModel.Link.presets.first(where: { $0.name == network }) else {
+                throw ValidationError("--network must be one of \(ScalingModel.Link.presets.map(\.name).joined(separator: ", ")), got '\(network)'")
+            }
+            link = (p.name, p.link)
+        }
+        if predictOnly && predictCounts == nil { throw ValidationError("--predict-only needs --predict") }
+        if !predictOnly {
+            let t = ["--threads", "\(threads)", "--json"]
+            let plans: [(name: String, mode: String, unit: String, args: (Int) -> [String], value: ([String: Any]) -> Double?)] = [
+                ("training step, 64 images/rank", "weak", "images/s", { ["step", "--batch-size", "\(64 * $0)", "--steps", "\(steps)"] + t },
+                 { $0["bench"] as? String == "step" ? $0["images_per_s"] as? Double : nil }),
+                ("training step, batch 256", "strong", "images/s", { _ in ["step", "--batch-size", "256", "--steps", "\(steps)"] + t },
+                 { $0["bench"] as? String == "step" ? $0["images_per_s"] as? Double : nil }),
+                ("extraction, 256 images/rank", "weak", "images/s", { _ in ["extract", "--batch-size", "256", "--steps", "\(steps)"] + t },
+                 { $0["images_per_s"] as? Double }),
+                ("k-means k=100, 60,000 points", "strong", "points/s", { _ in ["kmeans", "--points", "60000", "--clusters", "100"] + t },
+                 Self.kmeansPointsPerSecond),
+                ("k-means k=100, 15,000 points/rank", "weak", "points/s", { ["kmeans", "--points", "\(15000 * $0)", "--clusters", "100"] + t },
+                 Self.kmeansPointsPerSecond),
+            ]
+            for plan in plans {
+                var series = ScalingReport.Series(name: plan.name, mode: plan.mode, unit: plan.unit, points: [])
+                for n in counts {
+                    let lines = try launch(n, plan.args(n))
+                    if let v = lines.compactMap(plan.value).first {
+                        series.points.append(.init(ranks: n, value: v))
+                        print(String(format: "scaling: %@ (%@), %d rank(s): %.1f %@", plan.name, plan.mode, n, v, plan.unit)); fflush(stdout)
+                    }
+                }
+                report.series.append(series)
+            }
+            for n in counts where n > 1 {
+                for j in try launch(n, ["allreduce", "--sizes", "1048576", "16777216", "--reps", "10"] + t) {
+                    report.allreduce.append(["ranks": Double(n), "size_bytes": j["size_bytes"] as? Double ?? 0,
+                                             "seconds": j["seconds"] as? Double ?? 0, "bytes_per_s": j["bytes_per_s"] as? Double ?? 0])
                 }
             }
-            report.series.append(series)
-        }
-        for n in counts where n > 1 {
-            for j in try launch(n, ["allreduce", "--sizes", "1048576", "16777216", "--reps", "10"] + t) {
-                report.allreduce.append(["ranks": Double(n), "size_bytes": j["size_bytes"] as? Double ?? 0,
-                                         "seconds": j["seconds"] as? Double ?? 0, "bytes_per_s": j["bytes_per_s"] as? Double ?? 0])
+            if epochImages > 0 {
+                var series = ScalingReport.Series(name: "one epoch, \(epochImages) images", mode: "strong", unit: "images/s", points: [])
+                for n in counts {
+                    guard let j = try launch(n, ["epoch", "--limit", "\(epochImages)"] + t).first,
+                          let s = j["seconds"] as? [String: Any], let total = s["total"] as? Double else { continue }
+                    func v(_ k: String) -> Double { s[k] as? Double ?? 0 }
+                    report.epochStages.append(.init(ranks: n, total: total, extract: v("extract"), pca: v("pca"), kmeans: v("kmeans"), train: v("train")))
+                    series.points.append(.init(ranks: n, value: Double(epochImages) / total, seconds: total))
+                    print(String(format: "scaling: one epoch, %d rank(s): %.1f s", n, total)); fflush(stdout)
+                }
+                report.series.append(series)
             }
+            report.computeEfficiency()
         }
-        if epochImages > 0 {
-            var series = ScalingReport.Series(name: "one epoch, \(epochImages) images", mode: "strong", unit: "images/s", points: [])
-            for n in counts {
-                guard let j = try launch(n, ["epoch", "--limit", "\(epochImages)"] + t).first,
-                      let s = j["seconds"] as? [String: Any], let total = s["total"] as? Double else { continue }
-                func v(_ k: String) -> Double { s[k] as? Double ?? 0 }
-                report.epochStages.append(.init(ranks: n, total: total, extract: v("extract"), pca: v("pca"), kmeans: v("kmeans"), train: v("train")))
-                series.points.append(.init(ranks: n, value: Double(epochImages) / total, seconds: total))
-                print(String(format: "scaling: one epoch, %d rank(s): %.1f s", n, total)); fflush(stdout)
+        var markdown = predictOnly ? "" : report.markdown()
+        if let counts = predictCounts {
+            let (measured, nodeLink) = try ScalingPrediction.measure(steps: steps, threads: threads, launch: launch)
+            let cores = coresPerNode ?? ProcessInfo.processInfo.activeProcessorCount
+            let model = ScalingModel(measured: measured, nodeLink: nodeLink, network: link.link, coresPerNode: cores,
+                                     threadsPerRank: threads, imagesPerRank: 15000, images: 60000)
+            let prediction = ScalingPrediction(model: model, counts: counts)
+            markdown += "\n" + prediction.markdown(networkName: "\(link.name), \(cores) cores per node")
+            var json = prediction.json(networkName: link.name)
+            if !predictOnly {
+                let here = ScalingModel(measured: measured, nodeLink: nodeLink, network: nodeLink,
+                                        coresPerNode: ProcessInfo.processInfo.activeProcessorCount, threadsPerRank: threads,
+                                        imagesPerRank: 15000, images: 60000, nodes: 1)
+                let check = ScalingPrediction.check(report.series, local: here)
+                markdown += "\n" + check.markdown + String(format: "\nLargest difference between predicted and measured efficiency: %.0f%%.\n", 100 * check.worst)
+                json["largest_error_here"] = check.worst
             }
-            report.series.append(series)
+            try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys])
+                .write(to: URL(fileURLWithPath: "\(out)/prediction.json"))
         }
-        report.computeEfficiency()
-        try report.json().write(to: URL(fileURLWithPath: "\(out)/scaling.json"))
-        try Data(report.markdown().utf8).write(to: URL(fileURLWithPath: "\(out)/scaling.md"))
-        try Data(report.svg().utf8).write(to: URL(fileURLWithPath: "\(out)/scaling.svg"))
-        print(report.markdown())
-        print("scaling: wrote \(out)/scaling.json, scaling.md, scaling.svg")
+        if !predictOnly {
+            try report.json().write(to: URL(fileURLWithPath: "\(out)/scaling.json"))
+            try Data(report.svg().utf8).write(to: URL(fileURLWithPath: "\(out)/scaling.svg"))
+        }
+        try Data(markdown.utf8).write(to: URL(fileURLWithPath: "\(out)/\(predictOnly ? "prediction" : "scaling").md"))
+        print(markdown)
+        print("scaling: wrote \(out)/" + (predictOnly ? "prediction.md, prediction.json" : "scaling.json, scaling.md, scaling.svg") + (predictCounts != nil && !predictOnly ? ", prediction.json" : ""))
     }
 
     /// A k-means line's throughput: points ÷ seconds (the PCA line of the same bench is skipped).

@@ -66,5 +66,27 @@ extension LaunchSuites {
         let bad = try Launcher.run(["bench", "cluster", "--points", "10", "--k", "20"])
         #expect(bad.status != 0 && bad.stderr.contains("--k"))
     }
+
+    /// bench scaling --predict-only measures what the model needs on this node and writes each
+    /// stage's predicted efficiency per rank count, and which stage stops scaling first.
+    @Test func scalingPredictionNamesEveryStage() throws {
+        let dir = Launcher.tempDir()
+        let r = try Launcher.run(["bench", "scaling", "--predict", "16,256", "--predict-only", "--steps", "2", "--out", dir,
+                                  "--network", "25gbe"], timeout: 300)
+        #expect(r.status == 0, "\(r.stderr)")
+        let data = try Data(contentsOf: URL(fileURLWithPath: "\(dir)/prediction.json"))
+        let j = (try JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+        let predictions = j["predictions"] as? [[String: Any]] ?? []
+        #expect(predictions.map { $0["ranks"] as? Int } == [16, 256])
+        for p in predictions {
+            let stages = p["predicted_efficiency"] as? [String: [String: Double]] ?? [:]
+            #expect(Set(stages.keys) == ["step", "extraction", "kmeans", "epoch"], "\(p)")
+            #expect(stages.values.allSatisfy { ($0["weak"] ?? -1) > 0 && ($0["weak"] ?? 2) <= 1.000001 && ($0["strong"] ?? -1) > 0 })
+        }
+        #expect((j["verdict"] as? String ?? "").contains("Largest rank count"))
+        #expect(r.stdout.contains("Predicted efficiency over 25gbe"))
+        let badNetwork = try Launcher.run(["bench", "scaling", "--predict", "16", "--network", "token-ring"])
+        #expect(badNetwork.status != 0 && badNetwork.stderr.contains("--network"))
+    }
 }
 }
