@@ -62,6 +62,28 @@ extension Communicator {
         return out
     }
 
+    /// Every rank's `local` (lengths may differ) concatenated in rank order, on `root` only; the
+    /// other ranks get an empty array (and never hold the whole).
+    public func gatherv<T: MPIScalar>(_ local: [T], root: Int) throws -> [T] {
+        let counts32 = try allgather([try mpiCount(local.count, "MPI_Gatherv")])
+        var displs = [Int32](repeating: 0, count: size)
+        var total = 0
+        for r in 0..<size {
+            displs[r] = try mpiCount(total, "MPI_Gatherv displacement")
+            total += Int(counts32[r])
+        }
+        let mine = rank == root ? total : 0
+        var out = [T](unsafeUninitializedCapacity: mine) { _, c in c = mine }
+        try local.withUnsafeBufferPointer { src in
+            try out.withUnsafeMutableBufferPointer { dst in
+                try check(MPI_Gatherv(src.baseAddress, Int32(local.count), T.mpiDatatype,
+                                      dst.baseAddress, counts32, displs, T.mpiDatatype, Int32(root), handle),
+                          "MPI_Gatherv")
+            }
+        }
+        return out
+    }
+
     /// Every rank's `local` (lengths may differ) concatenated in rank order.
     public func allgatherv<T: MPIScalar>(_ local: [T]) throws -> [T] {
         let counts32 = try allgather([try mpiCount(local.count, "MPI_Allgatherv")])

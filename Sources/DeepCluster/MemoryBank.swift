@@ -63,14 +63,17 @@ public final class MemoryBank {
 }
 
 extension MemoryBank {
-    /// Every rank's rows in dataset order, views × n × dimension (rows no rank holds stay 0): what a
-    /// checkpoint keeps, so a resumed run — on any number of ranks — clusters the same embeddings.
+    /// Every rank's rows in dataset order, views × n × dimension (rows no rank holds stay 0), on rank 0
+    /// only (the others get an empty array and never hold the whole bank): what rank 0's checkpoint
+    /// keeps, so a resumed run — on any number of ranks — clusters the same embeddings.
     public func gathered(count n: Int, communicator: Communicator) throws -> [Float] {
-        let where_ = try communicator.allgatherv(indices.map { Int64($0) })
-        var out = [Float](repeating: 0, count: views * n * dimension)
+        let where_ = try communicator.gatherv(indices.map { Int64($0) }, root: 0)
+        let isRoot = communicator.rank == 0
+        var out = [Float](repeating: 0, count: isRoot ? views * n * dimension : 0)
         let d = dimension
         for v in 0..<views {
-            let rows = try communicator.allgatherv(embeddings[v])
+            let rows = try communicator.gatherv(embeddings[v], root: 0)
+            guard isRoot else { continue }
             out.withUnsafeMutableBufferPointer { o in
                 rows.withUnsafeBufferPointer { r in
                     for (j, image) in where_.enumerated() {

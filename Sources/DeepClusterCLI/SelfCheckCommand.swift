@@ -71,6 +71,10 @@ struct SelfCheckCommand: ParsableCommand {
                 let got = try comm.allgatherv([Int32](repeating: Int32(r), count: r + 1))
                 return got == (0..<w).flatMap { [Int32](repeating: Int32($0), count: $0 + 1) }
             }
+            try check("gatherv to rank 0 with unequal counts (the others receive nothing)") {
+                let got = try comm.gatherv([Int32](repeating: Int32(r), count: r + 1), root: 0)
+                return r == 0 ? got == (0..<w).flatMap { [Int32](repeating: Int32($0), count: $0 + 1) } : got.isEmpty
+            }
             try check("non-blocking allreduce overlapped with local sgemm") {
                 var buffer = [Float](repeating: Float(r + 1), count: 1 << 20)
                 var local = [Float](repeating: 0, count: 256 * 256)
