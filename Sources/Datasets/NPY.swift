@@ -53,7 +53,28 @@ public enum NPY {
         return d
     }
 
+    /// Where an array's data lies in its file, from the header.
+    public struct Layout: Sendable {
+        public let dtype: DType
+        public let shape: [Int]
+        /// Offset of the first element in the file.
+        public let dataStart: Int
+    }
+
     public static func decode(_ b: [UInt8], path: String) throws -> Array {
+        let l = try layout(b, path: path, fileSize: b.count)
+        return Array(dtype: l.dtype, shape: l.shape, bytes: Swift.Array(b[l.dataStart...]))
+    }
+
+    /// The layout of a file without reading its data (a rank that needs only some rows of it).
+    public static func readLayout(_ path: String) throws -> Layout {
+        let size = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0
+        return try layout(try FileBytes.head(path, count: 65536 + 12), path: path, fileSize: size)
+    }
+
+    /// Parses the header at the start of `b` (the first bytes of a file of `fileSize` bytes) and checks
+    /// that the file holds exactly the data the header promises.
+    static func layout(_ b: [UInt8], path: String, fileSize: Int) throws -> Layout {
         guard b.count >= 10, b[0] == 0x93, Swift.Array(b[1..<6]) == Swift.Array("NUMPY".utf8) else {
             throw DatasetError.badMagic(path: path, expected: "\\x93NUMPY", got: b.prefix(6).map { String($0, radix: 16) }.joined(separator: " "))
         }
@@ -92,8 +113,8 @@ public enum NPY {
         var n = dtype.size, overflow = false
         for d in shape where !overflow { (n, overflow) = n.multipliedReportingOverflow(by: d) }
         guard !overflow else { throw DatasetError.unsupported(path: path, reason: "shape \(shape) is too large") }
-        guard b.count - dataStart == n else { throw DatasetError.truncated(path: path, expectedBytes: n, gotBytes: b.count - dataStart) }
-        return Array(dtype: dtype, shape: shape, bytes: Swift.Array(b[dataStart...]))
+        guard fileSize - dataStart == n else { throw DatasetError.truncated(path: path, expectedBytes: n, gotBytes: fileSize - dataStart) }
+        return Layout(dtype: dtype, shape: shape, dataStart: dataStart)
     }
 
     public static func read(_ path: String) throws -> Array { try decode(try FileBytes.read(path), path: path) }

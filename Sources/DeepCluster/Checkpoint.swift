@@ -69,7 +69,7 @@ public struct Checkpoint {
         files["optimizer.safetensors"] = Safetensors.encode([.init(name: "momentum", shape: [trainer.optimizer.velocity.count],
                                                                     floats: trainer.optimizer.velocity)])
         files["assignments.npy"] = NPY.encode(assignments.map { Int64($0) }, dtype: .int64, shape: [assignments.count])
-        if let b = memoryBank { files["memory_bank.npy"] = NPY.encode(b.values, dtype: .float32, shape: b.shape) }
+        if let b = memoryBank { files[bankFile] = NPY.encode(b.values, dtype: .float32, shape: b.shape) }
         var crcs: [String: UInt32] = [:]
         for (name, data) in files {
             try AtomicFile.write(data, to: "\(tmp)/\(name)")
@@ -116,8 +116,9 @@ public struct Checkpoint {
         public var model: [String: Safetensors.Tensor]
         public var momentum: [Float]
         public var assignments: [Int32]
-        /// DeepCluster-v2's memory bank in dataset order (views × N × dimension), when saved.
-        public var memoryBank: [Float]?
+        /// DeepCluster-v2's memory bank (`memory_bank.npy`, views × N × dimension in dataset order), when
+        /// saved: its path, verified but not read, so that each rank reads only its own rows.
+        public var memoryBankFile: String?
         public var path: String
     }
 
@@ -145,6 +146,14 @@ public struct Checkpoint {
         }
         var files: [String: Data] = [:]
         for (name, expected) in state.crc32 {
+            if name == bankFile {
+                // Verified in pieces, never held whole (1.3 GB at ImageNet size).
+                let got = try streamingCRC("\(path)/\(name)")
+                guard got == expected else {
+                    throw CheckpointError.corrupt(path: "\(path)/\(name)", reason: "CRC-32 \(got) does not match \(expected) in state.json")
+                }
+                continue
+            }
             let d = try read(name)
             guard crc(d) == expected else {
                 throw CheckpointError.corrupt(path: "\(path)/\(name)", reason: "CRC-32 \(crc(d)) does not match \(expected) in state.json")
@@ -157,9 +166,24 @@ public struct Checkpoint {
         let model = try Safetensors.decode(m, path: "\(path)/model.safetensors").tensors
         let opt = try Safetensors.decode(o, path: "\(path)/optimizer.safetensors").tensors
         let assign = try NPY.decode([UInt8](a), path: "\(path)/assignments.npy")
-        let bank = try files["memory_bank.npy"].map { try NPY.decode([UInt8]($0), path: "\(path)/memory_bank.npy").floats }
+        let bank = state.crc32[bankFile] == nil ? nil : "\(path)/\(bankFile)"
         return Loaded(state: state, model: model, momentum: opt["momentum"]?.floats ?? [],
-                      assignments: assign.int64s.map { Int32(truncatingIfNeeded: $0) }, memoryBank: bank, path: path)
+                      assignments: assign.int64s.map { Int32(truncatingIfNeeded: $0) }, memoryBankFile: bank, path: path)
+    }
+
+    static let bankFile = "memory_bank.npy"
+
+    /// CRC-32 of a file read 16 MiB at a time.
+    static func streamingCRC(_ path: String) throws -> UInt32 {
+        guard let h = FileHandle(forReadingAtPath: path) else { throw CheckpointError.corrupt(path: path, reason: "missing") }
+        defer { try? h.close() }
+        var value: uLong = 0
+        while true {
+            let chunk = try h.read(upToCount: 1 << 24) ?? Data()
+            if chunk.isEmpty { break }
+            value = chunk.withUnsafeBytes { crc32(value, $0.bindMemory(to: UInt8.self).baseAddress, uInt($0.count)) }
+        }
+        return UInt32(value)
     }
 
     /// The newest checkpoint that verifies, with a note for each newer one that did not.

@@ -26,8 +26,8 @@ public final class DeepClusterRun {
     private var previous: [Int32]?
     /// A checkpoint written inside an epoch: that epoch's pseudo-labels and the steps already done.
     private var midEpoch: (assignments: [Int32], step: Int)?
-    /// DeepCluster-v2: the memory bank of the checkpoint resumed from, until it has been put back.
-    var loadedBank: [Float]?
+    /// DeepCluster-v2: the checkpoint's memory_bank.npy resumed from, until this rank has read its rows.
+    var loadedBankFile: String?
     /// Whether the last runEpoch returned early on a stop signal.
     public private(set) var stoppedInsideEpoch = false
     /// The phase boundary at which every rank agreed to stop, nil while running.
@@ -117,7 +117,9 @@ public final class DeepClusterRun {
         trainer.optimizer.restore(velocity: loaded.momentum, steps: loaded.state.optimizer_steps)
         trainer.globalStep = loaded.state.global_step
         try trainer.adoptRootState()
-        if let b = loaded.memoryBank, let bank, b.count == bank.views * images.count * bank.dimension { loadedBank = b }
+        if let f = loaded.memoryBankFile, let bank, let l = try? NPY.readLayout(f), l.shape == [bank.views, images.count, bank.dimension] {
+            loadedBankFile = f
+        }
         startEpoch = loaded.state.epoch
         let heads = model.head.clusters.count
         let fits = loaded.assignments.count == images.count * heads

@@ -54,9 +54,9 @@ extension DeepClusterRun {
     /// otherwise by forward passes.
     func refillBank(order: [Int], epoch: Int, steps: Range<Int>) throws {
         guard let bank else { return }
-        if let saved = loadedBank {
-            bank.restore(from: saved, count: images.count, steps: steps)
-            loadedBank = nil
+        if let saved = loadedBankFile {
+            try bank.restore(fromFile: saved, count: images.count, steps: steps)
+            loadedBankFile = nil
             rankLog("memory bank restored from the checkpoint: \(bank.count) rows")
         } else {
             try fillBank(order: order, epoch: epoch, steps: steps)

@@ -1,4 +1,6 @@
 import Collective
+import Datasets
+import Foundation
 import Tensor
 
 /// DeepCluster-v2's memory bank, one per rank (`swav/main_deepclusterv2.py:289-293,317-342`): the
@@ -83,6 +85,35 @@ extension MemoryBank {
             }
         }
         return out
+    }
+
+    /// Takes this layout's rows from a checkpoint's `memory_bank.npy` (views × n × dimension float32,
+    /// dataset order), reading only those rows, and marks `steps` as stored: a rank holds its N ÷ R
+    /// rows, never the whole bank.
+    public func restore(fromFile path: String, count n: Int, steps: Range<Int>) throws {
+        let layout = try NPY.readLayout(path)
+        guard layout.dtype == .float32, layout.shape == [views, n, dimension] else {
+            throw CheckpointError.incompatible(path: path, reason: "memory bank \(layout.dtype.rawValue) \(layout.shape), not float32 [\(views), \(n), \(dimension)]")
+        }
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw CheckpointError.corrupt(path: path, reason: "cannot open: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        let d = dimension, rowBytes = d * 4
+        for v in 0..<views {
+            try embeddings[v].withUnsafeMutableBytes { e in
+                for (row, image) in indices.enumerated() {
+                    let at = off_t(layout.dataStart + (v * n + image) * rowBytes)
+                    var done = 0
+                    while done < rowBytes {
+                        let got = pread(fd, e.baseAddress! + row * rowBytes + done, rowBytes - done, at + off_t(done))
+                        if got < 0 && errno == EINTR { continue }
+                        guard got > 0 else { throw CheckpointError.corrupt(path: path, reason: "short read of row \(image)") }
+                        done += got
+                    }
+                }
+            }
+        }
+        stored.formUnion(steps)
     }
 
     /// Takes this layout's rows from a gathered bank (`gathered`) and marks `steps` as stored.

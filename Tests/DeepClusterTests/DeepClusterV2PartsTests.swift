@@ -1,3 +1,4 @@
+import Foundation
 import Datasets
 @testable import DeepCluster
 import NN
@@ -33,7 +34,7 @@ import Testing
         #expect(Array(all.array[(3 * 784)..<(6 * 784)]) != one.array)
     }
 
-    @Test func memoryBankLaysOutEachRanksSlicesAndRoundTrips() {
+    @Test func memoryBankLaysOutEachRanksSlicesAndRoundTrips() throws {
         let order = [7, 3, 9, 0, 5, 1, 8, 2, 6, 4]
         // Batches of 4 over 2 ranks: rank 1 holds positions 2-3, 6-7 and 9 of the order.
         let bank = MemoryBank(views: 2, dimension: 3)
@@ -56,6 +57,14 @@ import Testing
         other.prepare(order: order, batch: 4, rank: 1, size: 2)
         other.restore(from: all, count: 10, steps: 0..<3)
         #expect(other.isComplete && other.embeddings == bank.embeddings)
+        // The same from a checkpoint's file, reading only this layout's rows; a file of another shape is refused.
+        let file = NSTemporaryDirectory() + "bank-\(UUID().uuidString).npy"
+        try NPY.encode(all, dtype: .float32, shape: [2, 10, 3]).write(to: URL(fileURLWithPath: file))
+        let fromFile = MemoryBank(views: 2, dimension: 3)
+        fromFile.prepare(order: order, batch: 4, rank: 1, size: 2)
+        try fromFile.restore(fromFile: file, count: 10, steps: 0..<3)
+        #expect(fromFile.isComplete && fromFile.embeddings == bank.embeddings)
+        #expect(throws: CheckpointError.self) { try fromFile.restore(fromFile: file, count: 9, steps: 0..<3) }
         // A rank with nothing in the last batch still completes.
         let lone = MemoryBank(views: 1, dimension: 3)
         lone.prepare(order: Array(0..<5), batch: 4, rank: 1, size: 4)
