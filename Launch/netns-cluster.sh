@@ -11,6 +11,8 @@
 #   Launch/netns-cluster.sh up [N=3]     create dchost1..N (10.77.0.11…) and write the hostfile
 #   Launch/netns-cluster.sh run ARGS...  mpirun ARGS over the hosts (the options below are added)
 #   Launch/netns-cluster.sh cut I        take host I's link down (a host lost mid-run)
+#   Launch/netns-cluster.sh shape RATE   every host's link sends at most RATE (tc tbf, e.g. 1gbit: the
+#                                        network is then the bottleneck; `shape off` lifts it)
 #   Launch/netns-cluster.sh down         stop the daemons and remove everything
 # State (keys, sshd configs, hostfile) lives in ${DC_NETNS_DIR:-/tmp/deepcluster-netns}.
 set -euo pipefail
@@ -92,6 +94,18 @@ run() {
 
 cut() { ip link set "dcv$1" down; echo "netns-cluster: dchost$1 cut off"; }
 
+# Each host's eth0 egress through a token bucket: a host sends at most RATE. (tc's netem, which would
+# add a delay, is not in every kernel: not in this machine's.)
+shape() {
+  local i=1
+  while ip netns list | grep -q "^dchost$i\b"; do
+    if [ "$1" = off ]; then ip netns exec "dchost$i" tc qdisc del dev eth0 root 2>/dev/null || true
+    else ip netns exec "dchost$i" tc qdisc replace dev eth0 root tbf rate "$1" burst 256kb latency 200ms; fi
+    i=$((i + 1))
+  done
+  echo "netns-cluster: links of dchost1..$((i - 1)): ${1/off/unshaped}"
+}
+
 down() {
   for pid in "$state"/sshd_*.pid; do [ -f "$pid" ] && kill "$(cat "$pid")" 2>/dev/null || true; done
   for ns in $(ip netns list 2>/dev/null | awk '/^dchost|^dclogin/ {print $1}'); do
@@ -107,6 +121,7 @@ case "${1:-}" in
   up) shift; up "$@" ;;
   run) shift; run "$@" ;;
   cut) shift; cut "$@" ;;
+  shape) shift; shape "$@" ;;
   down) shift; down "$@" ;;
-  *) sed -n '2,11p' "$0"; exit 2 ;;
+  *) sed -n '2,16p' "$0"; exit 2 ;;
 esac

@@ -8,7 +8,7 @@ extension LaunchSuites {
         let r = try Launcher.run(["selfcheck"], ranks: ranks)
         #expect(r.status == 0, "\(r.stderr)")
         let checks = r.lines.filter { $0.hasPrefix("ok ") || $0.hasPrefix("FAIL") }
-        #expect(checks.count == 12 && checks.allSatisfy { $0.hasPrefix("ok ") }, "\(r.stdout)")
+        #expect(checks.count == 13 && checks.allSatisfy { $0.hasPrefix("ok ") }, "\(r.stdout)")
         #expect(r.stdout.contains("\(ranks) rank(s)"))
     }
 
