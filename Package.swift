@@ -37,8 +37,10 @@ let package = Package(
         .target(name: "DeepCluster",
                 dependencies: ["Collective", "Tensor", "NN", "Datasets", "Clustering", "CZlib"],
                 swiftSettings: mode),
+        // The interop model the PyTorch fixture is made from: for the tests and `diagnose export-model` only.
+        .target(name: "TestSupport", dependencies: ["NN"], swiftSettings: mode),
         .executableTarget(name: "DeepClusterCLI",
-                          dependencies: ["DeepCluster", "Collective", "Tensor", "NN", "Datasets", "Clustering",
+                          dependencies: ["DeepCluster", "Collective", "Tensor", "NN", "Datasets", "Clustering", "TestSupport",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: mode),
         .testTarget(name: "CollectiveTests", dependencies: ["Collective"], swiftSettings: mode),
@@ -49,7 +51,7 @@ let package = Package(
                     swiftSettings: mode),
         .testTarget(name: "ClusteringTests", dependencies: ["Clustering", "Collective"],
                     resources: [.copy("Fixtures")], swiftSettings: mode),
-        .testTarget(name: "DeepClusterTests", dependencies: ["DeepCluster", "Datasets", "NN", "Tensor"], resources: [.copy("Fixtures")],
+        .testTarget(name: "DeepClusterTests", dependencies: ["DeepCluster", "Datasets", "NN", "Tensor", "TestSupport"], resources: [.copy("Fixtures")],
                     swiftSettings: mode),
         .testTarget(name: "LaunchTests", swiftSettings: mode),
     ]

@@ -22,11 +22,6 @@ public struct ImageSet: Sendable {
         return ImageSet(pixels: Array(pixels[0..<(m * imageSize)]), count: m, channels: channels, height: height,
                         width: width, labels: labels.map { Array($0[0..<m]) }, kind: kind)
     }
-
-    /// Contiguous shard of rank `rank` of `size`: images [rank·N/size, (rank+1)·N/size).
-    public static func shard(count: Int, rank: Int, size: Int) -> Range<Int> {
-        (count * rank / size)..<(count * (rank + 1) / size)
-    }
 }
 
 /// Where the default dataset lives (Debian's dataset-fashion-mnist).

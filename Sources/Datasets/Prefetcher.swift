@@ -64,8 +64,8 @@ public final class Prefetcher: @unchecked Sendable {
         precondition(i < batches, "Prefetcher: all \(batches) batches were taken")
         current += 1
         if workers == 0 {
-            let start = DispatchTime.now().uptimeNanoseconds
-            defer { waitSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+            let start = Timing.now()
+            defer { waitSeconds += Timing.now() - start }
             try make(i, slots[0])
             return slots[0]
         }
@@ -73,9 +73,9 @@ public final class Prefetcher: @unchecked Sendable {
         defer { condition.unlock() }
         released = i
         condition.broadcast()
-        let start = DispatchTime.now().uptimeNanoseconds
+        let start = Timing.now()
         while !ready.contains(i) && errors[i] == nil { condition.wait() }
-        waitSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        waitSeconds += Timing.now() - start
         if let e = errors[i] { throw e }
         ready.remove(i)
         return slots[i % slots.count]

@@ -83,10 +83,10 @@ struct EvalCommand: ParsableCommand {
             }
             let classes = Int((trainY.max() ?? 0) + 1)
             let transforms = try DatasetLoader.transforms(for: train, config: loaded.state.config.reading(data, resize: resize))
-            let t0 = Clock.now()
-            let shard = ImageSet.shard(count: train.count, rank: comm.rank, size: comm.size)
-            let tshard = ImageSet.shard(count: test.count, rank: comm.rank, size: comm.size)
-            let pshard = ImageSet.shard(count: probeTrain.count, rank: comm.rank, size: comm.size)
+            let t0 = Timing.now()
+            let shard = Shard.range(count: train.count, rank: comm.rank, size: comm.size)
+            let tshard = Shard.range(count: test.count, rank: comm.rank, size: comm.size)
+            let pshard = Shard.range(count: probeTrain.count, rank: comm.rank, size: comm.size)
             let p = pcaDim ?? model.architecture.defaultPCADimension
             var probe = LinearProbe()
             probe.layer = layer; probe.epochs = probeEpochs; probe.learningRate = probeLR; probe.seed = seed
@@ -134,7 +134,7 @@ struct EvalCommand: ParsableCommand {
                                            testLabels: Array(testY[tshard]), dim: pdim, classes: classes, communicator: comm)
                 baselines.append(("pixels", pxScores, pxTop1))
             }
-            let seconds = Clock.now() - t0
+            let seconds = Timing.now() - t0
             guard comm.isRoot else { return }
             let head = scores[0].1
             if json {
@@ -200,7 +200,7 @@ struct ExtractCommand: ParsableCommand {
             var set = try DatasetLoader.load(data: data, labels: nil, format: format, channels: model.architecture.inputChannels)
             if let l = limit { set = set.limited(to: l) }
             let transforms = try DatasetLoader.transforms(for: set, config: loaded.state.config.reading(data, resize: resize))
-            let shard = ImageSet.shard(count: set.count, rank: comm.rank, size: comm.size)
+            let shard = Shard.range(count: set.count, rank: comm.rank, size: comm.size)
             let f = try FeatureExtractor.extract(model, images: set, range: shard, batchSize: 256, transforms: transforms)
             // Each rank writes its own rows into the one features.npy; nothing is gathered.
             if comm.isRoot { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) }

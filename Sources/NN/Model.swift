@@ -168,9 +168,9 @@ public final class Model {
         var h = x
         for i in 0...(last ?? layers.count - 1) {
             if let p = profile {
-                let t0 = LayerProfile.now()
+                let t0 = Timing.now()
                 h = layers[i].forward(h, mode: mode)
-                p.forward[i] += LayerProfile.now() - t0
+                p.forward[i] += Timing.now() - t0
             } else {
                 h = layers[i].forward(h, mode: mode)
             }
@@ -187,9 +187,9 @@ public final class Model {
         let firstTrainable = parameterRanges.firstIndex { !$0.isEmpty } ?? 0
         for i in stride(from: layers.count - 1, through: 0, by: -1) {
             let need = i > firstTrainable
-            let t0 = profile == nil ? 0 : LayerProfile.now()
+            let t0 = profile == nil ? 0 : Timing.now()
             if let next = layers[i].backward(g, needInputGradient: need) { g = next }
-            if let p = profile { p.backward[i] += LayerProfile.now() - t0 }
+            if let p = profile { p.backward[i] += Timing.now() - t0 }
             layerDone?(i)
             if !need { break }
         }
@@ -221,5 +221,4 @@ public final class LayerProfile {
         forward = [Double](repeating: 0, count: layers)
         backward = [Double](repeating: 0, count: layers)
     }
-    static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 }

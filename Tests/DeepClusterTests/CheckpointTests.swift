@@ -47,14 +47,4 @@ import Testing
         #expect(j["nmi_prev"] is NSNull)
         #expect((j["seconds"] as! [String: Double])["train"] != nil)
     }
-
-    @Test func batchSplitSpreadsTheRemainder() {
-        for size in 1...4 {
-            let parts = (0..<size).map { BatchSplit.range(total: 10, rank: $0, size: size) }
-            #expect(parts.map(\.count).reduce(0, +) == 10)
-            #expect(parts.map(\.count).max()! - parts.map(\.count).min()! <= 1)
-            #expect(parts.first!.lowerBound == 0 && parts.last!.upperBound == 10)
-        }
-        #expect(BatchSplit.range(total: 2, rank: 2, size: 3).isEmpty)
-    }
 }

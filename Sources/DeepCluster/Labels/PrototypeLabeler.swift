@@ -24,7 +24,7 @@ extension DeepClusterRun {
             bank.prepare(order: order, batch: config.batchSize, rank: communicator.rank, size: communicator.size)
             try refillBank(order: order, epoch: from, steps: 0..<bank.steps)
         }
-        times.extract = Self.now()
+        times.extract = Timing.now()
         times.pca = times.extract
         // Concatenated in rank order, the banks are k-means' points; indices map them back to images.
         let sizes = try communicator.allgather([Int64(bank.count)])

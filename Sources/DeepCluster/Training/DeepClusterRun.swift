@@ -73,7 +73,7 @@ public final class DeepClusterRun {
             if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
             rankLogHandle = FileHandle(forWritingAtPath: path)
             _ = try? rankLogHandle?.seekToEnd()
-            rankLog("rank \(communicator.rank) of \(communicator.size) on \(Communicator.processorName()), \(set.count) images, shard \(ImageSet.shard(count: set.count, rank: communicator.rank, size: communicator.size))")
+            rankLog("rank \(communicator.rank) of \(communicator.size) on \(Communicator.processorName()), \(set.count) images, shard \(Shard.range(count: set.count, rank: communicator.rank, size: communicator.size))")
         }
         if let dir = config.checkpointDirectory, communicator.isRoot {
             checkpointFolder = try CheckpointDirectory(path: dir)
@@ -135,7 +135,6 @@ public final class DeepClusterRun {
         }
     }
 
-    static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
     /// Runs the remaining epochs. Returns false when a stop was requested (checkpoint written).
     @discardableResult
@@ -188,7 +187,7 @@ public final class DeepClusterRun {
         rec.threads = BLAS.threads
         rec.images = images.count
         let k = model.head.clusters[0], n = images.count
-        let t0 = Self.now()
+        let t0 = Timing.now()
         // 1–4: pseudo-labels — from the checkpoint when resuming inside this epoch. DeepCluster-v2:
         // one row of n per head, from spherical k-means on the memory bank.
         var times = (extract: t0, pca: t0)
@@ -196,7 +195,7 @@ public final class DeepClusterRun {
         if try stopAgreedHere("before extraction") { return rec }
         let assignments = try resume?.assignments
             ?? (config.isV2 ? clusterMemory(epoch: epoch, record: &rec, times: &times) : cluster(epoch: epoch, record: &rec, times: &times))
-        let t3 = Self.now()
+        let t3 = Timing.now()
         // The figures follow the first head.
         let head0 = config.isV2 ? Array(assignments.prefix(n)) : assignments
         var counts = [Int](repeating: 0, count: k)
@@ -231,7 +230,7 @@ public final class DeepClusterRun {
             try saveCheckpoint(epoch: epoch, step: step, assignments: assignments)
             return rec
         }
-        let t4 = Self.now()
+        let t4 = Timing.now()
         rec.seconds = .init(extract: times.extract - t0, pca: times.pca - times.extract, kmeans: t3 - times.pca,
                             cluster: t3 - times.extract, train: t4 - t3, total: t4 - t0, input_wait: inputWait)
         rec.images_per_s = Double(order.count) / max(t4 - t3, 1e-9)
@@ -259,16 +258,16 @@ public final class DeepClusterRun {
     private func cluster(epoch: Int, record rec: inout EpochRecord, times: inout (extract: Double, pca: Double)) throws -> [Int32] {
         let n = images.count
         try trainer.synchronizeBuffers()
-        let shard = ImageSet.shard(count: n, rank: communicator.rank, size: communicator.size)
+        let shard = Shard.range(count: n, rank: communicator.rank, size: communicator.size)
         let features = try FeatureExtractor.extract(model, images: images, range: shard, batchSize: config.batchSize, workers: config.workers,
                                                 transforms: transforms, afterReLU: config.clusterFeature == "post-relu")
-        times.extract = Self.now()
+        times.extract = Timing.now()
         let d = model.featureDimension, p = config.pcaDim(model.architecture)
         var reduced = [Float](repeating: 0, count: shard.count * p)
         let pca = try PCAWhitening(fitting: features, rows: shard.count, columns: d, dimension: p, epsilon: config.pcaEpsilon,
                                    communicator: communicator)
         pca.apply(features, rows: shard.count, into: &reduced)
-        times.pca = Self.now()
+        times.pca = Timing.now()
         let km = try KMeans(k: model.numClasses, iterations: config.kmeansIterations, seed: config.seed)
             .run(reduced, rows: shard.count, dimension: p, offset: shard.lowerBound, total: n, epoch: epoch, communicator: communicator)
         rec.kmeans_objective = km.objectives

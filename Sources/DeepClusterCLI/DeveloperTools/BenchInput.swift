@@ -49,9 +49,9 @@ struct BenchInput: ParsableCommand {
                     let loader = Prefetcher(batches: batches, workers: w) { i, tensor in
                         try t.batch(source, indices: Array((i * batchSize)..<((i + 1) * batchSize))[...], augment: true, seed: 1, epoch: 0, into: tensor)
                     }
-                    let t0 = Clock.now()
+                    let t0 = Timing.now()
                     for _ in 0..<batches { _ = try loader.next() }
-                    let seconds = Clock.now() - t0
+                    let seconds = Timing.now() - t0
                     loader.finish()
                     let ips = Double(batches * batchSize) / seconds
                     var r = BenchReport()
@@ -70,18 +70,18 @@ struct BenchInput: ParsableCommand {
             let n = min(steps, jpegs.count / batchSize)
             for w in counts {
                 let loader = Prefetcher(batches: n, workers: w) { i, tensor in
-                    let mine = BatchSplit.range(total: batchSize, rank: comm.rank, size: comm.size)
+                    let mine = Shard.range(count: batchSize, rank: comm.rank, size: comm.size)
                     try t.batch(jpegs, indices: Array((i * batchSize + mine.lowerBound)..<(i * batchSize + mine.upperBound))[...],
                                 augment: true, seed: 1, epoch: 0, into: tensor)
                 }
-                let mine = BatchSplit.range(total: batchSize, rank: comm.rank, size: comm.size)
-                let t0 = Clock.now()
+                let mine = Shard.range(count: batchSize, rank: comm.rank, size: comm.size)
+                let t0 = Timing.now()
                 for i in 0..<n {
                     let x = try loader.next()
                     let labels = (0..<mine.count).map { Int32((i + $0) % 10) }
                     _ = try trainer.step(input: x, labels: labels, globalBatch: batchSize)
                 }
-                let seconds = Clock.now() - t0
+                let seconds = Timing.now() - t0
                 loader.finish()
                 let wait = try comm.allreduce(loader.waitSeconds, op: .max)
                 var r = BenchReport()

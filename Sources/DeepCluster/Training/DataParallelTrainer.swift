@@ -52,7 +52,8 @@ public final class DataParallelTrainer {
         self.model = model
         self.communicator = communicator
         self.seed = seed
-        reducer = GradientReducer(model: model, communicator: communicator, bucketBytes: bucketBytes)
+        reducer = GradientReducer(gradients: model.store.gradients, layerRanges: model.parameterRanges,
+                                   communicator: communicator, bucketBytes: bucketBytes)
         optimizer = SGD(range: 0..<model.topRange.lowerBound, learningRate: learningRate, momentum: momentum, weightDecay: weightDecay)
         topOptimizer = SGD(range: model.topRange, learningRate: learningRate, weightDecay: weightDecay)
         try communicator.broadcast(model.store.parameters, root: 0)
@@ -68,8 +69,7 @@ public final class DataParallelTrainer {
     /// One step on this rank's share `local` (input already built) of a global batch of `globalBatch` rows.
     /// Returns the global batch's mean loss.
     public func step(input x: Tensor, labels: [Int32], globalBatch: Int, epoch: Int = 0) throws -> Double {
-        let clock = { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
-        let t0 = clock()
+        let t0 = Timing.now()
         model.zeroGradients()
         model.seedDropout(seed: seed, step: globalStep, rank: communicator.rank)
         var localLoss = 0.0
@@ -87,7 +87,7 @@ public final class DataParallelTrainer {
                                                                  divisor: globalBatch, gradient: logitGradient)
                 }
             }
-            t1 = clock()
+            t1 = Timing.now()
             let ranges = model.parameterRanges
             var hookError: Error?
             model.backward(logitGradient) { i in
@@ -96,13 +96,13 @@ public final class DataParallelTrainer {
             }
             if let e = hookError { throw e }
         } else {
-            t1 = clock()
+            t1 = Timing.now()
         }
-        let t2 = clock()
-        lastBackwardEnd = DataParallelTrainer.wallClock()
+        let t2 = Timing.now()
+        lastBackwardEnd = Timing.wallClock()
         try reducer.finish()
-        lastAllreduceEnd = DataParallelTrainer.wallClock()
-        let t3 = clock()
+        lastAllreduceEnd = Timing.wallClock()
+        let t3 = Timing.now()
         let flag = localLoss.isFinite && !reducer.sawNonFinite ? 0.0 : 1.0
         // One small allreduce: the global loss, whether any rank saw a non-finite value, and whether
         // any rank was asked to stop (SIGTERM/SIGINT/SIGUSR1) — so all ranks stop after the same step.
@@ -118,7 +118,7 @@ public final class DataParallelTrainer {
         optimizer.step(parameters: model.store.parameters, gradients: model.store.gradients)
         if !freezeTop { topOptimizer.step(parameters: model.store.parameters, gradients: model.store.gradients) }
         globalStep += 1
-        let t4 = clock()
+        let t4 = Timing.now()
         times.forward += t1 - t0; times.backward += t2 - t1
         times.exposedCommunication += t3 - t2; times.update += t4 - t3
         return summary[0] / Double(globalBatch)
@@ -137,17 +137,7 @@ public final class DataParallelTrainer {
 
     /// (min, max) over ranks of a checksum of the parameters: equal iff no rank has drifted.
     public func parameterChecksum() throws -> (min: Double, max: Double) {
-        var h: UInt64 = 1469598103934665603
-        for v in model.store.parameters { h = (h ^ UInt64(v.bitPattern)) &* 1099511628211 }
-        let c = Double(h >> 12)
-        return (try communicator.allreduce(c, op: .min), try communicator.allreduce(c, op: .max))
-    }
-
-    /// CLOCK_REALTIME in seconds: the clock of `lastBackwardEnd` and `lastAllreduceEnd`.
-    public static func wallClock() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+        try Checksum.rangeOverRanks(model.store.parameters, communicator: communicator)
     }
 }
 

@@ -1,6 +1,5 @@
 import Collective
-import Dispatch
-import NN
+import Tensor
 
 /// Sums the flat gradient buffer across ranks in fused buckets while backward still runs.
 ///
@@ -23,13 +22,15 @@ public final class GradientReducer {
     /// before sending, so the rank that produced it can be named).
     public private(set) var sawNonFinite = false
 
-    public init(model: Model, communicator: Communicator, bucketBytes: Int) {
+    /// `gradients` is the flat gradient buffer; `layerRanges` the part of it each layer owns, in
+    /// forward order (buckets end on their boundaries).
+    public init(gradients: UnsafeMutableBufferPointer<Float>, layerRanges: [Range<Int>], communicator: Communicator, bucketBytes: Int) {
         self.communicator = communicator
-        gradients = model.store.gradients
+        self.gradients = gradients
         let limit = max(1, bucketBytes / MemoryLayout<Float>.size)
         var buckets: [Range<Int>] = []
-        var end = model.parameterCount
-        for r in model.parameterRanges.reversed() where !r.isEmpty {
+        var end = gradients.count
+        for r in layerRanges.reversed() where !r.isEmpty {
             if end - r.lowerBound >= limit || r.lowerBound == 0 {
                 buckets.append(r.lowerBound..<end)
                 end = r.lowerBound
@@ -63,9 +64,9 @@ public final class GradientReducer {
     public func finish() throws {
         try ready(from: 0)
         guard communicator.size > 1 else { exposedSeconds = 0; return }
-        let t0 = DispatchTime.now().uptimeNanoseconds
+        let t0 = Timing.now()
         for r in inFlight { try r.wait() }
-        exposedSeconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+        exposedSeconds = Timing.now() - t0
     }
 
     /// x·0 is 0 for finite x and NaN for NaN and ±inf; one vectorisable pass.

@@ -25,7 +25,7 @@ struct BenchKMeans: ParsableCommand {
             // Past the 60,000 images, point i is image i mod 60,000 with seeded noise (σ = 0.01 of the
             // pixel range), so weak scaling can grow the problem with the ranks without exact duplicates.
             let n = points
-            let shard = ImageSet.shard(count: n, rank: comm.rank, size: comm.size)
+            let shard = Shard.range(count: n, rank: comm.rank, size: comm.size)
             var rng = RandomGenerator(seed: 0, purpose: .synthetic)
             let g = (0..<(784 * 256)).map { _ in Float(rng.normal() / 28.0) }
             var x256 = [Float](repeating: 0, count: shard.count * 256)
@@ -44,10 +44,10 @@ struct BenchKMeans: ParsableCommand {
             var pcaTimes: [Double] = []
             for _ in 0..<reps {
                 try comm.barrier()
-                let t0 = Clock.now()
+                let t0 = Timing.now()
                 let pca = try PCAWhitening(fitting: x256, rows: shard.count, columns: 256, dimension: pcaDim, communicator: comm)
                 pca.apply(x256, rows: shard.count, into: &z)
-                pcaTimes.append(try comm.allreduce(Clock.now() - t0, op: .max))
+                pcaTimes.append(try comm.allreduce(Timing.now() - t0, op: .max))
             }
             var r = BenchReport()
             r.add("bench", "pca"); r.add("n", n); r.add("d_in", 256); r.add("d", pcaDim); r.add("ranks", comm.size)
@@ -58,10 +58,10 @@ struct BenchKMeans: ParsableCommand {
                 var objective = 0.0
                 for _ in 0..<reps {
                     try comm.barrier()
-                    let t0 = Clock.now()
+                    let t0 = Timing.now()
                     let res = try KMeans(k: k, iterations: iterations, seed: 0)
                         .run(z, rows: shard.count, dimension: pcaDim, offset: shard.lowerBound, total: n, epoch: 0, communicator: comm)
-                    times.append(try comm.allreduce(Clock.now() - t0, op: .max))
+                    times.append(try comm.allreduce(Timing.now() - t0, op: .max))
                     objective = res.objectives.last ?? .nan
                 }
                 var r = BenchReport()

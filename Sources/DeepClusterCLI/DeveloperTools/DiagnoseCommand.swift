@@ -6,6 +6,7 @@ import Datasets
 import Foundation
 import NN
 import Tensor
+import TestSupport
 
 /// Deterministic distributed runs that the multi-rank tests compare across rank counts.
 struct DiagnoseCommand: ParsableCommand {
@@ -45,15 +46,14 @@ struct DiagnoseKMeans: ParsableCommand {
     func run() throws {
         MPIRuntime.run(threads: 1) { comm in
             let x = syntheticPoints(n: points, d: dim, blobs: blobs, seed: seed, distinct: distinct)
-            let shard = ImageSet.shard(count: points, rank: comm.rank, size: comm.size)
+            let shard = Shard.range(count: points, rank: comm.rank, size: comm.size)
             let local = Array(x[(shard.lowerBound * dim)..<(shard.upperBound * dim)])
             let res = try KMeans(k: clusters, iterations: iterations, seed: seed)
                 .run(local, rows: shard.count, dimension: dim, offset: shard.lowerBound, total: points, epoch: 0, communicator: comm)
             let all = try comm.allgatherv(res.assignments)
             // Every rank must hold the same centroids.
-            var h: UInt64 = 1469598103934665603
-            for v in res.centroids { h = (h ^ UInt64(v.bitPattern)) &* 1099511628211 }
-            let same = try comm.allreduce(Double(h >> 12), op: .min) == comm.allreduce(Double(h >> 12), op: .max)
+            let spread = try Checksum.rangeOverRanks(res.centroids, communicator: comm)
+            let same = spread.min == spread.max
             if comm.isRoot {
                 let objs = res.objectives.map { String(format: "%.9g", $0) }.joined(separator: ",")
                 print("{\"objectives\": [\(objs)], \"repaired\": \(res.repaired), \"sizes\": \(res.sizes), "
@@ -78,7 +78,7 @@ struct DiagnosePCA: ParsableCommand {
             // Correlated features: random mixing of independent draws with very different scales.
             var mix = RandomGenerator(seed: 9, purpose: .synthetic, -2)
             let m = (0..<(dim * dim)).map { _ in Float(mix.normal()) }
-            let shard = ImageSet.shard(count: points, rank: comm.rank, size: comm.size)
+            let shard = Shard.range(count: points, rank: comm.rank, size: comm.size)
             var x = [Float](repeating: 0, count: shard.count * dim)
             for (r, i) in shard.enumerated() {
                 var g = RandomGenerator(seed: 9, purpose: .synthetic, i)
@@ -135,7 +135,7 @@ struct DiagnoseTrainSteps: ParsableCommand {
             let x = Tensor(shape: [0])
             var losses: [Double] = []
             for s in 0..<steps {
-                let mine = BatchSplit.range(total: batchSize, rank: comm.rank, size: comm.size)
+                let mine = Shard.range(count: batchSize, rank: comm.rank, size: comm.size)
                 let images = (s * batchSize + mine.lowerBound)..<(s * batchSize + mine.upperBound)
                 x.resize([1, images.count, 28, 28])
                 for (b, i) in images.enumerated() {

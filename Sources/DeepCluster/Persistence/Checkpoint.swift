@@ -27,10 +27,6 @@ public struct Checkpoint {
 
     public static let marker = "COMPLETE"
 
-    public static func crc(_ d: Data) -> UInt32 {
-        d.withUnsafeBytes { UInt32(crc32(0, $0.bindMemory(to: UInt8.self).baseAddress, uInt($0.count))) }
-    }
-
     /// "epoch-0003" after three epochs; "epoch-0003-step-000120" inside the fourth. Names sort in time order.
     public static func directoryName(epoch: Int, step: Int? = nil) -> String {
         String(format: "epoch-%04d", epoch) + (step.map { String(format: "-step-%06d", $0) } ?? "")
@@ -73,7 +69,7 @@ public struct Checkpoint {
         var crcs: [String: UInt32] = [:]
         for (name, data) in files {
             try AtomicFile.write(data, to: "\(tmp)/\(name)")
-            crcs[name] = crc(data)
+            crcs[name] = Checksum.crc32(data)
         }
         let state = State(epoch: epoch, step_in_epoch: stepInEpoch, global_step: trainer.globalStep, optimizer_steps: trainer.optimizer.steps,
                           seed: config.seed, ranks: trainer.communicator.size, config: config, crc32: crcs)
@@ -82,7 +78,7 @@ public struct Checkpoint {
         let stateData = try enc.encode(state)
         try AtomicFile.write(stateData, to: "\(tmp)/state.json")
         // The marker holds state.json's own CRC-32: state.json lists every other file's.
-        try AtomicFile.write(Data("ok state.json \(crc(stateData))\n".utf8), to: "\(tmp)/\(marker)")
+        try AtomicFile.write(Data("ok state.json \(Checksum.crc32(stateData))\n".utf8), to: "\(tmp)/\(marker)")
         // For tests: a slow filesystem (seconds rank 0 spends on each checkpoint before it is complete).
         if let delay = ProcessInfo.processInfo.environment["DEEPCLUSTER_TEST_CHECKPOINT_DELAY"].flatMap(Double.init), delay > 0 {
             usleep(UInt32(min(delay, 600) * 1e6))
@@ -137,8 +133,8 @@ public struct Checkpoint {
         // Markers since format 1's second revision hold state.json's CRC-32 ("ok state.json N"); older ones just "ok".
         let markerText = String(decoding: try read(marker), as: UTF8.self).split(separator: " ")
         if markerText.count == 3, markerText[1] == "state.json", let expected = UInt32(markerText[2].trimmingCharacters(in: .whitespacesAndNewlines)),
-           crc(stateData) != expected {
-            throw CheckpointError.corrupt(path: "\(path)/state.json", reason: "CRC-32 \(crc(stateData)) does not match \(expected) in \(marker)")
+           Checksum.crc32(stateData) != expected {
+            throw CheckpointError.corrupt(path: "\(path)/state.json", reason: "CRC-32 \(Checksum.crc32(stateData)) does not match \(expected) in \(marker)")
         }
         let state: State
         do { state = try JSONDecoder().decode(State.self, from: stateData) } catch let e as CheckpointError { throw e } catch {
@@ -148,15 +144,15 @@ public struct Checkpoint {
         for (name, expected) in state.crc32 {
             if name == bankFile {
                 // Verified in pieces, never held whole (1.3 GB at ImageNet size).
-                let got = try streamingCRC("\(path)/\(name)")
+                let got = try Checksum.crc32(file: "\(path)/\(name)")
                 guard got == expected else {
                     throw CheckpointError.corrupt(path: "\(path)/\(name)", reason: "CRC-32 \(got) does not match \(expected) in state.json")
                 }
                 continue
             }
             let d = try read(name)
-            guard crc(d) == expected else {
-                throw CheckpointError.corrupt(path: "\(path)/\(name)", reason: "CRC-32 \(crc(d)) does not match \(expected) in state.json")
+            guard Checksum.crc32(d) == expected else {
+                throw CheckpointError.corrupt(path: "\(path)/\(name)", reason: "CRC-32 \(Checksum.crc32(d)) does not match \(expected) in state.json")
             }
             files[name] = d
         }
@@ -173,18 +169,6 @@ public struct Checkpoint {
 
     static let bankFile = "memory_bank.npy"
 
-    /// CRC-32 of a file read 16 MiB at a time.
-    static func streamingCRC(_ path: String) throws -> UInt32 {
-        guard let h = FileHandle(forReadingAtPath: path) else { throw CheckpointError.corrupt(path: path, reason: "missing") }
-        defer { try? h.close() }
-        var value: uLong = 0
-        while true {
-            let chunk = try h.read(upToCount: 1 << 24) ?? Data()
-            if chunk.isEmpty { break }
-            value = chunk.withUnsafeBytes { crc32(value, $0.bindMemory(to: UInt8.self).baseAddress, uInt($0.count)) }
-        }
-        return UInt32(value)
-    }
 
     /// The newest checkpoint that verifies, with a note for each newer one that did not.
     public static func newestValid(in directory: String, warn: (String) -> Void) throws -> Loaded {

@@ -22,7 +22,7 @@ struct BenchStep: ParsableCommand {
             let model = Model(architecture: a, numClasses: clusters, seed: 0)
             let trainer = try DataParallelTrainer(model: model, communicator: comm, learningRate: 0.05, momentum: 0.9,
                                                   weightDecay: 1e-5, bucketBytes: bucketBytes, seed: 0)
-            let mine = BatchSplit.range(total: batchSize, rank: comm.rank, size: comm.size)
+            let mine = Shard.range(count: batchSize, rank: comm.rank, size: comm.size)
             var rng = RandomGenerator(seed: 2, purpose: .synthetic, comm.rank)
             let x = Tensor(shape: [a.inputChannels, mine.count, a.inputSize, a.inputSize])
             for i in 0..<x.count { x[i] = Float(rng.normal()) }
@@ -35,15 +35,15 @@ struct BenchStep: ParsableCommand {
             // Hosts' clocks differ: this rank's offset from rank 0's, read by every rank as it leaves the
             // same barrier (exit skew is microseconds, the allreduce milliseconds).
             try comm.barrier()
-            var stamp = [DataParallelTrainer.wallClock()]
+            var stamp = [Timing.wallClock()]
             let ownStamp = stamp[0]
             try comm.broadcast(&stamp, root: 0)
             let offset = ownStamp - stamp[0]
             var times: [Double] = [], unhidden: [Double] = []
             for _ in 0..<steps {
-                let t0 = Clock.now()
+                let t0 = Timing.now()
                 _ = try trainer.step(input: x, labels: labels, globalBatch: batchSize)
-                times.append(Clock.now() - t0)
+                times.append(Timing.now() - t0)
                 // After the timed step: how long the allreduce ran past the slowest rank's backward.
                 let lastBackward = try comm.allreduce(trainer.lastBackwardEnd - offset, op: .max)
                 unhidden.append(try comm.allreduce(max(0, trainer.lastAllreduceEnd - offset - lastBackward), op: .max))
@@ -53,9 +53,9 @@ struct BenchStep: ParsableCommand {
             if comm.size > 1 {
                 for _ in 0..<10 {
                     try comm.barrier()
-                    let t0 = Clock.now()
+                    let t0 = Timing.now()
                     try comm.allreduce(model.store.gradients, op: .sum)
-                    blocking.append(Clock.now() - t0)
+                    blocking.append(Timing.now() - t0)
                 }
             }
             let ips = Double(batchSize) / times.median
@@ -112,9 +112,9 @@ struct BenchExtract: ParsableCommand {
             var times: [Double] = []
             for _ in 0..<steps {
                 try comm.barrier()
-                let t0 = Clock.now()
+                let t0 = Timing.now()
                 _ = model.forward(x, mode: .eval, through: model.featureLayer)
-                times.append(try comm.allreduce(Clock.now() - t0, op: .max))
+                times.append(try comm.allreduce(Timing.now() - t0, op: .max))
             }
             var r = BenchReport()
             r.add("bench", "extract"); r.add("arch", arch); r.add("batch_per_rank", batchSize); r.add("ranks", comm.size)

@@ -5,10 +5,6 @@ import Foundation
 import NN
 import Tensor
 
-enum Clock {
-    static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
-}
-
 extension Array where Element == Double {
     var median: Double {
         guard !isEmpty else { return .nan }
@@ -73,9 +69,9 @@ func measureSgemm(_ comm: Communicator, n: Int = 1024, reps: Int = 5) throws -> 
     try comm.barrier()
     var times: [Double] = []
     for _ in 0..<reps {
-        let t0 = Clock.now()
+        let t0 = Timing.now()
         BLAS.sgemm(m: n, n: n, k: n, a: a, lda: n, b: a, ldb: n, c: &c, ldc: n)
-        times.append(Clock.now() - t0)
+        times.append(Timing.now() - t0)
     }
     let mine = 2 * Double(n * n * n) / times.median / 1e9
     return try comm.allreduce(mine, op: .sum)

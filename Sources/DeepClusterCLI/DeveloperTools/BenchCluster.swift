@@ -31,24 +31,24 @@ struct BenchCluster: ParsableCommand {
         guard centres >= 1 && centres <= points else { throw ValidationError("--true-clusters must be between 1 and --points, got \(centres)") }
         guard iterations >= 1 else { throw ValidationError("--iterations must be at least 1, got \(iterations)") }
         MPIRuntime.run(threads: common.threads, kernels: common.kernels) { comm in
-            let shard = ImageSet.shard(count: points, rank: comm.rank, size: comm.size)
-            let t0 = Clock.now()
+            let shard = Shard.range(count: points, rank: comm.rank, size: comm.size)
+            let t0 = Timing.now()
             let x = SyntheticFeatures.make(rows: shard, dimension: d0, centres: centres, seed: seed)
-            let makeSeconds = try comm.allreduce(Clock.now() - t0, op: .max)
+            let makeSeconds = try comm.allreduce(Timing.now() - t0, op: .max)
             try comm.barrier()
-            let t1 = Clock.now()
+            let t1 = Timing.now()
             let pca = try PCAWhitening(fitting: x, rows: shard.count, columns: d0, dimension: dim, communicator: comm)
             var z = [Float](repeating: 0, count: shard.count * dim)
             pca.apply(x, rows: shard.count, into: &z)
-            let pcaSeconds = try comm.allreduce(Clock.now() - t1, op: .max)
+            let pcaSeconds = try comm.allreduce(Timing.now() - t1, op: .max)
             if let path = writeNPY {
                 try SharedArrayFile.write(rows: z, firstRow: shard.lowerBound, totalRows: points, columns: dim, to: path, communicator: comm)
             }
             try comm.barrier()
-            let t2 = Clock.now()
+            let t2 = Timing.now()
             let result = try KMeans(k: k, iterations: iterations, seed: seed)
                 .run(z, rows: shard.count, dimension: dim, offset: shard.lowerBound, total: points, epoch: 0, communicator: comm)
-            let kmeansSeconds = try comm.allreduce(Clock.now() - t2, op: .max)
+            let kmeansSeconds = try comm.allreduce(Timing.now() - t2, op: .max)
             var r = BenchReport()
             r.add("bench", "cluster"); r.add("points", points); r.add("input_dim", d0); r.add("dim", dim); r.add("k", k)
             r.add("true_clusters", centres); r.add("iterations", iterations); r.add("ranks", comm.size); r.add("threads", BLAS.threads)

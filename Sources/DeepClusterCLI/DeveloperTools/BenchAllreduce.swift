@@ -23,15 +23,15 @@ struct BenchAllreduce: ParsableCommand {
                     try comm.allreduce(buf, op: .sum)
                     for _ in 0..<reps {
                         try comm.barrier()
-                        let t0 = Clock.now()
+                        let t0 = Timing.now()
                         try comm.allreduce(buf, op: .sum)
-                        plain.append(try comm.allreduce(Clock.now() - t0, op: .max))
+                        plain.append(try comm.allreduce(Timing.now() - t0, op: .max))
                         for i in 0..<n { buf[i] = 1 }
                     }
                     let per = max(1, bucketBytes / 4)
                     for _ in 0..<reps {
                         try comm.barrier()
-                        let t0 = Clock.now()
+                        let t0 = Timing.now()
                         var reqs: [Request] = []
                         var start = 0
                         while start < n {
@@ -40,7 +40,7 @@ struct BenchAllreduce: ParsableCommand {
                             start = end
                         }
                         for q in reqs { try q.wait() }
-                        bucketed.append(try comm.allreduce(Clock.now() - t0, op: .max))
+                        bucketed.append(try comm.allreduce(Timing.now() - t0, op: .max))
                         for i in 0..<n { buf[i] = 1 }
                     }
                 }

@@ -1,4 +1,4 @@
-import Datasets
+import DeepCluster
 import Tensor
 import Testing
 
@@ -39,13 +39,5 @@ import Testing
         let y = UniformClusterSampler.indices(assignments: a, clusters: 13, count: 1000, seed: 2, epoch: 4).indices
         let z = UniformClusterSampler.indices(assignments: a, clusters: 13, count: 1000, seed: 2, epoch: 5).indices
         #expect(x == y && x != z)
-    }
-
-    @Test func shardsTileTheDataset() {
-        for size in 1...5 {
-            let shards = (0..<size).map { ImageSet.shard(count: 103, rank: $0, size: size) }
-            #expect(shards.first!.lowerBound == 0 && shards.last!.upperBound == 103)
-            for (a, b) in zip(shards, shards.dropFirst()) { #expect(a.upperBound == b.lowerBound) }
-        }
     }
 }
