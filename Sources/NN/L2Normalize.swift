@@ -9,9 +9,6 @@ public final class L2Normalize: Layer {
     private let inputGrad = Tensor(shape: [0])
     private var norms: [Float] = []
 
-    /// The last forward's output (valid until the next forward).
-    public var lastOutput: Tensor { output }
-
     public init(name: String, eps: Float = 1e-12) { self.name = name; self.eps = eps }
     public func outputShape(_ x: [Int]) -> [Int] { x }
 

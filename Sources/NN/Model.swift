@@ -111,8 +111,6 @@ public final class Model {
     }
 
     public var featureDimension: Int { (layers[featureLayer] as! Linear).outFeatures }
-    /// The L2-normalised embedding of the last forward pass (DeepCluster-v2; nil for the classifier head).
-    public var embedding: Tensor? { embeddingLayer.map { (layers[$0] as! L2Normalize).lastOutput } }
 
     /// Width of DeepCluster-v2's embedding (0 for the classifier head).
     public var embeddingDimension: Int { (layers.last as! Linear).inFeatures }
@@ -165,7 +163,18 @@ public final class Model {
 
     /// Runs layers 0...`through` (default: all) on an input of shape (C, N, H, W).
     public func forward(_ x: Tensor, mode: Mode, through last: Int? = nil) -> Tensor {
+        forward(x, mode: mode, through: last, keeping: nil).output
+    }
+
+    /// Runs every layer and also hands back the output of layer `kept` (DeepCluster-v2's embedding,
+    /// which the memory bank stores), valid until the next forward pass.
+    public func forward(_ x: Tensor, mode: Mode, keeping kept: Int?) -> (output: Tensor, kept: Tensor?) {
+        forward(x, mode: mode, through: nil, keeping: kept)
+    }
+
+    private func forward(_ x: Tensor, mode: Mode, through last: Int?, keeping kept: Int?) -> (output: Tensor, kept: Tensor?) {
         var h = x
+        var keptOutput: Tensor?
         for i in 0...(last ?? layers.count - 1) {
             if let p = profile {
                 let t0 = Timing.now()
@@ -174,8 +183,9 @@ public final class Model {
             } else {
                 h = layers[i].forward(h, mode: mode)
             }
+            if i == kept { keptOutput = h }
         }
-        return h
+        return (h, keptOutput)
     }
 
     public func zeroGradients() { store.gradients.update(repeating: 0) }

@@ -74,10 +74,10 @@ import Testing
     @Test func everyViewTakesItsImagesLabelInEveryHead() {
         // Two heads over 4 images: head 0 labels 10+i, head 1 labels 20+i.
         let assignments: [Int32] = [10, 11, 12, 13, 20, 21, 22, 23]
-        let y = DeepClusterRun.viewLabels([3, 1][...], views: 2, heads: 2, assignments: assignments, count: 4)
+        let y = PrototypeLabeler.viewLabels([3, 1][...], views: 2, labels: PseudoLabels(heads: 2, count: 4, values: assignments))
         #expect(y == [13, 23, 11, 21, 13, 23, 11, 21])
-        #expect(DeepClusterRun.permutation(50, seed: 1, epoch: 2) == DeepClusterRun.permutation(50, seed: 1, epoch: 2))
-        #expect(DeepClusterRun.permutation(50, seed: 1, epoch: 2).sorted() == Array(0..<50))
+        #expect(EpochOrder.permutation(50, seed: 1, epoch: 2) == EpochOrder.permutation(50, seed: 1, epoch: 2))
+        #expect(EpochOrder.permutation(50, seed: 1, epoch: 2).sorted() == Array(0..<50))
     }
 
     @Test func methodDefaultsAndThePresetValidate() throws {

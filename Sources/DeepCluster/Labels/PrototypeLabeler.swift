@@ -4,28 +4,49 @@ import Datasets
 import NN
 import Tensor
 
-/// The parts of the epoch DeepCluster-v2 does its own way (`swav/main_deepclusterv2.py`,
-/// ../shared/reference/deepcluster.md §2): clustering the memory bank with distributed spherical
-/// k-means, one set of prototypes per head, and the labels of every view.
-extension DeepClusterRun {
-    /// Steps 1–4 for DeepCluster-v2: spherical k-means of every head on the concatenated memory banks
-    /// (head h on view h mod 2, as `crops_for_assign 0 1`), its centroids copied into the head's
-    /// prototypes, and the labels gathered back to dataset order: one row of n per head.
-    ///
+/// DeepCluster-v2's pseudo-labels (`swav/main_deepclusterv2.py`, ../shared/reference/deepcluster.md
+/// §2): spherical k-means of every head on the ranks' concatenated memory banks (head h on view
+/// h mod 2, as `crops_for_assign 0 1`), its centroids copied into the head's prototypes, the labels
+/// gathered back to dataset order; a plain shuffle as the order (no balancing, SwAV appendix D); the
+/// tempered prototype loss on every view; the bank refilled by the training steps themselves.
+public final class PrototypeLabeler: PseudoLabeler {
+    public let loss: DataParallelTrainer.Loss
+    public let views: [Transforms]
+    let bank: MemoryBank
+    let trainer: DataParallelTrainer
+    let images: any ImageSource
+    let recipe: TrainingConfig
+    /// The checkpoint's memory_bank.npy resumed from, until this rank has read its rows.
+    private var savedBank: String?
+    /// Logs a line in this rank's log.
+    var rankLog: (String) -> Void = { _ in }
+
+    init(trainer: DataParallelTrainer, images: any ImageSource, transforms: Transforms, recipe: TrainingConfig) throws {
+        self.trainer = trainer
+        self.images = images
+        self.recipe = recipe
+        let crops = try recipe.multiCrop()
+        views = crops.transforms(from: transforms)
+        bank = MemoryBank(views: crops.assignViews, dimension: trainer.model.embeddingDimension)
+        loss = .prototypes(heads: trainer.model.head.clusters, temperature: recipe.temperature)
+    }
+
+    var communicator: Communicator { trainer.communicator }
+
     /// The bank comes from the previous epoch's training pass, or after a resume from the checkpoint.
     /// At the start (and after a resume from a checkpoint without one), one forward pass over the
-    /// pass the bank would hold fills it first — SwAV's `init_memory`. Its seconds are reported as `extract`.
-    func clusterMemory(epoch: Int, record rec: inout EpochRecord, times: inout (extract: Double, pca: Double)) throws -> [Int32] {
-        guard let bank else { preconditionFailure("clusterMemory without a memory bank") }
+    /// pass the bank would hold fills it first — SwAV's `init_memory`; its seconds are `extract`.
+    public func labels(epoch: Int, record rec: inout EpochRecord) throws -> PseudoLabels {
+        let model = trainer.model
         let n = images.count, heads = model.head.clusters, d = model.embeddingDimension
+        let t0 = Timing.now()
         if !bank.isComplete {
             let from = max(epoch - 1, 0)
-            let order = Self.permutation(n, seed: config.seed, epoch: from)
-            bank.prepare(order: order, batch: config.batchSize, rank: communicator.rank, size: communicator.size)
-            try refillBank(order: order, epoch: from, steps: 0..<bank.steps)
+            let order = EpochOrder.permutation(n, seed: recipe.seed, epoch: from)
+            bank.prepare(order: order, batch: recipe.batchSize, rank: communicator.rank, size: communicator.size)
+            try refill(order: order, epoch: from, steps: 0..<bank.steps)
         }
-        times.extract = Timing.now()
-        times.pca = times.extract
+        rec.seconds.extract = Timing.now() - t0
         // Concatenated in rank order, the banks are k-means' points; indices map them back to images.
         let sizes = try communicator.allgather([Int64(bank.count)])
         let offset = Int(sizes[..<communicator.rank].reduce(0, +)), total = Int(sizes.reduce(0, +))
@@ -36,7 +57,7 @@ extension DeepClusterRun {
                 throw TrainingError.invalidConfiguration("the memory banks hold \(total) embeddings, fewer than the \(k) clusters of head \(h)")
             }
             let km = try bank.embeddings[h % bank.views].withUnsafeBufferPointer {
-                try KMeans(k: k, iterations: config.kmeansIterations, seed: config.seed &+ UInt64(h), spherical: true)
+                try KMeans(k: k, iterations: recipe.kmeansIterations, seed: recipe.seed &+ UInt64(h), spherical: true)
                     .run($0.baseAddress!, rows: bank.count, dimension: d, offset: offset, total: total, epoch: epoch, communicator: communicator)
             }
             model.setPrototypes(head: h, centroids: km.centroids)
@@ -47,30 +68,75 @@ extension DeepClusterRun {
                 rec.reseeded_clusters = km.repaired
             }
         }
-        return labels
+        return PseudoLabels(heads: heads.count, count: n, values: labels)
+    }
+
+    public func order(_ labels: PseudoLabels, epoch: Int) -> [Int] {
+        EpochOrder.permutation(labels.count, seed: recipe.seed, epoch: epoch)
+    }
+
+    /// Lays the bank out for this pass; the steps already trained (resuming inside the epoch) are
+    /// put back from the checkpoint or by forward passes.
+    public func willTrain(order: [Int], epoch: Int, from step: Int) throws {
+        bank.prepare(order: order, batch: recipe.batchSize, rank: communicator.rank, size: communicator.size)
+        if step > 0 { try refill(order: order, epoch: epoch, steps: 0..<step) }
+    }
+
+    /// Every view of an image predicts the image's label in every head: rows view-major
+    /// (`MultiCrop.batch`), one label per head.
+    public func stepLabels(_ images: ArraySlice<Int>, _ labels: PseudoLabels) -> [Int32] {
+        Self.viewLabels(images, views: views.count, labels: labels)
+    }
+
+    static func viewLabels(_ images: ArraySlice<Int>, views: Int, labels: PseudoLabels) -> [Int32] {
+        let heads = labels.heads
+        var y = [Int32](repeating: 0, count: images.count * views * heads)
+        for v in 0..<views {
+            for (i, image) in images.enumerated() {
+                for h in 0..<heads { y[(v * images.count + i) * heads + h] = labels.label(head: h, image: image) }
+            }
+        }
+        return y
+    }
+
+    public func didStep(_ step: Int, images: ArraySlice<Int>, embedding: Tensor?) {
+        if !images.isEmpty, let z = embedding { bank.store(step: step, embeddings: z, rows: images.count) }
+    }
+
+    /// memory_bank.npy: every rank's bank, gathered on rank 0 in dataset order.
+    public func checkpointArrays() throws -> [String: (values: [Float], shape: [Int])] {
+        let n = images.count
+        let values = try bank.gathered(count: n, communicator: communicator)
+        return communicator.isRoot ? [Checkpoint.bankFile: (values, [bank.views, n, bank.dimension])] : [:]
+    }
+
+    public func resume(from loaded: Checkpoint.Loaded) {
+        if let f = loaded.memoryBankFile, let l = try? NPY.readLayout(f), l.shape == [bank.views, images.count, bank.dimension] {
+            savedBank = f
+        }
     }
 
     /// Puts back `steps` of the bank laid out for `order`: from the checkpoint's bank when resuming,
     /// otherwise by forward passes.
-    func refillBank(order: [Int], epoch: Int, steps: Range<Int>) throws {
-        guard let bank else { return }
-        if let saved = loadedBankFile {
+    private func refill(order: [Int], epoch: Int, steps: Range<Int>) throws {
+        if let saved = savedBank {
             try bank.restore(fromFile: saved, count: images.count, steps: steps)
-            loadedBankFile = nil
+            savedBank = nil
             rankLog("memory bank restored from the checkpoint: \(bank.count) rows")
         } else {
-            try fillBank(order: order, epoch: epoch, steps: steps)
+            try fill(order: order, epoch: epoch, steps: steps)
             rankLog("memory bank filled by a forward pass over epoch \(epoch)'s order: \(bank.count) rows")
         }
     }
 
     /// Forward passes (batch statistics, no gradient, no dropout) over `steps` of a pass over `order`,
     /// storing the assignment views' embeddings in the memory bank, already laid out for `order`.
-    func fillBank(order: [Int], epoch: Int, steps: Range<Int>) throws {
-        guard let bank, !steps.isEmpty else { return }
-        let (rank, size, seed, images, b) = (communicator.rank, communicator.size, config.seed, images, config.batchSize)
+    private func fill(order: [Int], epoch: Int, steps: Range<Int>) throws {
+        guard !steps.isEmpty else { return }
+        let model = trainer.model
+        let (rank, size, seed, images, b) = (communicator.rank, communicator.size, recipe.seed, images, recipe.batchSize)
         let kept = Array(views.prefix(bank.views))
-        let loader = Prefetcher(batches: steps.count, workers: config.workers) { i, tensor in
+        let loader = Prefetcher(batches: steps.count, workers: recipe.workers) { i, tensor in
             let idx = BatchSplit.slice(order, step: steps.lowerBound + i, batch: b, rank: rank, size: size)
             if !idx.isEmpty { try MultiCrop.batch(kept, source: images, indices: idx, seed: seed, epoch: epoch, into: tensor) }
         }
@@ -79,28 +145,8 @@ extension DeepClusterRun {
             let x = try loader.next()
             let rows = BatchSplit.slice(order, step: s, batch: b, rank: rank, size: size).count
             guard rows > 0 else { continue }
-            _ = model.forward(x, mode: Mode(dropout: false, batchStatistics: true), through: model.embeddingLayer!)
-            bank.store(step: s, embeddings: model.embedding!, rows: rows)
+            let z = model.forward(x, mode: Mode(dropout: false, batchStatistics: true), through: model.embeddingLayer!)
+            bank.store(step: s, embeddings: z, rows: rows)
         }
-    }
-
-    /// A shuffle of 0..<n drawn from (seed, epoch): the same on every rank.
-    static func permutation(_ n: Int, seed: UInt64, epoch: Int) -> [Int] {
-        var order = Array(0..<n)
-        var rng = RandomGenerator(seed: seed, purpose: .permutation, epoch)
-        rng.shuffle(&order)
-        return order
-    }
-
-    /// Labels of a step's rows as the prototype loss reads them: rows view-major (`MultiCrop.batch`),
-    /// H labels per row, each view of an image taking that image's label in every head.
-    static func viewLabels(_ idx: ArraySlice<Int>, views: Int, heads: Int, assignments: [Int32], count n: Int) -> [Int32] {
-        var y = [Int32](repeating: 0, count: idx.count * views * heads)
-        for v in 0..<views {
-            for (i, image) in idx.enumerated() {
-                for h in 0..<heads { y[(v * idx.count + i) * heads + h] = assignments[h * n + image] }
-            }
-        }
-        return y
     }
 }

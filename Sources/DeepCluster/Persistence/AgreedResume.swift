@@ -39,19 +39,3 @@ extension Checkpoint {
         return String(decoding: bytes.map { UInt8(truncatingIfNeeded: $0) }, as: UTF8.self)
     }
 }
-
-extension DataParallelTrainer {
-    /// Makes every rank's weights, buffers, momentum and step counters rank 0's, then checks with a
-    /// checksum allreduce that the parameters agree (each rank read its own copy of the checkpoint).
-    public func adoptRootState() throws {
-        try communicator.broadcast(model.store.parameters, root: 0)
-        try communicator.broadcast(model.store.buffers, root: 0)
-        if !optimizer.velocity.isEmpty { try communicator.broadcast(&optimizer.velocity, root: 0) }
-        var counters = [Int64(globalStep), Int64(optimizer.steps)]
-        try communicator.broadcast(&counters, root: 0)
-        globalStep = Int(counters[0])
-        optimizer.restore(velocity: optimizer.velocity, steps: Int(counters[1]))
-        let sums = try parameterChecksum()
-        guard sums.min == sums.max else { throw TrainingError.invalidConfiguration("ranks disagree on the resumed weights after broadcasting them") }
-    }
-}

@@ -48,8 +48,9 @@ public struct Checkpoint {
     }
 
     /// Writes a checkpoint (rank 0 only) and prunes all but the newest `keep`.
-    public static func write(directory held: CheckpointDirectory, epoch: Int, stepInEpoch: Int? = nil, trainer: DataParallelTrainer,
-                             assignments: [Int32], memoryBank: (values: [Float], shape: [Int])? = nil, config: TrainingConfig) throws {
+    /// `arrays` are the method's own files (`PseudoLabeler.checkpointArrays`: DeepCluster-v2's memory bank).
+    public static func write(directory held: CheckpointDirectory, epoch: Int, stepInEpoch: Int? = nil, state training: TrainingState, ranks: Int,
+                             assignments: [Int32], arrays: [String: (values: [Float], shape: [Int])] = [:], config: TrainingConfig) throws {
         let fm = FileManager.default
         let directory = held.path
         let name = directoryName(epoch: epoch, step: stepInEpoch)
@@ -57,22 +58,16 @@ public struct Checkpoint {
         let tmp = held.temporary(for: name)
         try? fm.removeItem(atPath: tmp)
         try fm.createDirectory(atPath: tmp, withIntermediateDirectories: true)
-        let model = trainer.model
-        let meta = ["format": "pt", "arch": model.architecture.name, "epoch": "\(epoch)", "k": "\(model.numClasses)",
-                    "sobel": model.architecture.sobel ? "true" : "false"]
-        var files: [String: Data] = [:]
-        files["model.safetensors"] = modelData(model, metadata: meta)
-        files["optimizer.safetensors"] = Safetensors.encode([.init(name: "momentum", shape: [trainer.optimizer.velocity.count],
-                                                                    floats: trainer.optimizer.velocity)])
+        var files = training.checkpointFiles(epoch: epoch)
         files["assignments.npy"] = NPY.encode(assignments.map { Int64($0) }, dtype: .int64, shape: [assignments.count])
-        if let b = memoryBank { files[bankFile] = NPY.encode(b.values, dtype: .float32, shape: b.shape) }
+        for (name, array) in arrays { files[name] = NPY.encode(array.values, dtype: .float32, shape: array.shape) }
         var crcs: [String: UInt32] = [:]
         for (name, data) in files {
             try AtomicFile.write(data, to: "\(tmp)/\(name)")
             crcs[name] = Checksum.crc32(data)
         }
-        let state = State(epoch: epoch, step_in_epoch: stepInEpoch, global_step: trainer.globalStep, optimizer_steps: trainer.optimizer.steps,
-                          seed: config.seed, ranks: trainer.communicator.size, config: config, crc32: crcs)
+        let state = State(epoch: epoch, step_in_epoch: stepInEpoch, global_step: training.globalStep, optimizer_steps: training.optimizer.steps,
+                          seed: config.seed, ranks: ranks, config: config, crc32: crcs)
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
         let stateData = try enc.encode(state)

@@ -28,6 +28,10 @@ public struct EpochRecord: Codable, Sendable {
 
     public init() {}
 
+    public init(epoch: Int, ranks: Int, threads: Int, images: Int) {
+        self.epoch = epoch; self.ranks = ranks; self.threads = threads; self.images = images
+    }
+
     public func jsonLine() -> String {
         let e = JSONEncoder()
         e.outputFormatting = [.sortedKeys]

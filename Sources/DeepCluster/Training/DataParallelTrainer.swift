@@ -12,22 +12,21 @@ import Tensor
 /// BatchNorm uses each rank's batch statistics in training (as PyTorch DDP); `synchronizeBuffers()`
 /// averages the running statistics before extraction and checkpoints.
 public final class DataParallelTrainer {
-    public let model: Model
+    /// The model, the optimizer and the step counter: what the steps change.
+    public let state: TrainingState
+    public var model: Model { state.model }
+    public var optimizer: SGD { state.optimizer }
+    public var globalStep: Int {
+        get { state.globalStep }
+        set { state.globalStep = newValue }
+    }
     public let communicator: Communicator
     public let reducer: GradientReducer
-    public let optimizer: SGD
-    public var topOptimizer: SGD
     public var mode: Mode = .train
     /// What the step minimises: DeepCluster's cross-entropy of the top layer, or DeepCluster-v2's
     /// prototype loss (labels then hold H per row).
     public enum Loss: Sendable { case crossEntropy, prototypes(heads: [Int], temperature: Float) }
-    public var loss: Loss = .crossEntropy
-    /// Leave the top layer as it is (DeepCluster-v2's prototypes are the k-means centroids:
-    /// `freeze_prototypes_niters` covers the whole of the published runs).
-    public var freezeTop = false
-    public let seed: UInt64
-    /// Optimizer steps taken in this run (drives the dropout seeds).
-    public var globalStep = 0
+    public let loss: Loss
     /// Set by the last step when any rank has been asked to stop.
     public private(set) var stopAgreed = false
     /// For tests: the rank and step at which a NaN is injected into the input (so loss and gradient go NaN).
@@ -47,37 +46,47 @@ public final class DataParallelTrainer {
     public private(set) var lastBackwardEnd = 0.0
     public private(set) var lastAllreduceEnd = 0.0
 
-    public init(model: Model, communicator: Communicator, learningRate: Float, momentum: Float, weightDecay: Float,
-                bucketBytes: Int, seed: UInt64) throws {
-        self.model = model
+    public init(state: TrainingState, loss: Loss = .crossEntropy, communicator: Communicator, bucketBytes: Int) throws {
+        self.state = state
+        self.loss = loss
         self.communicator = communicator
-        self.seed = seed
+        let model = state.model
         reducer = GradientReducer(gradients: model.store.gradients, layerRanges: model.parameterRanges,
                                    communicator: communicator, bucketBytes: bucketBytes)
-        optimizer = SGD(range: 0..<model.topRange.lowerBound, learningRate: learningRate, momentum: momentum, weightDecay: weightDecay)
-        topOptimizer = SGD(range: model.topRange, learningRate: learningRate, weightDecay: weightDecay)
         try communicator.broadcast(model.store.parameters, root: 0)
         try communicator.broadcast(model.store.buffers, root: 0)
     }
 
-    /// The reference's per-epoch head: re-drawn weights and a fresh plain-SGD optimizer.
-    public func resetTopLayer(epoch: Int) {
-        model.resetTopLayer(seed: seed, epoch: epoch)
-        topOptimizer = SGD(range: model.topRange, learningRate: topOptimizer.learningRate, weightDecay: topOptimizer.weightDecay)
+    /// A trainer at a constant learning rate with DeepCluster's top layer (the benchmarks' and diagnostics').
+    public convenience init(model: Model, communicator: Communicator, learningRate: Float, momentum: Float, weightDecay: Float,
+                            bucketBytes: Int, seed: UInt64) throws {
+        let state = TrainingState(model: model, momentum: momentum, weightDecay: weightDecay, topLayer: .resetEveryEpoch,
+                                  seed: seed) { _, _, _ in learningRate }
+        try self.init(state: state, communicator: communicator, bucketBytes: bucketBytes)
     }
 
-    /// One step on this rank's share `local` (input already built) of a global batch of `globalBatch` rows.
-    /// Returns the global batch's mean loss.
-    public func step(input x: Tensor, labels: [Int32], globalBatch: Int, epoch: Int = 0) throws -> Double {
+    /// What a step hands back: the global batch's mean loss, and this rank's embeddings of its rows
+    /// (the model's embedding layer, DeepCluster-v2; valid until the next step).
+    public struct StepResult {
+        public var loss: Double
+        public var embedding: Tensor?
+    }
+
+    /// One step on this rank's share (input already built) of a global batch of `globalBatch` rows.
+    @discardableResult
+    public func step(input x: Tensor, labels: [Int32], globalBatch: Int, epoch: Int = 0) throws -> StepResult {
         let t0 = Timing.now()
         model.zeroGradients()
-        model.seedDropout(seed: seed, step: globalStep, rank: communicator.rank)
+        model.seedDropout(seed: state.seed, step: globalStep, rank: communicator.rank)
         var localLoss = 0.0
+        var embedding: Tensor?
         reducer.begin()
         var t1 = t0
         if let (r, s) = injectNaN, r == communicator.rank, s == globalStep, x.count > 0 { x[0] = .nan }
         if !labels.isEmpty {
-            let logits = model.forward(x, mode: mode)
+            let forward = model.forward(x, mode: mode, keeping: model.embeddingLayer)
+            let logits = forward.output
+            embedding = forward.kept
             localLoss = labels.withUnsafeBufferPointer {
                 switch loss {
                 case .crossEntropy:
@@ -116,12 +125,11 @@ public final class DataParallelTrainer {
             throw TrainingError.nonFinite(step: globalStep, epoch: epoch, ranks: bad.joined(separator: ", "))
         }
         optimizer.step(parameters: model.store.parameters, gradients: model.store.gradients)
-        if !freezeTop { topOptimizer.step(parameters: model.store.parameters, gradients: model.store.gradients) }
         globalStep += 1
         let t4 = Timing.now()
         times.forward += t1 - t0; times.backward += t2 - t1
         times.exposedCommunication += t3 - t2; times.update += t4 - t3
-        return summary[0] / Double(globalBatch)
+        return StepResult(loss: summary[0] / Double(globalBatch), embedding: embedding)
     }
 
     public func resetTimes() { times = StepTimes() }

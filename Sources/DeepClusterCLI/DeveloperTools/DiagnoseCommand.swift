@@ -142,7 +142,7 @@ struct DiagnoseTrainSteps: ParsableCommand {
                     var g = RandomGenerator(seed: 4, purpose: .synthetic, i)
                     for p in 0..<784 { x[b * 784 + p] = Float(g.normal()) }
                 }
-                losses.append(try trainer.step(input: x, labels: images.map { Int32($0 % k) }, globalBatch: batchSize))
+                losses.append(try trainer.step(input: x, labels: images.map { Int32($0 % k) }, globalBatch: batchSize).loss)
             }
             let (lo, hi) = try trainer.parameterChecksum()
             if comm.isRoot {

@@ -1,0 +1,65 @@
+import Clustering
+import Collective
+import Datasets
+import NN
+import Tensor
+
+/// DeepCluster's pseudo-labels (`deepcluster/main.py`, ../shared/DESIGN.md steps 1–5): the features
+/// of every image extracted on each rank's shard, PCA-whitened with allreduced statistics, clustered
+/// by distributed k-means (empty clusters reseeded), the labels shared by allgatherv, and an order
+/// drawn uniformly over the clusters, the same on every rank. The top layer is trained on them with
+/// cross-entropy.
+public final class KMeansLabeler: PseudoLabeler {
+    public let loss = DataParallelTrainer.Loss.crossEntropy
+    public let views: [Transforms]
+    let trainer: DataParallelTrainer
+    let images: any ImageSource
+    let recipe: TrainingConfig
+
+    init(trainer: DataParallelTrainer, images: any ImageSource, transforms: Transforms, recipe: TrainingConfig) {
+        self.trainer = trainer
+        self.images = images
+        self.views = [transforms]
+        self.recipe = recipe
+    }
+
+    public func labels(epoch: Int, record rec: inout EpochRecord) throws -> PseudoLabels {
+        let model = trainer.model, communicator = trainer.communicator
+        let n = images.count
+        let t0 = Timing.now()
+        // Every rank extracts with the same BatchNorm statistics.
+        try trainer.synchronizeBuffers()
+        let shard = Shard.range(count: n, rank: communicator.rank, size: communicator.size)
+        let features = try FeatureExtractor.extract(model, images: images, range: shard, batchSize: recipe.batchSize, workers: recipe.workers,
+                                                    transforms: views[0], afterReLU: recipe.clusterFeature == "post-relu")
+        let t1 = Timing.now()
+        let d = model.featureDimension, p = recipe.pcaDim(model.architecture)
+        var reduced = [Float](repeating: 0, count: shard.count * p)
+        let pca = try PCAWhitening(fitting: features, rows: shard.count, columns: d, dimension: p, epsilon: recipe.pcaEpsilon,
+                                   communicator: communicator)
+        pca.apply(features, rows: shard.count, into: &reduced)
+        let t2 = Timing.now()
+        rec.seconds.extract = t1 - t0
+        rec.seconds.pca = t2 - t1
+        let km = try KMeans(k: model.numClasses, iterations: recipe.kmeansIterations, seed: recipe.seed)
+            .run(reduced, rows: shard.count, dimension: p, offset: shard.lowerBound, total: n, epoch: epoch, communicator: communicator)
+        rec.kmeans_objective = km.objectives
+        rec.reseeded_clusters = km.repaired
+        return PseudoLabels(heads: 1, count: n, values: try communicator.allgatherv(km.assignments))
+    }
+
+    public func order(_ labels: PseudoLabels, epoch: Int) -> [Int] {
+        UniformClusterSampler.indices(assignments: labels.values, clusters: trainer.model.numClasses, count: labels.count,
+                                      seed: recipe.seed, epoch: epoch).indices
+    }
+
+    public func willTrain(order: [Int], epoch: Int, from step: Int) throws {}
+
+    public func stepLabels(_ images: ArraySlice<Int>, _ labels: PseudoLabels) -> [Int32] { images.map { labels.values[$0] } }
+
+    public func didStep(_ step: Int, images: ArraySlice<Int>, embedding: Tensor?) {}
+
+    public func checkpointArrays() throws -> [String: (values: [Float], shape: [Int])] { [:] }
+
+    public func resume(from loaded: Checkpoint.Loaded) {}
+}
