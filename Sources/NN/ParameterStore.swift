@@ -53,6 +53,15 @@ public final class ParameterStore {
         buffers.baseAddress?.deallocate()
     }
 
+    /// A store for `layers` (each bound to its part): what a model makes for itself, and what a
+    /// stand-alone layer trains with (the linear probe).
+    public static func bound(to layers: [Layer]) -> ParameterStore {
+        let store = ParameterStore(layers: layers)
+        var p = 0, b = 0
+        for layer in layers { layer.bind(store.storage(for: layer, parameterOffset: &p, bufferOffset: &b)) }
+        return store
+    }
+
     public func entry(_ name: String) -> Entry? { index[name].map { entries[$0] } }
 
     /// The values of a named tensor (a view into the flat buffer).

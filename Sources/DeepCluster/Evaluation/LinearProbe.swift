@@ -62,78 +62,57 @@ public struct LinearProbe {
     public func run(train: [Float], trainLabels: [Int32], trainTotal: Int, test: [Float], testLabels: [Int32],
                     dim: Int, classes: Int, communicator comm: Communicator) throws -> Double {
         let linear = Linear(name: "probe", in: dim, out: classes)
-        let w = [Float](repeating: 0, count: dim * classes + classes)
-        var params = w, grads = w
+        let store = ParameterStore.bound(to: [linear])
         var rng = RandomGenerator(seed: seed, purpose: .probe)
-        for i in 0..<(dim * classes) { params[i] = Float(rng.normal() * 0.01) }
-        try comm.broadcast(&params, root: 0)
-        var velocity = w
+        let weights = try store.values("probe.weight"), bias = try store.values("probe.bias")
+        for i in 0..<weights.count { weights[i] = Float(rng.normal() * 0.01) }
+        bias.update(repeating: 0)
+        try comm.broadcast(store.parameters, root: 0)
+        let optimizer = SGD(range: 0..<store.parameters.count, learningRate: learningRate, momentum: 0.9, weightDecay: weightDecay)
         let rows = trainLabels.count
         let x = Tensor(shape: [0]), g = Tensor(shape: [0])
         let steps = (trainTotal + batchSize - 1) / batchSize
-        try params.withUnsafeMutableBufferPointer { p in
-            try grads.withUnsafeMutableBufferPointer { gr in
-                LinearProbe.bind(linear, p, gr)
-                for epoch in 0..<epochs {
-                    // Each rank shuffles its own rows; a step takes an equal share from each rank.
-                    var order = Array(0..<rows)
-                    var r = RandomGenerator(seed: seed, purpose: .probe, epoch, comm.rank)
-                    r.shuffle(&order)
-                    for step in 0..<steps {
-                        let lo = min(rows, step * rows / steps), hi = min(rows, (step + 1) * rows / steps)
-                        let idx = order[lo..<hi]
-                        x.resize([idx.count, dim])
-                        for (b, i) in idx.enumerated() { (x.data + b * dim).update(from: train.withUnsafeBufferPointer { $0.baseAddress! + i * dim }, count: dim) }
-                        gr.update(repeating: 0)
-                        let globalCount = try comm.allreduce(Int64(idx.count), op: .sum)
-                        if !idx.isEmpty {
-                            let logits = linear.forward(x, mode: .eval)
-                            let y = idx.map { trainLabels[$0] }
-                            _ = y.withUnsafeBufferPointer { CrossEntropy.forwardBackward(logits: logits, labels: $0, divisor: Int(globalCount), gradient: g) }
-                            _ = linear.backward(g, needInputGradient: false)
-                        }
-                        try comm.allreduce(gr, op: .sum)
-                        for i in 0..<p.count {
-                            let d = gr[i] + weightDecay * p[i]
-                            velocity[i] = 0.9 * velocity[i] + d
-                            p[i] -= learningRate * velocity[i]
-                        }
-                    }
+        let gr = store.gradients
+        for epoch in 0..<epochs {
+            // Each rank shuffles its own rows; a step takes an equal share from each rank.
+            var order = Array(0..<rows)
+            var r = RandomGenerator(seed: seed, purpose: .probe, epoch, comm.rank)
+            r.shuffle(&order)
+            for step in 0..<steps {
+                let lo = min(rows, step * rows / steps), hi = min(rows, (step + 1) * rows / steps)
+                let idx = order[lo..<hi]
+                x.resize([idx.count, dim])
+                for (b, i) in idx.enumerated() { (x.data + b * dim).update(from: train.withUnsafeBufferPointer { $0.baseAddress! + i * dim }, count: dim) }
+                gr.update(repeating: 0)
+                let globalCount = try comm.allreduce(Int64(idx.count), op: .sum)
+                if !idx.isEmpty {
+                    let logits = linear.forward(x, mode: .eval)
+                    let y = idx.map { trainLabels[$0] }
+                    _ = y.withUnsafeBufferPointer { CrossEntropy.forwardBackward(logits: logits, labels: $0, divisor: Int(globalCount), gradient: g) }
+                    _ = linear.backward(g, needInputGradient: false)
                 }
+                try comm.allreduce(gr, op: .sum)
+                optimizer.step(parameters: store.parameters, gradients: gr)
             }
         }
         // Top-1 on this rank's test share, summed over ranks.
         var correct: Int64 = 0
-        params.withUnsafeMutableBufferPointer { p in
-            grads.withUnsafeMutableBufferPointer { gr in
-                LinearProbe.bind(linear, p, gr)
-                let n = testLabels.count
-                var start = 0
-                while start < n {
-                    let end = min(n, start + 1024)
-                    x.resize([end - start, dim])
-                    test.withUnsafeBufferPointer { x.data.update(from: $0.baseAddress! + start * dim, count: (end - start) * dim) }
-                    let logits = linear.forward(x, mode: .eval)
-                    for i in 0..<(end - start) {
-                        var best = 0
-                        for c in 1..<classes where logits[i * classes + c] > logits[i * classes + best] { best = c }
-                        if Int32(best) == testLabels[start + i] { correct += 1 }
-                    }
-                    start = end
-                }
+        let n = testLabels.count
+        var start = 0
+        while start < n {
+            let end = min(n, start + 1024)
+            x.resize([end - start, dim])
+            test.withUnsafeBufferPointer { x.data.update(from: $0.baseAddress! + start * dim, count: (end - start) * dim) }
+            let logits = linear.forward(x, mode: .eval)
+            for i in 0..<(end - start) {
+                var best = 0
+                for c in 1..<classes where logits[i * classes + c] > logits[i * classes + best] { best = c }
+                if Int32(best) == testLabels[start + i] { correct += 1 }
             }
+            start = end
         }
         let totalCorrect = try comm.allreduce(correct, op: .sum)
         let totalTest = try comm.allreduce(Int64(testLabels.count), op: .sum)
         return Double(totalCorrect) / Double(max(totalTest, 1))
-    }
-
-    /// Points the probe's Linear at flat [weight | bias] buffers.
-    static func bind(_ linear: Linear, _ p: UnsafeMutableBufferPointer<Float>, _ g: UnsafeMutableBufferPointer<Float>) {
-        let w = linear.inFeatures * linear.outFeatures
-        var s = LayerStorage()
-        s.parameters = [p.baseAddress!, p.baseAddress! + w]
-        s.gradients = [g.baseAddress!, g.baseAddress! + w]
-        linear.bind(s)
     }
 }
