@@ -82,7 +82,7 @@ struct EvalCommand: ParsableCommand {
                 throw TrainingError.invalidConfiguration("eval needs labels for the training and the test images (--labels, --test-labels)")
             }
             let classes = Int((trainY.max() ?? 0) + 1)
-            let transforms = try DatasetLoader.transforms(for: train, config: loaded.state.config.reading(data, resize: resize))
+            let transforms = try DatasetLoader.transforms(for: train, recipe: loaded.state.recipe.reading(data, resize: resize))
             let t0 = Timing.now()
             let shard = Shard.range(count: train.count, rank: comm.rank, size: comm.size)
             let tshard = Shard.range(count: test.count, rank: comm.rank, size: comm.size)
@@ -199,7 +199,7 @@ struct ExtractCommand: ParsableCommand {
             let (model, loaded) = try Checkpoint.openModel(checkpoint) { if comm.isRoot { print($0) } }
             var set = try DatasetLoader.load(data: data, labels: nil, format: format, channels: model.architecture.inputChannels)
             if let l = limit { set = set.limited(to: l) }
-            let transforms = try DatasetLoader.transforms(for: set, config: loaded.state.config.reading(data, resize: resize))
+            let transforms = try DatasetLoader.transforms(for: set, recipe: loaded.state.recipe.reading(data, resize: resize))
             let shard = Shard.range(count: set.count, rank: comm.rank, size: comm.size)
             let f = try FeatureExtractor.extract(model, images: set, range: shard, batchSize: 256, transforms: transforms)
             // Each rank writes its own rows into the one features.npy; nothing is gathered.
@@ -220,10 +220,10 @@ struct ExtractCommand: ParsableCommand {
     }
 }
 
-extension TrainingConfig {
+extension Recipe {
     /// The checkpoint's configuration applied to other images: `data` (nil: Fashion-MNIST), and
     /// `resize` when given (otherwise the training run's).
-    func reading(_ data: String?, resize: Int?) -> TrainingConfig {
+    func reading(_ data: String?, resize: Int?) -> Recipe {
         var c = self
         c.data = data
         if let r = resize { c.resize = r }

@@ -11,7 +11,8 @@ enum MPIRuntime {
     /// DEEPCLUSTER_COLLECTIVE_TIMEOUT variable for every command; 0 disables).
     static let defaultCollectiveTimeout = 600.0
 
-    static func run(threads: Int?, kernels: KernelOptions? = nil, collectiveTimeout: Double? = nil, stoppable: Bool = false, _ body: (Communicator) throws -> Void) -> Never {
+    static func run(threads: Int?, kernels: KernelOptions? = nil, collectiveTimeout: Double? = nil, stoppable: Bool = false,
+                    describe: (Error) -> String = ConfigurationFlags.describe, _ body: (Communicator) throws -> Void) -> Never {
         let comm: Communicator
         do { comm = try Communicator.world() } catch {
             FileHandle.standardError.write(Data("deepcluster: \(error)\n".utf8))
@@ -35,7 +36,7 @@ enum MPIRuntime {
             Communicator.finalize()
             exit(0)
         } catch {
-            let line = comm.size > 1 ? "deepcluster: rank \(comm.rank): \(error)\n" : "deepcluster: \(error)\n"
+            let line = comm.size > 1 ? "deepcluster: rank \(comm.rank): \(describe(error))\n" : "deepcluster: \(describe(error))\n"
             // When every rank hits the same error (a bad file, a refused resume), rank 0's line is the
             // one to read: it aborts the job while the others wait. A rank that fails alone (rank 0
             // then waits for it in a collective) prints after the wait and takes the job down itself.

@@ -8,7 +8,7 @@ import Tensor
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "train",
         abstract: "Train a CNN with DeepCluster on Fashion-MNIST (default) or your data.")
-    static let d = TrainingConfig()
+    static let d = Recipe(), o = RunOptions()
 
     @Option(help: "Images: an IDX file (plain or .gz) or a folder of them (train-/t10k-images-idx3-ubyte, as /usr/share/datasets/fashion-mnist), CIFAR-10/100 binary batches (a .bin or the extracted folder), a folder of PNG/JPEG images (one subfolder per class, or flat), or a uint8/float32 .npy (default: Fashion-MNIST train from /usr/share/datasets/fashion-mnist).")
     var data: String?
@@ -17,7 +17,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Resize the shorter side to N before the centre crop of the clustering pass (default: none when the images are at the architecture's input size, else input × 8/7; 0: never resize).") var resize: Int?
     @Option(help: "Training augmentation: auto, pad-crop (random crop of the 2-pixel zero-padded image) or resized-crop (RandomResizedCrop); both add a horizontal flip (default: auto — pad-crop for images at the input size, resized-crop otherwise).") var augmentation: String?
     @Option(name: .customLong("crop-scale"), help: "Smallest area fraction of the random resized crop (default: \(d.cropScale)).") var cropScale: Double?
-    @Option(help: "Threads per rank that decode and augment the next batches while the current one trains; 0 does it inside the step (default: \(d.workers)).") var workers: Int?
+    @Option(help: "Threads per rank that decode and augment the next batches while the current one trains; 0 does it inside the step (default: \(o.workers)).") var workers: Int?
     @Option(help: "Architecture: fmnist-alexnet, cifar-alexnet, alexnet, vgg16 (default: \(d.arch)).") var arch: String?
     @Option(help: "deepcluster (the 2018 recipe) or deepcluster-v2 (projection head, spherical k-means on a memory bank of the last epoch's embeddings, prototypes with a temperature, several heads, multi-crop); deepcluster-v2 also sets its own defaults: --heads 3, --kmeans-iters 10, --weight-decay 1e-6, --augmentation resized-crop, --dropout 0 (default: \(d.method)).") var method: String?
     @Option(help: "Probability of the classifier's dropout layers (default: the architecture's, 0.5).") var dropout: Float?
@@ -49,9 +49,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "BLAS threads per rank (default: cores ÷ ranks on the node).") var threads: Int?
     @OptionGroup var kernels: KernelOptions
     @Option(help: "Use only the first N images (quick runs).") var limit: Int?
-    @Option(name: .customLong("bucket-bytes"), help: "Gradient allreduce bucket size in bytes (default: \(d.bucketBytes)).") var bucketBytes: Int?
+    @Option(name: .customLong("bucket-bytes"), help: "Gradient allreduce bucket size in bytes (default: \(o.bucketBytes)).") var bucketBytes: Int?
     @Option(name: .customLong("checkpoint-dir"), help: "Write a checkpoint here after every epoch.") var checkpointDir: String?
-    @Option(name: .customLong("keep-checkpoints"), help: "Complete checkpoints to keep (default: \(d.keepCheckpoints)).") var keepCheckpoints: Int?
+    @Option(name: .customLong("keep-checkpoints"), help: "Complete checkpoints to keep (default: \(o.keepCheckpoints)).") var keepCheckpoints: Int?
     @Option(name: .customLong("checkpoint-every"), help: "Also checkpoint every N training steps (default: 0, at epoch ends only).") var checkpointEvery: Int?
     @Option(name: .customLong("log-dir"), help: "Write each rank's log to DIR/rank-N.log.") var logDir: String?
     @Flag(help: "Continue from the newest complete checkpoint in --checkpoint-dir; flags that change its recipe (seed, learning rate, data, ...) are refused.") var resume = false
@@ -67,78 +67,40 @@ struct TrainCommand: ParsableCommand {
         var c = TrainingConfig()
         if let path = config {
             guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("--config \(path): no such file") }
-            do { c = try JSONDecoder().decode(TrainingConfig.self, from: data) } catch {
+            do { c = try JSONDecoder().decode(TrainingConfig.self, from: data) } catch let e as TrainingError {
+                throw ValidationError("--config \(path): \(ConfigurationFlags.describe(e))")
+            } catch {
                 throw ValidationError("--config \(path): not a configuration written by deepcluster (\(error))")
             }
         }
-        if let p = preset {
-            do { try TrainingPreset.apply(p, to: &c) } catch { throw ValidationError("\(error)") }
+        do {
+            if let p = preset { try TrainingPreset.apply(p, to: &c.recipe) }
+            // The method's own defaults come first; the other flags override them.
+            if method == Recipe.Method.deepclusterV2.rawValue { TrainingPreset.applyV2Defaults(to: &c.recipe) }
+            c = try ConfigurationFlags.apply(self, to: c)
+            c.options.resume = resume
+            c.options.resumeOverride = resumeOverride
+            c.options.quiet = quiet
+            c.options.progress = progress
+            try c.validate()
+        } catch {
+            throw ValidationError(ConfigurationFlags.describe(error))
         }
-        if let v = method {
-            c.method = v
-            if v == "deepcluster-v2" { TrainingPreset.applyV2Defaults(to: &c) }
-        }
-        if let v = dropout { c.dropout = v }
-        if let v = heads { c.heads = v }
-        if let v = temperature { c.temperature = v }
-        if let v = hiddenDim { c.hiddenDimension = v }
-        if let v = embeddingDim { c.embeddingDimension = v }
-        if let v = crops { c.crops = v }
-        if let v = data { c.data = v }
-        if let v = format { c.format = v }
-        if let v = labels { c.labels = v }
-        if let v = resize { c.resize = v }
-        if let v = augmentation { c.augmentation = v }
-        if let v = cropScale { c.cropScale = v }
-        if let v = workers { c.workers = v }
-        if let v = arch { c.arch = v }
-        if let v = input { c.input = v }
-        if let v = clusters { c.clusters = v }
-        if let v = pcaDim { c.pcaDimension = v }
-        if let v = kmeansIters { c.kmeansIterations = v }
-        if let v = clusterFeature { c.clusterFeature = v }
-        if let v = pcaEpsilon { c.pcaEpsilon = v }
-        if let v = epochs { c.epochs = v }
-        if let v = batchSize { c.batchSize = v }
-        if let v = lr { c.learningRate = v }
-        if let v = momentum { c.momentum = v }
-        if let v = lrSchedule { c.lrSchedule = v }
-        if let v = warmupEpochs { c.warmupEpochs = v }
-        if let v = finalLR { c.finalLearningRate = v }
-        if let v = brightness { c.brightness = v }
-        if let v = contrast { c.contrast = v }
-        if let v = saturation { c.saturation = v }
-        if let v = grayscale { c.grayscale = v }
-        if let v = blur { c.blur = v }
-        if let v = weightDecay { c.weightDecay = v }
-        if let v = seed { c.seed = v }
-        if let v = limit { c.limit = v }
-        if let v = bucketBytes { c.bucketBytes = v }
-        if let v = checkpointDir { c.checkpointDirectory = v }
-        if let v = keepCheckpoints { c.keepCheckpoints = v }
-        if let v = metrics { c.metrics = v }
-        if let v = checkpointEvery { c.checkpointEvery = v }
-        if let v = logDir { c.logDirectory = v }
-        c.resume = resume
-        c.resumeOverride = resumeOverride
-        c.quiet = quiet
-        c.progress = progress
-        if !DatasetLoader.formats.contains(c.format) { throw ValidationError("--format must be one of \(DatasetLoader.formats.joined(separator: ", ")), got '\(c.format)'") }
-        if resume && c.checkpointDirectory == nil { throw ValidationError("--resume needs --checkpoint-dir") }
+        if resume && c.options.checkpointDirectory == nil { throw ValidationError("--resume needs --checkpoint-dir") }
         if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1, got \(t)") }
         if let t = collectiveTimeout, !(t >= 0 && t <= 7 * 86_400) { throw ValidationError("--collective-timeout must be between 0 and 604800 seconds (a week), got \(t)") }
-        do { try c.validate() } catch { throw ValidationError("\(error)") }
         return c
     }
 
     func run() throws {
         let c = try makeConfig()
-        MPIRuntime.run(threads: threads, kernels: kernels, collectiveTimeout: collectiveTimeout, stoppable: true) { comm in
-            let run = try DeepClusterRun(config: c, communicator: comm)
-            if comm.isRoot && !c.quiet {
-                print("deepcluster train: \(run.images.count) images, --arch \(c.arch), k = \(run.model.numClasses), "
+        MPIRuntime.run(threads: threads, kernels: kernels, collectiveTimeout: collectiveTimeout, stoppable: true,
+                       describe: ConfigurationFlags.describe) { comm in
+            let run = try DeepClusterRun(config: c, communicator: comm, fieldName: ConfigurationFlags.flag(for:))
+            if comm.isRoot && !c.options.quiet {
+                print("deepcluster train: \(run.images.count) images, --arch \(c.recipe.arch), k = \(run.model.numClasses), "
                       + "\(comm.size) rank(s) × \(BLAS.threads) thread(s), OpenBLAS \(BLAS.coreName), "
-                      + "epochs \(run.startEpoch)..<\(c.epochs), seed \(c.seed)")
+                      + "epochs \(run.startEpoch)..<\(c.recipe.epochs), seed \(c.recipe.seed)")
                 fflush(stdout)
             }
             run.log = { line in print(line); fflush(stdout) }

@@ -75,7 +75,7 @@ public enum ModelError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .shape(layer, expected, got): return "\(layer): expected input \(expected), got \(got)"
-        case let .unknownArchitecture(a, known): return "unknown --arch '\(a)'; expected one of \(known.joined(separator: ", "))"
+        case let .unknownArchitecture(a, known): return "unknown architecture '\(a)'; expected one of \(known.joined(separator: ", "))"
         case let .unknownTensor(n): return "state has no tensor named '\(n)'"
         case let .tensorSize(n, e, g): return "tensor '\(n)': expected \(e) values, got \(g)"
         }

@@ -4,7 +4,7 @@ import Foundation
 /// `warmupEpochs` followed by a cosine decay to `finalRate` at the end of the last epoch (SwAV's and
 /// DeepCluster-v2's schedule). A function of (epoch, step) only, so a resumed run follows it exactly.
 public struct LearningRateSchedule: Sendable {
-    public enum Kind: String, Sendable { case constant, cosine }
+    public enum Kind: String, RecipeChoice { case constant, cosine }
     public var kind: Kind
     public var base: Float
     public var warmupEpochs: Double

@@ -11,21 +11,21 @@
 public enum TrainingPreset {
     public static let names = ["reference", "fmnist", "fmnist-v2"]
 
-    /// What `--method deepcluster-v2` brings with it (`swav/scripts/deepclusterv2_*.sh`): three heads,
+    /// What the deepcluster-v2 method brings with it (`swav/scripts/deepclusterv2_*.sh`): three heads,
     /// 10 k-means iterations, weight decay 1e-6, random resized crops, no dropout (SwAV's ResNet has none).
-    public static func applyV2Defaults(to c: inout TrainingConfig) {
-        c.method = "deepcluster-v2"
+    public static func applyV2Defaults(to c: inout Recipe) {
+        c.method = .deepclusterV2
         c.heads = 3
         c.kmeansIterations = 10
         c.weightDecay = 1e-6
-        c.augmentation = "resized-crop"
+        c.augmentation = .resizedCrop
         c.dropout = 0
     }
 
-    public static func apply(_ name: String, to c: inout TrainingConfig) throws {
+    public static func apply(_ name: String, to c: inout Recipe) throws {
         switch name {
         case "reference":
-            let d = TrainingConfig()
+            let d = Recipe()
             c.method = d.method; c.heads = d.heads; c.crops = d.crops; c.dropout = d.dropout
             c.kmeansIterations = d.kmeansIterations; c.weightDecay = d.weightDecay
             c.clusters = d.clusters; c.learningRate = d.learningRate
@@ -33,12 +33,12 @@ public enum TrainingPreset {
             c.brightness = d.brightness; c.contrast = d.contrast; c.blur = d.blur
             c.lrSchedule = d.lrSchedule; c.warmupEpochs = d.warmupEpochs; c.finalLearningRate = d.finalLearningRate
         case "fmnist":
-            c.input = "raw"
-            c.augmentation = "resized-crop"
+            c.input = .raw
+            c.augmentation = .resizedCrop
             c.cropScale = 0.2
             c.brightness = 0.4
             c.contrast = 0.4
-            c.lrSchedule = "cosine"
+            c.lrSchedule = .cosine
             c.warmupEpochs = 1
             c.epochs = 10
         case "fmnist-v2":
@@ -48,7 +48,7 @@ public enum TrainingPreset {
             c.learningRate = 0.15
             c.epochs = 30
         default:
-            throw TrainingError.invalidConfiguration("--preset must be one of \(names.joined(separator: ", ")), got '\(name)'")
+            throw TrainingError.invalidValue(field: "preset", "must be one of \(names.joined(separator: ", ")), got '\(name)'")
         }
     }
 }

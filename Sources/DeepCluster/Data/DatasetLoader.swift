@@ -80,8 +80,8 @@ public enum DatasetLoader {
 
     /// The transforms a training configuration asks for: its architecture, resize, augmentation and
     /// colour jitter (Fashion-MNIST's normalisation when it names no data).
-    public static func transforms(for source: any ImageSource, config c: TrainingConfig) throws -> Transforms {
-        var t = try transforms(for: source, architecture: c.architecture(), resize: c.resize, augmentation: c.augmentation,
+    public static func transforms(for source: any ImageSource, recipe c: Recipe) throws -> Transforms {
+        var t = try transforms(for: source, architecture: c.architecture(), resize: c.resize, augmentation: c.augmentation.rawValue,
                                cropScale: c.cropScale, defaultDataset: c.data == nil)
         t.brightness = c.brightness; t.contrast = c.contrast; t.blur = c.blur
         t.saturation = c.saturation; t.grayscale = c.grayscale

@@ -9,19 +9,19 @@ struct RunSetup {
     let transforms: Transforms
     let model: Model
 
-    init(config: TrainingConfig) throws {
-        let arch = try config.architecture()
-        var set = try DatasetLoader.load(data: config.data, labels: config.labels, format: config.format, channels: arch.inputChannels)
-        if let l = config.limit { set = set.limited(to: l) }
+    init(recipe: Recipe) throws {
+        let arch = try recipe.architecture()
+        var set = try DatasetLoader.load(data: recipe.data, labels: recipe.labels, format: recipe.format, channels: arch.inputChannels)
+        if let l = recipe.limit { set = set.limited(to: l) }
         images = set
-        transforms = try DatasetLoader.transforms(for: set, config: config)
-        let k = config.k(arch)
+        transforms = try DatasetLoader.transforms(for: set, recipe: recipe)
+        let k = recipe.k(arch)
         guard set.count >= k else {
             throw TrainingError.invalidConfiguration("\(set.count) images cannot form \(k) clusters; lower --clusters or raise --limit")
         }
-        model = Model(architecture: arch, head: config.head(arch), seed: config.seed)
-        guard config.isV2 || config.pcaDim(arch) <= model.featureDimension else {
-            throw TrainingError.invalidConfiguration("--pca-dim \(config.pcaDim(arch)) exceeds the feature dimension \(model.featureDimension)")
+        model = Model(architecture: arch, head: recipe.head(arch), seed: recipe.seed)
+        guard recipe.isV2 || recipe.pcaDim(arch) <= model.featureDimension else {
+            throw TrainingError.invalidConfiguration("--pca-dim \(recipe.pcaDim(arch)) exceeds the feature dimension \(model.featureDimension)")
         }
     }
 }

@@ -14,13 +14,15 @@ public final class KMeansLabeler: PseudoLabeler {
     public let views: [Transforms]
     let trainer: DataParallelTrainer
     let images: any ImageSource
-    let recipe: TrainingConfig
+    let recipe: Recipe
+    let workers: Int
 
-    init(trainer: DataParallelTrainer, images: any ImageSource, transforms: Transforms, recipe: TrainingConfig) {
+    init(trainer: DataParallelTrainer, images: any ImageSource, transforms: Transforms, recipe: Recipe, workers: Int) {
         self.trainer = trainer
         self.images = images
         self.views = [transforms]
         self.recipe = recipe
+        self.workers = workers
     }
 
     public func labels(epoch: Int, record rec: inout EpochRecord) throws -> PseudoLabels {
@@ -30,8 +32,8 @@ public final class KMeansLabeler: PseudoLabeler {
         // Every rank extracts with the same BatchNorm statistics.
         try trainer.synchronizeBuffers()
         let shard = Shard.range(count: n, rank: communicator.rank, size: communicator.size)
-        let features = try FeatureExtractor.extract(model, images: images, range: shard, batchSize: recipe.batchSize, workers: recipe.workers,
-                                                    transforms: views[0], afterReLU: recipe.clusterFeature == "post-relu")
+        let features = try FeatureExtractor.extract(model, images: images, range: shard, batchSize: recipe.batchSize, workers: workers,
+                                                    transforms: views[0], afterReLU: recipe.clusterFeature == .postReLU)
         let t1 = Timing.now()
         let d = model.featureDimension, p = recipe.pcaDim(model.architecture)
         var reduced = [Float](repeating: 0, count: shard.count * p)

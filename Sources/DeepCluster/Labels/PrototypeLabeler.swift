@@ -15,16 +15,18 @@ public final class PrototypeLabeler: PseudoLabeler {
     let bank: MemoryBank
     let trainer: DataParallelTrainer
     let images: any ImageSource
-    let recipe: TrainingConfig
+    let recipe: Recipe
+    let workers: Int
     /// The checkpoint's memory_bank.npy resumed from, until this rank has read its rows.
     private var savedBank: String?
     /// Logs a line in this rank's log.
     var rankLog: (String) -> Void = { _ in }
 
-    init(trainer: DataParallelTrainer, images: any ImageSource, transforms: Transforms, recipe: TrainingConfig) throws {
+    init(trainer: DataParallelTrainer, images: any ImageSource, transforms: Transforms, recipe: Recipe, workers: Int) throws {
         self.trainer = trainer
         self.images = images
         self.recipe = recipe
+        self.workers = workers
         let crops = try recipe.multiCrop()
         views = crops.transforms(from: transforms)
         bank = MemoryBank(views: crops.assignViews, dimension: trainer.model.embeddingDimension)
@@ -136,7 +138,7 @@ public final class PrototypeLabeler: PseudoLabeler {
         let model = trainer.model
         let (rank, size, seed, images, b) = (communicator.rank, communicator.size, recipe.seed, images, recipe.batchSize)
         let kept = Array(views.prefix(bank.views))
-        let loader = Prefetcher(batches: steps.count, workers: recipe.workers) { i, tensor in
+        let loader = Prefetcher(batches: steps.count, workers: workers) { i, tensor in
             let idx = BatchSplit.slice(order, step: steps.lowerBound + i, batch: b, rank: rank, size: size)
             if !idx.isEmpty { try MultiCrop.batch(kept, source: images, indices: idx, seed: seed, epoch: epoch, into: tensor) }
         }

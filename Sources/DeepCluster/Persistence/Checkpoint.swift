@@ -21,8 +21,41 @@ public struct Checkpoint {
         public var optimizer_steps: Int
         public var seed: UInt64
         public var ranks: Int
-        public var config: TrainingConfig
+        /// What the run computes (written as "recipe"; checkpoints before the recipe had its own
+        /// type hold it, with the run options, as "config", which reads the same).
+        public var recipe: Recipe
         public var crc32: [String: UInt32]
+
+        enum CodingKeys: String, CodingKey {
+            case format_version, epoch, step_in_epoch, global_step, optimizer_steps, seed, ranks, recipe, config, crc32
+        }
+
+        init(epoch: Int, step_in_epoch: Int?, global_step: Int, optimizer_steps: Int, seed: UInt64, ranks: Int, recipe: Recipe,
+             crc32: [String: UInt32]) {
+            self.epoch = epoch; self.step_in_epoch = step_in_epoch; self.global_step = global_step
+            self.optimizer_steps = optimizer_steps; self.seed = seed; self.ranks = ranks; self.recipe = recipe; self.crc32 = crc32
+        }
+
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            format_version = try c.decode(Int.self, forKey: .format_version)
+            epoch = try c.decode(Int.self, forKey: .epoch)
+            step_in_epoch = try c.decodeIfPresent(Int.self, forKey: .step_in_epoch)
+            global_step = try c.decode(Int.self, forKey: .global_step)
+            optimizer_steps = try c.decode(Int.self, forKey: .optimizer_steps)
+            seed = try c.decode(UInt64.self, forKey: .seed)
+            ranks = try c.decode(Int.self, forKey: .ranks)
+            recipe = try c.decodeIfPresent(Recipe.self, forKey: .recipe) ?? c.decode(Recipe.self, forKey: .config)
+            crc32 = try c.decode([String: UInt32].self, forKey: .crc32)
+        }
+
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(format_version, forKey: .format_version); try c.encode(epoch, forKey: .epoch)
+            try c.encodeIfPresent(step_in_epoch, forKey: .step_in_epoch); try c.encode(global_step, forKey: .global_step)
+            try c.encode(optimizer_steps, forKey: .optimizer_steps); try c.encode(seed, forKey: .seed)
+            try c.encode(ranks, forKey: .ranks); try c.encode(recipe, forKey: .recipe); try c.encode(crc32, forKey: .crc32)
+        }
     }
 
     public static let marker = "COMPLETE"
@@ -67,7 +100,7 @@ public struct Checkpoint {
             crcs[name] = Checksum.crc32(data)
         }
         let state = State(epoch: epoch, step_in_epoch: stepInEpoch, global_step: training.globalStep, optimizer_steps: training.optimizer.steps,
-                          seed: config.seed, ranks: ranks, config: config, crc32: crcs)
+                          seed: config.recipe.seed, ranks: ranks, recipe: config.recipe, crc32: crcs)
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
         let stateData = try enc.encode(state)
@@ -91,7 +124,7 @@ public struct Checkpoint {
         try AtomicFile.write(try enc.encode(config), to: "\(directory)/config.json")
         // Keep the newest `keep` complete checkpoints.
         let all = complete(in: directory)
-        for old in all.dropLast(max(config.keepCheckpoints, 1)) { try? fm.removeItem(atPath: old) }
+        for old in all.dropLast(max(config.options.keepCheckpoints, 1)) { try? fm.removeItem(atPath: old) }
     }
 
     /// Complete checkpoint directories, oldest first.
@@ -196,11 +229,11 @@ extension Checkpoint {
     public static func openModel(_ path: String, warn: (String) -> Void = { _ in }) throws -> (model: Model, loaded: Loaded) {
         let loaded = FileManager.default.fileExists(atPath: "\(path)/state.json")
             ? try load(path) : try newestValid(in: path, warn: warn)
-        let config = loaded.state.config
-        let arch = try config.architecture()
+        let recipe = loaded.state.recipe
+        let arch = try recipe.architecture()
         let head: Model.Head
-        if config.isV2 {
-            head = config.head(arch)
+        if recipe.isV2 {
+            head = recipe.head(arch)
         } else {
             guard let top = loaded.model["top_layer.bias"] else {
                 throw CheckpointError.incompatible(path: loaded.path, reason: "no top_layer.bias")

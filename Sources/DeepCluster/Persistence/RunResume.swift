@@ -16,11 +16,12 @@ extension DeepClusterRun {
         let loaded = try Checkpoint.newestValidOnEveryRank(in: dir, communicator: communicator) { [communicator] msg in
             if communicator.isRoot { self.log(msg) }
         }
-        let changed = config.recipeDifferences(from: loaded.state.config)
-        if !changed.isEmpty && !config.resumeOverride {
-            throw TrainingError.invalidConfiguration("--resume from \(loaded.path) with flags that change its recipe (\(changed.joined(separator: ", "))); give the saved values, or --resume-override to continue with the new ones")
+        let changed = recipe.differences(from: loaded.state.recipe)
+        if !changed.isEmpty && !options.resumeOverride { throw TrainingError.recipeChanged(path: loaded.path, changes: changed) }
+        if !changed.isEmpty && communicator.isRoot {
+            let list = changed.map { "\(fieldName($0.field)) \($0.saved) → \($0.given)" }.joined(separator: ", ")
+            log("\(fieldName("resumeOverride")): continuing \(loaded.path) with \(list)")
         }
-        if !changed.isEmpty && communicator.isRoot { log("--resume-override: continuing \(loaded.path) with \(changed.joined(separator: ", "))") }
         try state.restore(from: loaded)
         try state.adoptRootState(communicator)
         labeler.resume(from: loaded)
@@ -41,7 +42,7 @@ extension DeepClusterRun {
     /// Step 7: rank 0 writes a checkpoint (BN statistics averaged first so the file holds the shared
     /// model); every rank waits for it. No-op without --checkpoint-dir.
     func saveCheckpoint(epoch: Int, step: Int?, labels: PseudoLabels) throws {
-        guard config.checkpointDirectory != nil else { return }
+        guard options.checkpointDirectory != nil else { return }
         try trainer.synchronizeBuffers()
         let arrays = try labeler.checkpointArrays()
         if let folder = checkpointFolder {

@@ -26,7 +26,7 @@ public struct MultiCrop: Sendable, Equatable {
     /// Parses "COUNTxMIN-MAX[,…]". Throws one line naming what is wrong.
     public static func parse(_ spec: String) throws -> MultiCrop {
         func bad(_ why: String) -> TrainingError {
-            .invalidConfiguration("--crops '\(spec)': \(why); expected COUNTxMIN-MAX[,COUNTxMIN-MAX…], e.g. 2x0.14-1,4x0.05-0.14")
+            .invalidValue(field: "crops", "'\(spec)': \(why); expected COUNTxMIN-MAX[,COUNTxMIN-MAX…], e.g. 2x0.14-1,4x0.05-0.14")
         }
         var groups: [Group] = []
         for part in spec.split(separator: ",", omittingEmptySubsequences: false) {

@@ -10,6 +10,8 @@ import Tensor
 /// owns the loop, the training state, the stops and the checkpoints.
 public final class DeepClusterRun {
     public let config: TrainingConfig
+    public var recipe: Recipe { config.recipe }
+    public var options: RunOptions { config.options }
     public let communicator: Communicator
     public let images: any ImageSource
     public let state: TrainingState
@@ -27,41 +29,45 @@ public final class DeepClusterRun {
     /// The phase boundary at which every rank agreed to stop, nil while running.
     public private(set) var stoppedAtBoundary: String?
     public var log: (String) -> Void = { print($0) }
+    /// How log lines name a field of the configuration (the command line sets its flags' names).
+    public let fieldName: (String) -> String
     let rankLog: RankLog
     /// Rank 0's hold on --checkpoint-dir (locked for the job).
     var checkpointFolder: CheckpointDirectory?
 
-    public init(config: TrainingConfig, communicator: Communicator) throws {
+    public init(config: TrainingConfig, communicator: Communicator, fieldName: @escaping (String) -> String = { $0 }) throws {
         try config.validate()
         self.config = config
+        self.fieldName = fieldName
         self.communicator = communicator
-        let setup = try RunSetup(config: config)
+        let recipe = config.recipe, options = config.options
+        let setup = try RunSetup(recipe: recipe)
         images = setup.images
-        state = TrainingState(model: setup.model, momentum: config.momentum, weightDecay: config.weightDecay,
-                              topLayer: config.isV2 ? .frozen : .resetEveryEpoch, seed: config.seed) { [schedule = config.schedule] in
+        state = TrainingState(model: setup.model, momentum: recipe.momentum, weightDecay: recipe.weightDecay,
+                              topLayer: recipe.isV2 ? .frozen : .resetEveryEpoch, seed: recipe.seed) { [schedule = recipe.schedule] in
             schedule.rate(epoch: $0, step: $1, stepsPerEpoch: $2)
         }
-        let loss: DataParallelTrainer.Loss = config.isV2
-            ? .prototypes(heads: setup.model.head.clusters, temperature: config.temperature) : .crossEntropy
-        trainer = try DataParallelTrainer(state: state, loss: loss, communicator: communicator, bucketBytes: config.bucketBytes)
-        rankLog = try RankLog(directory: config.logDirectory, rank: communicator.rank)
-        if config.isV2 {
-            let prototypes = try PrototypeLabeler(trainer: trainer, images: images, transforms: setup.transforms, recipe: config)
+        let loss: DataParallelTrainer.Loss = recipe.isV2
+            ? .prototypes(heads: setup.model.head.clusters, temperature: recipe.temperature) : .crossEntropy
+        trainer = try DataParallelTrainer(state: state, loss: loss, communicator: communicator, bucketBytes: options.bucketBytes)
+        rankLog = try RankLog(directory: options.logDirectory, rank: communicator.rank)
+        if recipe.isV2 {
+            let prototypes = try PrototypeLabeler(trainer: trainer, images: images, transforms: setup.transforms, recipe: recipe, workers: options.workers)
             prototypes.rankLog = { [rankLog] in rankLog.write($0) }
             labeler = prototypes
         } else {
-            labeler = KMeansLabeler(trainer: trainer, images: images, transforms: setup.transforms, recipe: config)
+            labeler = KMeansLabeler(trainer: trainer, images: images, transforms: setup.transforms, recipe: recipe, workers: options.workers)
         }
         let shard = Shard.range(count: images.count, rank: communicator.rank, size: communicator.size)
         rankLog.write("rank \(communicator.rank) of \(communicator.size) on \(Communicator.processorName()), \(images.count) images, shard \(shard)")
-        if let dir = config.checkpointDirectory, communicator.isRoot {
+        if let dir = options.checkpointDirectory, communicator.isRoot {
             checkpointFolder = try CheckpointDirectory(path: dir)
             // A fresh run would mix its checkpoints with another run's (and pruning would take either).
-            if !config.resume, let newest = Checkpoint.complete(in: dir).last {
+            if !options.resume, let newest = Checkpoint.complete(in: dir).last {
                 throw TrainingError.invalidConfiguration("--checkpoint-dir \(dir) already holds checkpoints (newest \((newest as NSString).lastPathComponent)); continue them with --resume, or give this run another --checkpoint-dir")
             }
         }
-        if config.resume, let dir = config.checkpointDirectory {
+        if options.resume, let dir = options.checkpointDirectory {
             try resume(from: dir)
         }
     }
@@ -69,18 +75,18 @@ public final class DeepClusterRun {
     /// Runs the remaining epochs. Returns false when a stop was requested (checkpoint written).
     @discardableResult
     public func run() throws -> Bool {
-        if startEpoch >= config.epochs {
-            if communicator.isRoot { log("nothing to do: the checkpoint is at epoch \(startEpoch), --epochs is \(config.epochs)") }
+        if startEpoch >= recipe.epochs {
+            if communicator.isRoot { log("nothing to do: the checkpoint is at epoch \(startEpoch), --epochs is \(recipe.epochs)") }
             return true
         }
-        for epoch in startEpoch..<config.epochs {
+        for epoch in startEpoch..<recipe.epochs {
             let resumeAt = epoch == startEpoch ? midEpoch : nil
             let r = try runEpoch(epoch, resumingAt: resumeAt)
             if let phase = stoppedAtBoundary {
                 if communicator.isRoot {
-                    let saved = config.checkpointDirectory == nil ? "no --checkpoint-dir, nothing saved"
+                    let saved = options.checkpointDirectory == nil ? "no --checkpoint-dir, nothing saved"
                         : epoch == 0 && resumeAt == nil ? "no epoch had finished, nothing to save"
-                        : "the newest checkpoint in \(config.checkpointDirectory!) is current (nothing changed since it was written)"
+                        : "the newest checkpoint in \(options.checkpointDirectory!) is current (nothing changed since it was written)"
                     log("stop requested: stopped in epoch \(epoch) \(phase); \(saved)")
                 }
                 return false
@@ -88,7 +94,7 @@ public final class DeepClusterRun {
             if !stoppedInsideEpoch { try report(r) }
             if trainer.stopAgreed {
                 if communicator.isRoot {
-                    let saved = config.checkpointDirectory.map { "checkpoint written to \($0)" } ?? "no --checkpoint-dir, nothing saved"
+                    let saved = options.checkpointDirectory.map { "checkpoint written to \($0)" } ?? "no --checkpoint-dir, nothing saved"
                     log("stop requested: stopped \(stoppedInsideEpoch ? "inside" : "at the end of") epoch \(epoch) (global step \(state.globalStep)); \(saved)")
                 }
                 return false
@@ -160,8 +166,8 @@ public final class DeepClusterRun {
         records.append(r)
         rankLog.write(r.readableLine())
         guard communicator.isRoot else { return }
-        if !config.quiet { log(r.readableLine()) }
-        if let m = config.metrics { try MetricsFile.append(r, all: records, to: m) }
+        if !options.quiet { log(r.readableLine()) }
+        if let m = options.metrics { try MetricsFile.append(r, all: records, to: m) }
     }
 
     /// True on every rank when any rank has been asked to stop (one allreduce): a phase boundary is a

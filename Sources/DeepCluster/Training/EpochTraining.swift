@@ -9,15 +9,15 @@ extension DeepClusterRun {
     /// batches of this rank's slices while the current one trains.
     func trainEpoch(order: [Int], labels: PseudoLabels, epoch: Int, startStep: Int) throws -> (loss: Double, stoppedAfter: Int?, inputWait: Double) {
         var total = 0.0, batches = 0
-        let b = config.batchSize
+        let b = recipe.batchSize
         var start = startStep * b
         var step = startStep
         let totalSteps = (order.count + b - 1) / b
-        var progress = Progress(total: totalSteps, enabled: communicator.isRoot && !config.quiet, forced: config.progress)
+        var progress = Progress(total: totalSteps, enabled: communicator.isRoot && !options.quiet, forced: options.progress)
         defer { progress.clear() }
-        let (rank, size, seed, views, images) = (communicator.rank, communicator.size, config.seed, labeler.views, images)
+        let (rank, size, seed, views, images) = (communicator.rank, communicator.size, recipe.seed, labeler.views, images)
         @Sendable func slice(_ s: Int) -> ArraySlice<Int> { BatchSplit.slice(order, step: s, batch: b, rank: rank, size: size) }
-        let loader = Prefetcher(batches: totalSteps - startStep, workers: config.workers) { i, tensor in
+        let loader = Prefetcher(batches: totalSteps - startStep, workers: options.workers) { i, tensor in
             let idx = slice(startStep + i)
             if !idx.isEmpty { try MultiCrop.batch(views, source: images, indices: idx, seed: seed, epoch: epoch, into: tensor) }
         }
@@ -35,7 +35,7 @@ extension DeepClusterRun {
             start += globalCount
             progress.update(step: step, loss: total / Double(batches), images: start - startStep * b)
             if trainer.stopAgreed && start < order.count { return (total / Double(batches), step, loader.waitSeconds) }
-            if config.checkpointEvery > 0, step % config.checkpointEvery == 0, start < order.count, config.checkpointDirectory != nil {
+            if options.checkpointEvery > 0, step % options.checkpointEvery == 0, start < order.count, options.checkpointDirectory != nil {
                 try saveCheckpoint(epoch: epoch, step: step, labels: labels)
                 rankLog.write("checkpoint inside epoch \(epoch) after step \(step)")
             }

@@ -13,10 +13,10 @@ struct BenchEpoch: ParsableCommand {
     func run() throws {
         MPIRuntime.run(threads: common.threads, kernels: common.kernels) { comm in
             var c = TrainingConfig()
-            c.epochs = 1
-            c.limit = limit
-            c.clusters = clusters
-            c.quiet = true
+            c.recipe.epochs = 1
+            c.recipe.limit = limit
+            c.recipe.clusters = clusters
+            c.options.quiet = true
             let run = try DeepClusterRun(config: c, communicator: comm)
             let rec = try run.runEpoch(0)
             var r = BenchReport()
