@@ -81,9 +81,9 @@ import Testing
     }
 
     @Test func methodDefaultsAndThePresetValidate() throws {
-        var c = TrainingConfig()
+        var c = Recipe()
         try TrainingPreset.apply("fmnist-v2", to: &c)
-        #expect(c.isV2 && c.heads == 3 && c.kmeansIterations == 10 && c.dropout == 0 && c.input == "raw")
+        #expect(c.isV2 && c.heads == 3 && c.kmeansIterations == 10 && c.dropout == 0 && c.input == .raw)
         #expect(c.clusters == 30 && c.learningRate == 0.15 && c.epochs == 30)
         try c.validate()
         let a = try c.architecture()
@@ -93,6 +93,9 @@ import Testing
         #expect(!c.isV2 && c.heads == 1 && c.kmeansIterations == 20 && c.dropout == nil)
         try c.validate()
         c.heads = 2
-        #expect { try c.validate() } throws: { "\($0)".contains("--heads is for --method deepcluster-v2") }
+        #expect { try c.validate() } throws: { error in
+            guard case let .invalidValue(field, message)? = error as? TrainingError else { return false }
+            return field == "heads" && message.contains("is for the deepcluster-v2 method")
+        }
     }
 }

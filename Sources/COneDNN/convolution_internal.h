@@ -1,0 +1,76 @@
+// Shared by the convolution's C files (not part of the public header): the engine, the staged
+// memories, the convolution's state, the error macro and the helpers each file defines.
+#ifndef DC_CONVOLUTION_INTERNAL_H
+#define DC_CONVOLUTION_INTERNAL_H
+#include "onednn_convolution.h"
+
+#include <oneapi/dnnl/dnnl.h>
+#include <stddef.h>
+
+// The process's CPU engine (convolution.c makes it once).
+extern dnnl_engine_t dc_engine;
+int dc_ensure_engine(void);
+
+// Data in a primitive's layout: either the caller's own buffer (layouts equal) or an owned
+// buffer with a reorder between it and the caller's.
+typedef struct {
+    dnnl_memory_t user;      // wraps the caller's pointer (handle set per call)
+    dnnl_memory_t staged;    // owned, in the primitive's layout; NULL when the layouts match
+    dnnl_primitive_t reorder; // user → staged (inputs) or staged → user (outputs)
+    dnnl_memory_t scratch;   // the reorder's scratchpad in the convolution's buffer; NULL if it needs none
+} staged_memory;
+
+struct dc_convolution {
+    dc_convolution_shape shape;
+    dnnl_stream_t stream;
+    int out_height, out_width;
+    dnnl_primitive_desc_t forward_pd, backward_data_pd, backward_weights_pd;
+    dnnl_primitive_t forward, backward_data, backward_weights;
+    // forward
+    staged_memory src, weights, dst;
+    dnnl_memory_t bias;
+    // backward data
+    staged_memory bd_weights, bd_diff_dst, bd_diff_src;
+    // backward weights: src reuses the forward's staged copy when the layouts agree
+    staged_memory bw_src, bw_diff_dst, bw_diff_weights;
+    int bw_src_from_forward, bw_diff_dst_from_bd;
+    dnnl_memory_t diff_bias;
+    float *diff_weights_buffer, *diff_bias_buffer;
+    const float *last_src;
+    // Scratchpads are the user's (dnnl_scratchpad_mode_user), not the library's: in library mode a
+    // scratchpad is shared by every primitive of a thread, and a primitive must run on the thread that
+    // created it. Here each convolution owns one buffer, as large as the largest its primitives ask for
+    // (they run one after another), so a layer may run on any thread and beside any other layer.
+    dnnl_primitive_attr_t attributes;
+    dnnl_memory_t forward_scratch, backward_data_scratch, backward_weights_scratch;
+    void *scratchpad;
+    size_t scratchpad_size;
+};
+
+void dc_describe(const dc_convolution_shape *s, char *out, size_t size);
+const char *dc_status_name(dnnl_status_t status);
+
+// Returns -1 with `error` filled from the convolution `c` in scope when `call` fails.
+#define CHECK(call, what)                                                                        \
+    do {                                                                                         \
+        dnnl_status_t status_ = (call);                                                          \
+        if (status_ != dnnl_success) {                                                           \
+            char shape_[160];                                                                    \
+            dc_describe(&c->shape, shape_, sizeof shape_);                                          \
+            if (error) snprintf(error, error_size, "oneDNN %s: %s (status %d) for %s", what,     \
+                                dc_status_name(status_), (int)status_, shape_);                     \
+            return -1;                                                                           \
+        }                                                                                        \
+    } while (0)
+
+dnnl_status_t dc_channel_major(dnnl_memory_desc_t *md, int n, int ch, int h, int w);
+dnnl_status_t dc_scratch_memory(dc_convolution *c, const_dnnl_primitive_desc_t pd, dnnl_memory_t *out);
+int dc_stage(dc_convolution *c, staged_memory *m, const dnnl_memory_desc_t *user_md, const dnnl_memory_desc_t *primitive_md,
+             int is_input, const char *what, char *error, size_t error_size);
+void dc_unstage(staged_memory *m);
+dnnl_memory_t dc_primitive_side(const staged_memory *m);
+dnnl_status_t dc_run_reorder(dnnl_stream_t stream, const staged_memory *m, int is_input);
+dnnl_status_t dc_attach_scratchpad(dc_convolution *c);
+// Creates the stream, the three primitives and their memories (convolution_build.c).
+int dc_build(dc_convolution *c, char *error, size_t error_size);
+#endif

@@ -1,0 +1,96 @@
+// The convolution's memories: oneDNN descriptors of our (C, N, H, W) tensors, staged copies in a
+// primitive's layout with their reorders, and the one scratchpad buffer every primitive shares.
+#include "convolution_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void dc_describe(const dc_convolution_shape *s, char *out, size_t size) {
+    snprintf(out, size, "(%d, %d, %d, %d) ∗ (%d, %d, %d, %d) stride %d padding %d%s", s->batch, s->in_channels,
+             s->height, s->width, s->out_channels, s->in_channels, s->kernel, s->kernel, s->stride, s->padding,
+             s->bf16 ? " bf16" : "");
+}
+
+const char *dc_status_name(dnnl_status_t status) {
+    switch (status) {
+    case dnnl_out_of_memory: return "out of memory";
+    case dnnl_invalid_arguments: return "invalid arguments";
+    case dnnl_unimplemented: return "unimplemented";
+    case dnnl_runtime_error: return "runtime error";
+    default: return "error";
+    }
+}
+
+
+// (C, N, H, W) in memory for the logical (N, C, H, W) oneDNN expects.
+dnnl_status_t dc_channel_major(dnnl_memory_desc_t *md, int n, int ch, int h, int w) {
+    dnnl_dims_t dims = {n, ch, h, w};
+    dnnl_dims_t strides = {(dnnl_dim_t)h * w, (dnnl_dim_t)n * h * w, w, 1};
+    return dnnl_memory_desc_init_by_strides(md, 4, dims, dnnl_f32, strides);
+}
+
+// A memory object for the scratchpad `pd` asks for (NULL when it asks for none), pointed at the
+// convolution's buffer once every primitive is built; the buffer grows to the largest request.
+dnnl_status_t dc_scratch_memory(dc_convolution *c, const_dnnl_primitive_desc_t pd, dnnl_memory_t *out) {
+    *out = NULL;
+    const dnnl_memory_desc_t *md = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+    size_t size = md ? dnnl_memory_desc_get_size(md) : 0;
+    if (size == 0) return dnnl_success;
+    if (size > c->scratchpad_size) c->scratchpad_size = size;
+    return dnnl_memory_create(out, md, dc_engine, DNNL_MEMORY_NONE);
+}
+
+int dc_stage(dc_convolution *c, staged_memory *m, const dnnl_memory_desc_t *user_md,
+                 const dnnl_memory_desc_t *primitive_md, int is_input, const char *what, char *error,
+                 size_t error_size) {
+    CHECK(dnnl_memory_create(&m->user, user_md, dc_engine, DNNL_MEMORY_NONE), what);
+    if (dnnl_memory_desc_equal(user_md, primitive_md)) return 0;
+    CHECK(dnnl_memory_create(&m->staged, primitive_md, dc_engine, DNNL_MEMORY_ALLOCATE), what);
+    dnnl_primitive_desc_t pd;
+    if (is_input)
+        CHECK(dnnl_reorder_primitive_desc_create(&pd, user_md, dc_engine, primitive_md, dc_engine, c->attributes), what);
+    else
+        CHECK(dnnl_reorder_primitive_desc_create(&pd, primitive_md, dc_engine, user_md, dc_engine, c->attributes), what);
+    dnnl_status_t st = dnnl_primitive_create(&m->reorder, pd);
+    if (st == dnnl_success) st = dc_scratch_memory(c, pd, &m->scratch);
+    dnnl_primitive_desc_destroy(pd);
+    CHECK(st, what);
+    return 0;
+}
+
+void dc_unstage(staged_memory *m) {
+    if (m->scratch) dnnl_memory_destroy(m->scratch);
+    if (m->reorder) dnnl_primitive_destroy(m->reorder);
+    if (m->staged) dnnl_memory_destroy(m->staged);
+    if (m->user) dnnl_memory_destroy(m->user);
+    memset(m, 0, sizeof *m);
+}
+
+dnnl_memory_t dc_primitive_side(const staged_memory *m) { return m->staged ? m->staged : m->user; }
+
+dnnl_status_t dc_run_reorder(dnnl_stream_t stream, const staged_memory *m, int is_input) {
+    if (!m->reorder) return dnnl_success;
+    dnnl_exec_arg_t args[3] = {{DNNL_ARG_FROM, is_input ? m->user : m->staged},
+                               {DNNL_ARG_TO, is_input ? m->staged : m->user},
+                               {DNNL_ARG_SCRATCHPAD, m->scratch}};
+    return dnnl_primitive_execute(m->reorder, stream, m->scratch ? 3 : 2, args);
+}
+
+// Points every scratchpad memory of the convolution at its one buffer (64-byte aligned).
+dnnl_status_t dc_attach_scratchpad(dc_convolution *c) {
+    if (c->scratchpad_size == 0) return dnnl_success;
+    size_t size = (c->scratchpad_size + 63) / 64 * 64;
+    c->scratchpad = aligned_alloc(64, size);
+    if (!c->scratchpad) return dnnl_out_of_memory;
+    dnnl_memory_t all[] = {c->forward_scratch, c->backward_data_scratch, c->backward_weights_scratch,
+                           c->src.scratch, c->weights.scratch, c->dst.scratch,
+                           c->bd_weights.scratch, c->bd_diff_dst.scratch, c->bd_diff_src.scratch,
+                           c->bw_src.scratch, c->bw_diff_dst.scratch, c->bw_diff_weights.scratch};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+        if (!all[i]) continue;
+        dnnl_status_t st = dnnl_memory_set_data_handle(all[i], c->scratchpad);
+        if (st != dnnl_success) return st;
+    }
+    return dnnl_success;
+}
