@@ -94,8 +94,7 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         let c = try makeConfig()
-        MPIRuntime.run(threads: threads, kernels: kernels, collectiveTimeout: collectiveTimeout, stoppable: true,
-                       describe: ConfigurationFlags.describe) { comm in
+        MPIRuntime.run(threads: threads, kernels: kernels, collectiveTimeout: collectiveTimeout, stoppable: true) { comm in
             let run = try DeepClusterRun(config: c, communicator: comm, fieldName: ConfigurationFlags.flag(for:))
             if comm.isRoot && !c.options.quiet {
                 print("deepcluster train: \(run.images.count) images, --arch \(c.recipe.arch), k = \(run.model.numClasses), "

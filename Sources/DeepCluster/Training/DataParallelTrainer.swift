@@ -26,7 +26,7 @@ public final class DataParallelTrainer {
     /// What the step minimises: DeepCluster's cross-entropy of the top layer, or DeepCluster-v2's
     /// prototype loss (labels then hold H per row).
     public enum Loss: Sendable { case crossEntropy, prototypes(heads: [Int], temperature: Float) }
-    public let loss: Loss
+    public var loss: Loss
     /// Set by the last step when any rank has been asked to stop.
     public private(set) var stopAgreed = false
     /// For tests: the rank and step at which a NaN is injected into the input (so loss and gradient go NaN).

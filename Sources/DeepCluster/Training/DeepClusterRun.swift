@@ -47,9 +47,7 @@ public final class DeepClusterRun {
                               topLayer: recipe.isV2 ? .frozen : .resetEveryEpoch, seed: recipe.seed) { [schedule = recipe.schedule] in
             schedule.rate(epoch: $0, step: $1, stepsPerEpoch: $2)
         }
-        let loss: DataParallelTrainer.Loss = recipe.isV2
-            ? .prototypes(heads: setup.model.head.clusters, temperature: recipe.temperature) : .crossEntropy
-        trainer = try DataParallelTrainer(state: state, loss: loss, communicator: communicator, bucketBytes: options.bucketBytes)
+        trainer = try DataParallelTrainer(state: state, communicator: communicator, bucketBytes: options.bucketBytes)
         rankLog = try RankLog(directory: options.logDirectory, rank: communicator.rank)
         if recipe.isV2 {
             let prototypes = try PrototypeLabeler(trainer: trainer, images: images, transforms: setup.transforms, recipe: recipe, workers: options.workers)
@@ -58,6 +56,8 @@ public final class DeepClusterRun {
         } else {
             labeler = KMeansLabeler(trainer: trainer, images: images, transforms: setup.transforms, recipe: recipe, workers: options.workers)
         }
+        // The step minimises the method's loss.
+        trainer.loss = labeler.loss
         let shard = Shard.range(count: images.count, rank: communicator.rank, size: communicator.size)
         rankLog.write("rank \(communicator.rank) of \(communicator.size) on \(Communicator.processorName()), \(images.count) images, shard \(shard)")
         if let dir = options.checkpointDirectory, communicator.isRoot {
