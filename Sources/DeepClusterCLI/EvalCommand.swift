@@ -26,7 +26,7 @@ struct EvalCommand: ParsableCommand {
     @Option(name: .customLong("probe-epochs"), help: "Probe training epochs (default: 10).") var probeEpochs = 10
     @Option(name: .customLong("probe-lr"), help: "Probe learning rate (default: 0.01).") var probeLR: Float = 0.01
     @Option(name: .customLong("pca-dim"), help: "PCA dimension before k-means (default: the architecture's, 64 for fmnist-alexnet).") var pcaDim: Int?
-    @Option(help: "Features for k-means: trunk (the classifier's last Linear, before its ReLU) or embedding (DeepCluster-v2's L2-normalised projection, what its k-means clusters) (default: trunk).") var feature = "trunk"
+    @Option(help: "Features for k-means: trunk (the classifier's last Linear, before its ReLU) or embedding (DeepCluster-v2's L2-normalised projection, what its k-means clusters) (default: what the checkpoint's method clusters: embedding for deepcluster-v2, trunk for deepcluster).") var feature: String?
     @Option(name: .customLong("kmeans-restarts"), help: "k-means runs from different initial centroids; the lowest objective is scored (default: 10).") var kmeansRestarts = 10
     @Option(help: "Seed of the evaluation's k-means and probe (default: 0).") var seed: UInt64 = 0
     @Option(help: "BLAS threads per rank (default: cores ÷ ranks on the node).") var threads: Int?
@@ -51,9 +51,11 @@ struct EvalCommand: ParsableCommand {
         }
         guard probeHoldout > 0 && probeHoldout < 1 else { throw ValidationError("--probe-holdout must be between 0 and 1, got \(probeHoldout)") }
         guard kmeansRestarts >= 1 else { throw ValidationError("--kmeans-restarts must be at least 1, got \(kmeansRestarts)") }
-        guard ["trunk", "embedding"].contains(feature) else { throw ValidationError("--feature must be trunk or embedding, got '\(feature)'") }
+        if let f = feature, !["trunk", "embedding"].contains(f) { throw ValidationError("--feature must be trunk or embedding, got '\(f)'") }
         MPIRuntime.run(threads: threads, kernels: kernels) { comm in
             var (model, loaded) = try Checkpoint.openModel(checkpoint) { if comm.isRoot { print($0) } }
+            // By default the features the checkpoint's method clusters in training.
+            let feature = self.feature ?? (model.embeddingLayer == nil ? "trunk" : "embedding")
             if feature == "embedding" && model.embeddingLayer == nil {
                 throw TrainingError.invalidConfiguration("--feature embedding needs a deepcluster-v2 checkpoint; \(loaded.path) has a top layer, not a projection head")
             }
@@ -106,47 +108,65 @@ struct EvalCommand: ParsableCommand {
                 }
                 return out
             }
+            let representatives = ClusteringEvaluation.representatives(total: train.count, classes: classes)
+            /// The over-clustering merged spectrally into k = classes groups (KASP), on the L2-normalised features.
+            func spectral(_ feats: [Float], dim: Int) throws -> ClusteringEvaluation.Scores {
+                try ClusteringEvaluation.mergedScore(features: feats, rows: shard.count, dimension: dim, offset: shard.lowerBound,
+                                                     total: train.count, labels: trainY, classes: classes, representatives: representatives,
+                                                     seed: seed, restarts: kmeansRestarts, communicator: comm)
+            }
             /// The clustering features and the linear probe of one network.
-            func evaluate(_ m: Model) throws -> (scores: [(String, ClusteringEvaluation.Scores)], top1: Double, dim: Int) {
+            func evaluate(_ m: Model) throws -> (scores: [(String, ClusteringEvaluation.Scores)], spectral: ClusteringEvaluation.Scores, top1: Double, dim: Int) {
                 let embedding = feature == "embedding"
                 let width = embedding ? m.embeddingDimension : m.featureDimension
                 let feats = try FeatureExtractor.extract(m, images: train, range: shard, batchSize: 256, transforms: transforms,
                                                          through: embedding ? m.embeddingLayer! : m.featureLayer, dimension: width)
                 let scores = try kmeans(feats, dim: width, withoutPCA: embedding)
+                let merged = try spectral(feats, dim: width)
                 let (ptrain, dim) = try probe.features(m, images: probeTrain, range: pshard, transforms: transforms)
                 let (ptest, _) = try probe.features(m, images: test, range: tshard, transforms: transforms)
                 let top1 = try probe.run(train: ptrain, trainLabels: Array(probeY[pshard]), trainTotal: probeTrain.count, test: ptest,
                                          testLabels: Array(testY[tshard]), dim: dim, classes: classes, communicator: comm)
-                return (scores, top1, dim)
+                return (scores, merged, top1, dim)
             }
-            let (scores, top1, dim) = try evaluate(model)
+            let (scores, merged, top1, dim) = try evaluate(model)
             // Baselines in the same run: the randomly initialised network, and the pixels themselves
             // (the normalised clustering-pass input, flattened) through the same k-means and probe.
-            var baselines: [(String, [(String, ClusteringEvaluation.Scores)], Double)] = []
+            var baselines: [(String, [(String, ClusteringEvaluation.Scores)], ClusteringEvaluation.Scores, Double)] = []
             if self.baselines {
                 let random = try evaluate(Model(architecture: model.architecture, head: model.head, seed: loaded.state.seed))
-                baselines.append(("random_init", random.scores, random.top1))
+                baselines.append(("random_init", random.scores, random.spectral, random.top1))
                 let (px, pdim) = try Self.pixels(train, range: shard, transforms: transforms)
                 let (pxTest, _) = try Self.pixels(test, range: tshard, transforms: transforms)
                 let pxScores = try kmeans(px, dim: pdim, withoutPCA: true)
+                let pxMerged = try spectral(px, dim: pdim)
                 let pxProbe = holdOut ? try Self.pixels(probeTrain, range: pshard, transforms: transforms).values : px
                 let pxTop1 = try probe.run(train: pxProbe, trainLabels: Array(probeY[pshard]), trainTotal: probeTrain.count, test: pxTest,
                                            testLabels: Array(testY[tshard]), dim: pdim, classes: classes, communicator: comm)
-                baselines.append(("pixels", pxScores, pxTop1))
+                baselines.append(("pixels", pxScores, pxMerged, pxTop1))
             }
             let seconds = Timing.now() - t0
             guard comm.isRoot else { return }
-            let head = scores[0].1
+            // The headline k-means (kmeans_nmi, kmeans_acc): on the embedding without PCA, as DeepCluster-v2's
+            // spherical k-means clusters it; on the trunk after PCA-whitening, as DeepCluster clusters it.
+            let headlineName = feature == "embedding" ? "no_pca" : scores[0].0
+            let head = scores.first { $0.0 == headlineName }!.1
+            func headline(_ sc: [(String, ClusteringEvaluation.Scores)]) -> ClusteringEvaluation.Scores {
+                (sc.first { $0.0 == headlineName } ?? sc[0]).1
+            }
             if json {
                 var fields: [(String, Any)] = [("kmeans_nmi", head.nmi), ("kmeans_ari", head.ari), ("kmeans_acc", head.accuracy)]
                 for (name, s) in scores { fields.append(("kmeans_\(name)", [("nmi", s.nmi), ("ari", s.ari), ("acc", s.accuracy)] as [(String, Any)])) }
-                for (name, sc, t1) in baselines {
+                fields += [("spectral_nmi", merged.nmi), ("spectral_ari", merged.ari), ("spectral_acc", merged.accuracy),
+                           ("spectral_representatives", representatives)]
+                for (name, sc, sp, t1) in baselines {
                     var b: [(String, Any)] = sc.map { ($0.0, [("nmi", $0.1.nmi), ("ari", $0.1.ari), ("acc", $0.1.accuracy)] as [(String, Any)]) }
+                    b.append(("spectral", [("nmi", sp.nmi), ("ari", sp.ari), ("acc", sp.accuracy)] as [(String, Any)]))
                     b.append(("probe_top1", t1))
                     fields.append(("baseline_\(name)", b))
                 }
                 fields += [("probe_top1", top1), ("probe_layer", probeLayer), ("probe_dim", dim), ("probe_epochs", probeEpochs), ("kmeans_restarts", kmeansRestarts),
-                           ("feature", feature), ("checkpoint", loaded.path), ("epoch", loaded.state.epoch), ("random_init", randomInit ? "true" : "false"),
+                           ("feature", feature), ("kmeans_headline", "\(feature) \(headlineName)"), ("checkpoint", loaded.path), ("epoch", loaded.state.epoch), ("random_init", randomInit ? "true" : "false"),
                            ("images", train.count), ("test_images", test.count), ("probe_train_images", probeTrain.count),
                            ("probe_test", holdOut ? "held_out" : "test_split"), ("ranks", comm.size), ("seconds", seconds)]
                 var r = BenchReport()
@@ -157,22 +177,27 @@ struct EvalCommand: ParsableCommand {
                 for (name, s) in scores {
                     print(String(format: "  k-means k=%d on %@ + L2: NMI %.4f  ARI %.4f  accuracy %.4f", classes, name, s.nmi, s.ari, s.accuracy))
                 }
+                let spectralLine = "  %d k-means clusters merged spectrally into %d (KASP) on %@: NMI %.4f  ARI %.4f  accuracy %.4f"
+                print(String(format: spectralLine, representatives, classes, feature, merged.nmi, merged.ari, merged.accuracy))
                 print(String(format: "  linear probe on %@ (%d dims, %d epochs): top-1 %.4f on %@", probeLayer, dim, probeEpochs, top1, probeSource))
-                for (name, sc, t1) in baselines {
+                for (name, sc, sp, t1) in baselines {
                     print("baseline \(name == "pixels" ? "raw pixels (normalised, flattened)" : "random initialisation"):")
                     for (n, x) in sc { print(String(format: "  k-means k=%d on %@ + L2: NMI %.4f  ARI %.4f  accuracy %.4f", classes, n, x.nmi, x.ari, x.accuracy)) }
+                    print(String(format: spectralLine, representatives, classes, name == "pixels" ? "pixels" : feature, sp.nmi, sp.ari, sp.accuracy))
                     print(String(format: "  linear probe: top-1 %.4f", t1))
                 }
                 if !baselines.isEmpty {
                     // What was learned, beside what needs no training: the k-means figures of the first feature variant.
-                    print("\nwhat the network learned (k-means k=\(classes) on \(scores[0].0), probe on \(test.count) held-out images):")
-                    print("  features                     NMI   accuracy   linear probe")
-                    func line(_ what: String, _ s: ClusteringEvaluation.Scores, _ t: Double) {
-                        print(String(format: "  %@ %6.3f   %6.3f       %6.3f", what.padding(toLength: 26, withPad: " ", startingAt: 0), s.nmi, s.accuracy, t))
+                    print("\nwhat the network learned (k=\(classes): k-means on \(feature) \(headlineName), and \(representatives) clusters merged spectrally; probe on \(test.count) held-out images):")
+                    print("                             k-means          spectral merge")
+                    print("  features                   NMI   accuracy   NMI   accuracy   linear probe")
+                    func line(_ what: String, _ s: ClusteringEvaluation.Scores, _ m: ClusteringEvaluation.Scores, _ t: Double) {
+                        print(String(format: "  %@ %5.3f  %5.3f     %5.3f  %5.3f      %5.3f", what.padding(toLength: 24, withPad: " ", startingAt: 0),
+                                     s.nmi, s.accuracy, m.nmi, m.accuracy, t))
                     }
-                    line("trained, epoch \(loaded.state.epoch)", head, top1)
-                    for (name, sc, t1) in baselines where !sc.isEmpty {
-                        line(name == "pixels" ? "raw pixels" : "random network", sc[0].1, t1)
+                    line("trained, epoch \(loaded.state.epoch)", head, merged, top1)
+                    for (name, sc, sp, t1) in baselines where !sc.isEmpty {
+                        line(name == "pixels" ? "raw pixels" : "random network", headline(sc), sp, t1)
                     }
                 }
             }
@@ -191,20 +216,28 @@ struct ExtractCommand: ParsableCommand {
     @Option(help: "Resize the shorter side to N before the centre crop (default: as train; 0: never).") var resize: Int?
     @Option(help: "Use the first N images only.") var limit: Int?
     @Option(help: "Output directory.") var out: String
+    @Option(help: "Features to write: trunk (the classifier's last Linear, before its ReLU) or embedding (DeepCluster-v2's L2-normalised projection) (default: trunk).") var feature = "trunk"
     @Option(help: "BLAS threads per rank (default: cores ÷ ranks on the node).") var threads: Int?
     @OptionGroup var kernels: KernelOptions
 
     func run() throws {
+        guard ["trunk", "embedding"].contains(feature) else { throw ValidationError("--feature must be trunk or embedding, got '\(feature)'") }
         MPIRuntime.run(threads: threads, kernels: kernels) { comm in
             let (model, loaded) = try Checkpoint.openModel(checkpoint) { if comm.isRoot { print($0) } }
+            guard feature == "trunk" || model.embeddingLayer != nil else {
+                throw TrainingError.invalidConfiguration("--feature embedding needs a deepcluster-v2 checkpoint; \(loaded.path) has a top layer, not a projection head")
+            }
             var set = try DatasetLoader.load(data: data, labels: nil, format: format, channels: model.architecture.inputChannels)
             if let l = limit { set = set.limited(to: l) }
             let transforms = try DatasetLoader.transforms(for: set, recipe: loaded.state.recipe.reading(data, resize: resize))
             let shard = Shard.range(count: set.count, rank: comm.rank, size: comm.size)
-            let f = try FeatureExtractor.extract(model, images: set, range: shard, batchSize: 256, transforms: transforms)
+            let embedding = feature == "embedding"
+            let width = embedding ? model.embeddingDimension : model.featureDimension
+            let f = try FeatureExtractor.extract(model, images: set, range: shard, batchSize: 256, transforms: transforms,
+                                                 through: embedding ? model.embeddingLayer! : model.featureLayer, dimension: width)
             // Each rank writes its own rows into the one features.npy; nothing is gathered.
             if comm.isRoot { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) }
-            try SharedArrayFile.write(rows: f, firstRow: shard.lowerBound, totalRows: set.count, columns: model.featureDimension,
+            try SharedArrayFile.write(rows: f, firstRow: shard.lowerBound, totalRows: set.count, columns: width,
                                       to: "\(out)/features.npy", communicator: comm)
             guard comm.isRoot else { return }
             let heads = model.head.clusters.count
@@ -215,7 +248,7 @@ struct ExtractCommand: ParsableCommand {
             } else {
                 print("extract: the checkpoint's assignments cover \(loaded.assignments.count) images, not \(set.count); assignments.npy not written")
             }
-            print("extract: wrote \(out)/features.npy (\(set.count)×\(model.featureDimension)) from \(loaded.path)")
+            print("extract: wrote \(out)/features.npy (\(set.count)×\(width), \(feature)) from \(loaded.path)")
         }
     }
 }

@@ -63,7 +63,9 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Print nothing but errors (no progress line, no epoch lines).") var quiet = false
     @Flag(help: "Draw the progress line under mpirun too (only when mpirun's output is a terminal).") var progress = false
 
-    func makeConfig() throws -> TrainingConfig {
+    /// The run's configuration, and what `--preset recommended` chose for the data (nil for other presets).
+    func makeConfig() throws -> (config: TrainingConfig, presetChoice: String?) {
+        var presetChoice: String?
         var c = TrainingConfig()
         if let path = config {
             guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("--config \(path): no such file") }
@@ -74,10 +76,22 @@ struct TrainCommand: ParsableCommand {
             }
         }
         do {
+            let base = c
             if let p = preset { try TrainingPreset.apply(p, to: &c.recipe) }
             // The method's own defaults come first; the other flags override them.
             if method == Recipe.Method.deepclusterV2.rawValue { TrainingPreset.applyV2Defaults(to: &c.recipe) }
             c = try ConfigurationFlags.apply(self, to: c)
+            if preset == "recommended" {
+                // The data-dependent values need the data (as the flags name it); the flags still win.
+                let images = try DatasetLoader.load(data: c.recipe.data, labels: nil, format: c.recipe.format, train: true)
+                let count = min(images.count, c.recipe.limit ?? images.count)
+                var adapted = base
+                try TrainingPreset.apply("recommended", to: &adapted.recipe)
+                let shape = RecommendedPreset.DataShape(count: count, channels: images.channels, size: images.uniformSize)
+                RecommendedPreset.adapt(&adapted.recipe, to: shape)
+                c = try ConfigurationFlags.apply(self, to: adapted)
+                presetChoice = RecommendedPreset.describe(c.recipe, for: shape)
+            }
             c.options.resume = resume
             c.options.resumeOverride = resumeOverride
             c.options.quiet = quiet
@@ -89,14 +103,15 @@ struct TrainCommand: ParsableCommand {
         if resume && c.options.checkpointDirectory == nil { throw ValidationError("--resume needs --checkpoint-dir") }
         if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1, got \(t)") }
         if let t = collectiveTimeout, !(t >= 0 && t <= 7 * 86_400) { throw ValidationError("--collective-timeout must be between 0 and 604800 seconds (a week), got \(t)") }
-        return c
+        return (c, presetChoice)
     }
 
     func run() throws {
-        let c = try makeConfig()
+        let (c, choice) = try makeConfig()
         MPIRuntime.run(threads: threads, kernels: kernels, collectiveTimeout: collectiveTimeout, stoppable: true) { comm in
             let run = try DeepClusterRun(config: c, communicator: comm, fieldName: ConfigurationFlags.flag(for:))
             if comm.isRoot && !c.options.quiet {
+                if let choice { print(choice) }
                 print("deepcluster train: \(run.images.count) images, --arch \(c.recipe.arch), k = \(run.model.numClasses), "
                       + "\(comm.size) rank(s) × \(BLAS.threads) thread(s), OpenBLAS \(BLAS.coreName), "
                       + "epochs \(run.startEpoch)..<\(c.recipe.epochs), seed \(c.recipe.seed)")

@@ -58,13 +58,32 @@ struct DeepClusterV2LaunchTests {
         let x = try Launcher.run(["extract", "--checkpoint", part, "--limit", "400", "--out", "\(dir)/x"], ranks: 2, timeout: 300)
         #expect(x.status == 0, "\(x.stderr)")
         #expect(String(decoding: try file("\(dir)/x/assignments.npy").prefix(128), as: UTF8.self).contains("(2, 400)"))
-        let e = try Launcher.run(["eval", "--checkpoint", part, "--limit", "400", "--test-limit", "100", "--probe-epochs", "5", "--json", "--feature", "embedding"],
+        let embedded = try Launcher.run(["extract", "--checkpoint", part, "--limit", "400", "--feature", "embedding", "--out", "\(dir)/xe"], timeout: 300)
+        #expect(embedded.status == 0, "\(embedded.stderr)")
+        #expect(String(decoding: try file("\(dir)/xe/features.npy").prefix(128), as: UTF8.self).contains("'shape': (400, 128)"))
+        // By default eval scores what the method clusters: the embedding, without PCA.
+        let e = try Launcher.run(["eval", "--checkpoint", part, "--limit", "400", "--test-limit", "100", "--probe-epochs", "5", "--json"],
                                  ranks: 2, timeout: 300)
         #expect(e.status == 0, "\(e.stderr)")
         let j = Launcher.json(e.lines.last ?? "")
         // Well above chance (about 0.05 NMI and 0.1 top-1 for features out of step with the labels).
         #expect((j["kmeans_nmi"] as? Double ?? -1) > 0.15 && (j["probe_top1"] as? Double ?? -1) > 0.25, "\(e.stdout)")
         #expect(j["feature"] as? String == "embedding" && j["kmeans_no_pca"] is [String: Any])
+        #expect(j["kmeans_headline"] as? String == "embedding no_pca")
+        #expect((j["kmeans_no_pca"] as? [String: Any])?["nmi"] as? Double == j["kmeans_nmi"] as? Double)
+        // The spectral merge of 3 × 10 = 30 k-means clusters (400 images / 20 would be 20), well above chance too.
+        #expect(j["spectral_representatives"] as? Int == 30 && (j["spectral_nmi"] as? Double ?? -1) > 0.15, "\(e.stdout)")
+    }
+
+    @Test func theRecommendedPresetSaysWhatItChoseForTheData() throws {
+        let dir = Launcher.tempDir()
+        let t = try Launcher.run(["train", "--preset", "recommended", "--limit", "300", "--epochs", "1", "--kmeans-iters", "2",
+                                  "--checkpoint-dir", "\(dir)/ck"], ranks: 2, timeout: 300)
+        #expect(t.status == 0, "\(t.stderr)")
+        // 300 images: batch 32 (16 steps an epoch would need 512), lr 0.15 × 32 / 256, 30 prototypes per head; --epochs wins.
+        #expect(t.stdout.contains("preset recommended for 300 images 28×28 × 1 channel(s): --arch fmnist-alexnet, 3 heads × 30 prototypes, batch 32, lr 0.01875, 1 epochs"), "\(t.stdout)")
+        let config = try String(contentsOfFile: "\(dir)/ck/config.json", encoding: .utf8)
+        #expect(config.contains("\"method\" : \"deepcluster-v2\"") || config.contains("\"method\":\"deepcluster-v2\""), "\(config)")
     }
 }
 }

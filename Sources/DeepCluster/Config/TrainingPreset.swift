@@ -6,10 +6,12 @@
 ///   (README, "Beyond the reference recipe"): raw input instead of Sobel, RandomResizedCrop from 20%
 ///   of the image, brightness/contrast jitter ±0.4, cosine learning rate after a 1-epoch warm-up,
 ///   10 epochs.
+/// - `recommended`: `fmnist-v2` scaled to the data by rules (`RecommendedPreset`); its data-dependent
+///   values are set once the data is known (`RecommendedPreset.adapt`).
 /// - `fmnist-v2`: `fmnist` as DeepCluster-v2 (three heads of 30 prototypes, memory bank, two crops
 ///   from 20%), lr 0.15, 30 epochs (README, "DeepCluster-v2").
 public enum TrainingPreset {
-    public static let names = ["reference", "fmnist", "fmnist-v2"]
+    public static let names = ["recommended", "reference", "fmnist", "fmnist-v2"]
 
     /// What the deepcluster-v2 method brings with it (`swav/scripts/deepclusterv2_*.sh`): three heads,
     /// 10 k-means iterations, weight decay 1e-6, random resized crops, no dropout (SwAV's ResNet has none).
@@ -41,6 +43,8 @@ public enum TrainingPreset {
             c.lrSchedule = .cosine
             c.warmupEpochs = 1
             c.epochs = 10
+        case "recommended":
+            try RecommendedPreset.applyFixed(to: &c)
         case "fmnist-v2":
             try apply("fmnist", to: &c)
             applyV2Defaults(to: &c)

@@ -30,7 +30,37 @@ public enum ClusteringEvaluation {
                 .run(x, rows: rows, dimension: dim, offset: offset, total: total, epoch: r, communicator: comm)
             if km == nil || run.objectives.last! < km!.objectives.last! { km = run }
         }
-        let all = try comm.allgatherv(km!.assignments)
+        return try scores(km!.assignments, labels: labels, communicator: comm)
+    }
+
+    /// The over-clustering merged spectrally (`SpectralMerge`, KASP): k-means with `representatives`
+    /// clusters on the L2-normalised features (the lowest objective of `restarts` runs), then the
+    /// centroids' spectral clustering into `classes` groups; each image takes its centroid's group.
+    public static func mergedScore(features: [Float], rows: Int, dimension d: Int, offset: Int, total: Int,
+                                   labels: [Int32], classes: Int, representatives: Int, seed: UInt64,
+                                   restarts: Int = 1, communicator comm: Communicator) throws -> Scores {
+        var x = features
+        x.withUnsafeMutableBufferPointer { L2.normalizeRows($0.baseAddress!, rows: rows, columns: d) }
+        var km: KMeans.Result?
+        for r in 0..<max(restarts, 1) {
+            let run = try KMeans(k: representatives, iterations: 20, seed: seed)
+                .run(x, rows: rows, dimension: d, offset: offset, total: total, epoch: r, communicator: comm)
+            if km == nil || run.objectives.last! < km!.objectives.last! { km = run }
+        }
+        let groups = try SpectralMerge.groups(centroids: km!.centroids, count: representatives, dimension: d,
+                                              classes: classes, seed: seed)
+        return try scores(km!.assignments.map { groups[Int($0)] }, labels: labels, communicator: comm)
+    }
+
+    /// How many clusters `mergedScore` over-clusters `total` images into: 300, or one per 20 images
+    /// on small sets, and at least 3 per class.
+    public static func representatives(total: Int, classes: Int) -> Int {
+        min(total, max(3 * classes, min(300, total / 20)))
+    }
+
+    /// Every rank's assignments gathered and scored on rank 0 (zeros elsewhere).
+    static func scores(_ local: [Int32], labels: [Int32], communicator comm: Communicator) throws -> Scores {
+        let all = try comm.allgatherv(local)
         guard comm.isRoot else { return Scores() }
         return Scores(nmi: ClusterMetrics.nmi(all, labels), ari: ClusterMetrics.ari(all, labels),
                       accuracy: ClusterMetrics.accuracy(labels: labels, clusters: all))

@@ -1,0 +1,59 @@
+import Foundation
+
+/// `--preset recommended`: DeepCluster-v2 with the settings that worked on Fashion-MNIST
+/// (`fmnist-v2`), scaled to the data by rules rather than tuned per dataset, so that one command
+/// works from a thousand images to a million. Flags given on the command line override any value.
+///
+/// The rules, from the dataset's size N, image size and channels:
+/// - architecture: `fmnist-alexnet` for grey images, `cifar-alexnet` for colour images up to 48 px,
+///   `alexnet` (224 px) for larger colour images;
+/// - prototypes per head (over-clustering, three heads): 30 up to 60,000 images, then N / 2,000,
+///   at most 3,000 (DeepCluster-v2's ImageNet setting), and never more than N / 10;
+/// - batch: 256, or N / 16 rounded down to a power of two (at least 32) so that small sets still
+///   take 16 steps per epoch;
+/// - learning rate: 0.15 at batch 256, scaled linearly with the batch (Goyal et al., 2017);
+/// - epochs: 20 at 60,000 images, growing as √(60,000 / N) for smaller sets (so a small set still
+///   sees enough steps), at most 200, at least 20;
+/// - augmentation: random resized crops from 20% of the image, flips, brightness and contrast jitter
+///   ±0.4; colour images also saturation jitter ±0.4 and 20% grey views (SwAV's colour distortion).
+public enum RecommendedPreset {
+    /// What the rules read of the data.
+    public struct DataShape: Sendable {
+        public var count: Int
+        public var channels: Int
+        /// Height and width when every image has the same size (nil: an image folder, sizes vary).
+        public var size: (height: Int, width: Int)?
+        public init(count: Int, channels: Int, size: (height: Int, width: Int)?) {
+            self.count = count; self.channels = channels; self.size = size
+        }
+    }
+
+    /// The fixed part (before the data is known): `fmnist-v2` without its epoch count.
+    public static func applyFixed(to c: inout Recipe) throws {
+        try TrainingPreset.apply("fmnist-v2", to: &c)
+    }
+
+    /// Sets the data-dependent fields of `c` for `shape`.
+    public static func adapt(_ c: inout Recipe, to shape: DataShape) {
+        let n = max(shape.count, 1)
+        let side = shape.size.map { max($0.height, $0.width) }
+        if shape.channels == 1 { c.arch = "fmnist-alexnet" }
+        else { c.arch = (side ?? 224) <= 48 ? "cifar-alexnet" : "alexnet" }
+        c.clusters = max(2, min(max(30, n / 2000), 3000, n / 10))
+        var batch = 256
+        while batch > 32 && batch * 16 > n { batch /= 2 }
+        c.batchSize = batch
+        c.learningRate = 0.15 * Float(batch) / 256
+        c.epochs = min(200, max(20, Int((20 * (60_000 / Double(n)).squareRoot()).rounded())))
+        if shape.channels == 3 { c.saturation = 0.4; c.grayscale = 0.2 } else { c.saturation = 0; c.grayscale = 0 }
+    }
+
+    /// One line saying what a recipe holds of what the rules choose (after the flags given).
+    public static func describe(_ c: Recipe, for shape: DataShape) -> String {
+        let n = shape.count
+        let sizeText = shape.size.map { "\($0.height)×\($0.width)" } ?? "of varying size"
+        return "preset recommended for \(n) images \(sizeText) × \(shape.channels) channel(s): --arch \(c.arch), "
+            + "\(c.heads) heads × \(c.clusters ?? 0) prototypes, batch \(c.batchSize), lr \(c.learningRate), \(c.epochs) epochs, "
+            + "crops from \(c.cropScale), jitter ±\(c.brightness)\(c.saturation > 0 ? ", saturation ±\(c.saturation), \(Int(c.grayscale * 100))% grey" : "")"
+    }
+}

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# `--preset recommended` on data it was not tuned on, each beside the raw pixels of the same images:
+# Fashion-MNIST subsets of 1,000 / 2,000 / 5,000 training images (trained and evaluated on the
+# subset; the probe is scored on the 10,000 test images) and the 10,000 t10k images as a dataset of
+# their own (the probe on a seeded 20% held out). One training seed per call:
+#   benchmarks/recommended_generality.sh OUT SEED [sets...]      sets: 1000 2000 5000 t10k (default: all)
+# Writes OUT/<set>-seed<SEED>/ (train.log with wall times, m.jsonl + m.svg, eval.json, eval.log).
+set -euo pipefail
+out=$1 seed=$2; shift 2
+sets=("$@"); [ ${#sets[@]} -eq 0 ] && sets=(1000 2000 5000 t10k)
+here=$(dirname "$0")
+for s in "${sets[@]}"; do
+  dir="$out/$s-seed$seed"
+  if [ "$s" = t10k ]; then
+    bash "$here/recipe_eval.sh" "$dir" 10000 --preset recommended --seed "$seed" \
+      --data /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz
+  else
+    bash "$here/recipe_eval.sh" "$dir" "$s" --preset recommended --seed "$seed"
+  fi
+done
