@@ -11,8 +11,10 @@
 #   Launch/netns-cluster.sh up [N=3]     create dchost1..N (10.77.0.11…) and write the hostfile
 #   Launch/netns-cluster.sh run ARGS...  mpirun ARGS over the hosts (the options below are added)
 #   Launch/netns-cluster.sh cut I        take host I's link down (a host lost mid-run)
-#   Launch/netns-cluster.sh shape RATE   every host's link sends at most RATE (tc tbf, e.g. 1gbit: the
-#                                        network is then the bottleneck; `shape off` lifts it)
+#   Launch/netns-cluster.sh shape RATE [BURST=256kb]
+#                                        every host's link sends at most RATE (tc tbf, e.g. 1gbit: the
+#                                        network is then the bottleneck; `shape off` lifts it); BURST
+#                                        bytes may leave at line rate after the link was idle
 #   Launch/netns-cluster.sh down         stop the daemons and remove everything
 # State (keys, sshd configs, hostfile) lives in ${DC_NETNS_DIR:-/tmp/deepcluster-netns}.
 set -euo pipefail
@@ -100,7 +102,7 @@ shape() {
   local i=1
   while ip netns list | grep -q "^dchost$i\b"; do
     if [ "$1" = off ]; then ip netns exec "dchost$i" tc qdisc del dev eth0 root 2>/dev/null || true
-    else ip netns exec "dchost$i" tc qdisc replace dev eth0 root tbf rate "$1" burst 256kb latency 200ms; fi
+    else ip netns exec "dchost$i" tc qdisc replace dev eth0 root tbf rate "$1" burst "${2:-256kb}" latency 200ms; fi
     i=$((i + 1))
   done
   echo "netns-cluster: links of dchost1..$((i - 1)): ${1/off/unshaped}"
@@ -123,5 +125,5 @@ case "${1:-}" in
   cut) shift; cut "$@" ;;
   shape) shift; shape "$@" ;;
   down) shift; down "$@" ;;
-  *) sed -n '2,16p' "$0"; exit 2 ;;
+  *) sed -n '2,19p' "$0"; exit 2 ;;
 esac

@@ -85,6 +85,11 @@ extension LaunchSuites {
         }
         #expect((j["verdict"] as? String ?? "").contains("Largest rank count"))
         #expect(r.stdout.contains("Predicted efficiency over 25gbe"))
+        // The step's cost per extra image (steps at 64 and 256 images) and backward's seconds were measured.
+        #expect((j["step_seconds_per_image"] as? Double ?? 0) > 0 && (j["backward_seconds"] as? Double ?? 0) > 0, "\(j)")
+        #expect((j["extract_shared_node_slowdown"] as? Double ?? 0) >= 1 && (j["kmeans_shared_node_slowdown"] as? Double ?? 0) >= 1)
+        let noLink = try Launcher.run(["bench", "scaling", "--predict", "3", "--network-sweep"])
+        #expect(noLink.status != 0 && noLink.stderr.contains("--link-gbps"))
         let badNetwork = try Launcher.run(["bench", "scaling", "--predict", "16", "--network", "token-ring"])
         #expect(badNetwork.status != 0 && badNetwork.stderr.contains("--network"))
     }

@@ -5,7 +5,7 @@ import Foundation
 /// network given as latency α and bandwidth β (Hockney: a message of s bytes costs α + s/β).
 ///
 /// Collectives cost what Open MPI's tuned component picks for them: allreduce of small messages by
-/// recursive doubling (⌈log₂ R⌉ (α + s/β)), of large ones (≥ 64 KiB) by a ring, reduce-scatter then
+/// recursive doubling (log₂ R (α + s/β), ⌊log₂ R⌋ + 2 steps when R is not a power of two), of large ones (≥ 64 KiB) by a ring, reduce-scatter then
 /// allgather (2(R−1) α + 2 (R−1)/R · s/β); allgather(v) by a ring ((R−1) α + (R−1)/R · s/β).
 /// Ranks fill nodes of `coresPerNode` cores at `threadsPerRank` each; ranks that share a node also
 /// share its cores (compute slows by ranks·threads ÷ cores past one rank per core), and a job on one
@@ -38,6 +38,16 @@ public struct ScalingModel: Sendable {
         /// How much slower a rank computes beside others on a full node than alone on it (memory
         /// bandwidth and caches are shared): the compute part of the 2-rank step ÷ the 1-rank step.
         public var sharedNodeSlowdown: Double = 1
+        /// The same for extraction (eval-mode forward) and for k-means, whose memory traffic differs.
+        public var extractSharedNodeSlowdown: Double = 1, kmeansSharedNodeSlowdown: Double = 1
+        /// Marginal seconds of one more image in a step (from steps at two batch sizes on one rank): a
+        /// step costs stepSeconds + (b − batchPerRank) · this. Nil: compute proportional to the batch.
+        public var stepSecondsPerImage: Double?
+        /// Backward's seconds in the step at `batchPerRank`: the gradient allreduce can hide behind
+        /// backward only, so at most this much of it is hidden however slow the link. Nil: no bound.
+        public var backwardSeconds: Double?
+        /// The trainer's gradient buckets (--bucket-bytes, 1 MiB by default).
+        public var gradientBucketBytes = 1 << 20
         public init(stepSeconds: Double, batchPerRank: Int, gradientBytes: Int, hiddenFraction: Double, extractSecondsPerImage: Double,
                     kmeansSecondsPerPointPass: Double, k: Int, dimension: Int, kmeansIterations: Int, featureDimension: Int) {
             self.stepSeconds = stepSeconds; self.batchPerRank = batchPerRank; self.gradientBytes = gradientBytes
@@ -53,6 +63,9 @@ public struct ScalingModel: Sendable {
     public var coresPerNode: Int, threadsPerRank: Int
     /// Nodes the ranks run on; nil: as many as one rank per core needs.
     public var nodes: Int?
+    /// When the nodes are not separate machines but share one machine's cores (the network-namespace
+    /// cluster of Launch/netns-cluster.sh): those cores, which every rank of the job then shares.
+    public var sharedCores: Int?
     /// Images per rank of the weak-scaling epoch, and images of the strong-scaling one.
     public var imagesPerRank: Int, images: Int
 
@@ -72,16 +85,40 @@ public struct ScalingModel: Sendable {
     public func link(_ ranks: Int) -> Link { ranksPerNode(ranks) >= ranks ? nodeLink : network }
     /// How much slower a rank computes when it shares its node: ranks × threads past the node's cores
     /// share them, and ranks beside each other share memory bandwidth (`sharedNodeSlowdown`).
-    public func crowding(_ ranks: Int) -> Double {
-        let perNode = ranksPerNode(ranks)
-        return max(1, Double(perNode * threadsPerRank) / Double(coresPerNode)) * (perNode > 1 ? measured.sharedNodeSlowdown : 1)
+    public enum Stage: Sendable { case step, extraction, kmeans }
+    public func crowding(_ ranks: Int, _ stage: Stage = .step) -> Double {
+        let sharing = sharedCores.map { _ in ranks } ?? ranksPerNode(ranks)
+        let cores = sharedCores ?? coresPerNode
+        let slowdown: Double
+        switch stage {
+        case .step: slowdown = measured.sharedNodeSlowdown
+        case .extraction: slowdown = measured.extractSharedNodeSlowdown
+        case .kmeans: slowdown = measured.kmeansSharedNodeSlowdown
+        }
+        return max(1, Double(sharing * threadsPerRank) / Double(cores)) * (sharing > 1 ? slowdown : 1)
     }
 
     public func allreduceSeconds(bytes: Int, ranks: Int) -> Double {
         guard ranks > 1 else { return 0 }
         let l = link(ranks), r = Double(ranks), s = Double(bytes)
-        if bytes < 65536 { return ceil(log2(r)) * (l.latency + s / l.bytesPerSecond) }
+        if bytes < 65536 {
+            // Recursive doubling; at a count that is not a power of two the extra ranks first hand their
+            // data to a partner and get the result back after: two more steps (Open MPI's base algorithm).
+            let steps = ranks & (ranks - 1) == 0 ? log2(r) : floor(log2(r)) + 2
+            return steps * (l.latency + s / l.bytesPerSecond)
+        }
         return 2 * (r - 1) * l.latency + 2 * (r - 1) / r * s / l.bytesPerSecond
+    }
+
+    /// The trainer's gradient allreduce: buckets of `bucketBytes` started with MPI_Iallreduce in place.
+    /// Open MPI's libnbc runs an in-place iallreduce as a binomial reduce to rank 0 then a binomial
+    /// broadcast (whatever the count: nbc_iallreduce.c picks its ring only for out-of-place buffers),
+    /// so rank 0 receives and sends ⌈log₂ R⌉ copies of every bucket; buckets pipeline, the last one
+    /// adds its own depth: 2⌈log₂ R⌉ α + ⌈log₂ R⌉ (s + b) / β.
+    public func bucketedAllreduceSeconds(bytes: Int, bucketBytes: Int, ranks: Int) -> Double {
+        guard ranks > 1 else { return 0 }
+        let l = link(ranks), depth = ceil(log2(Double(ranks)))
+        return 2 * depth * l.latency + depth * Double(bytes + min(bucketBytes, bytes)) / l.bytesPerSecond
     }
 
     public func allgatherSeconds(totalBytes: Int, ranks: Int) -> Double {
@@ -90,16 +127,33 @@ public struct ScalingModel: Sendable {
         return (r - 1) * l.latency + (r - 1) / r * Double(totalBytes) / l.bytesPerSecond
     }
 
-    /// Seconds of one step with `batch` images on each of `ranks` ranks (compute taken linear in batch).
+    /// Compute seconds of one step with `batch` images on one rank alone: affine in the batch when
+    /// steps at two batch sizes were measured (a fixed part: the update, per-layer set-up), else linear.
+    public func stepComputeSeconds(batchPerRank batch: Double) -> Double {
+        let m = measured, b0 = Double(m.batchPerRank)
+        guard let slope = m.stepSecondsPerImage else { return m.stepSeconds * batch / b0 }
+        return max(m.stepSeconds * 0.05 * batch / b0, m.stepSeconds + (batch - b0) * slope)
+    }
+
+    /// Seconds of one step with `batch` images on each of `ranks` ranks: compute, plus the part of the
+    /// gradient allreduce not hidden — the measured share (1 − h) of a blocking one, or all of the
+    /// bucketed one that outlasts backward when the link is so slow that it runs longer than backward
+    /// — plus the step's small allreduce of the loss and the stop flag.
     public func stepSeconds(batchPerRank batch: Double, ranks: Int) -> Double {
-        let compute = measured.stepSeconds * batch / Double(measured.batchPerRank) * crowding(ranks)
-        return compute + (1 - measured.hiddenFraction) * allreduceSeconds(bytes: measured.gradientBytes, ranks: ranks)
+        let compute = stepComputeSeconds(batchPerRank: batch) * crowding(ranks)
+        // The hidden fraction was measured against a blocking allreduce of the gradient (bench step).
+        var exposed = (1 - measured.hiddenFraction) * allreduceSeconds(bytes: measured.gradientBytes, ranks: ranks)
+        if let backward = measured.backwardSeconds {
+            let buckets = bucketedAllreduceSeconds(bytes: measured.gradientBytes, bucketBytes: measured.gradientBucketBytes, ranks: ranks)
+            exposed = max(exposed, buckets - backward * compute / measured.stepSeconds)
+        }
+        return compute + exposed + allreduceSeconds(bytes: 24, ranks: ranks)
     }
 
     /// Seconds of one k-means run over `points` spread over `ranks` (iterations + 1 assignment passes).
     public func kmeansSeconds(points: Int, ranks: Int) -> Double {
         let m = measured, passes = Double(m.kmeansIterations + 1)
-        let compute = Double(points) / Double(ranks) * m.kmeansSecondsPerPointPass * passes * crowding(ranks)
+        let compute = Double(points) / Double(ranks) * m.kmeansSecondsPerPointPass * passes * crowding(ranks, .kmeans)
         let reduce = allreduceSeconds(bytes: 8 * (m.k + m.k * m.dimension + 1), ranks: ranks) * Double(m.kmeansIterations)
         return compute + reduce
     }
@@ -107,7 +161,7 @@ public struct ScalingModel: Sendable {
     /// One epoch over `points` images on `ranks` ranks, by stage.
     public func epochSeconds(images n: Int, ranks: Int) -> (extract: Double, cluster: Double, train: Double) {
         let m = measured
-        let extract = Double(n) / Double(ranks) * m.extractSecondsPerImage * crowding(ranks)
+        let extract = Double(n) / Double(ranks) * m.extractSecondsPerImage * crowding(ranks, .extraction)
         let pca = allreduceSeconds(bytes: 8 * m.featureDimension * m.featureDimension, ranks: ranks)
         let labels = allgatherSeconds(totalBytes: 4 * n, ranks: ranks)
         let steps = Double(n) / Double(m.batchPerRank * ranks)

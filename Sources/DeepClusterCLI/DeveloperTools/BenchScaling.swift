@@ -23,6 +23,12 @@ struct BenchScaling: ParsableCommand {
     @Option(name: .customLong("link-gbps"), help: "The network's bandwidth in Gbit/s (overrides --network).") var linkGbps: Double?
     @Option(name: .customLong("link-latency-us"), help: "The network's latency in µs (with --link-gbps; default 25).") var linkLatencyUs = 25.0
     @Option(name: .customLong("cores-per-node"), help: "Cores of each node for --predict (default: this machine's).") var coresPerNode: Int?
+    @Option(help: "Rounds of the sweep (and of --predict's measurements), one rank count after another in each; every figure is the median over the rounds (default: 1).")
+    var repeats = 1
+    @Option(name: .customLong("measure-mpirun"), help: "The mpirun command for --predict's measurements on this node (default: the --mpirun command; with --network-sweep, mpirun --oversubscribe --bind-to none).")
+    var measureMpirun: String?
+    @Flag(name: .customLong("network-sweep"), help: "The sweep's --mpirun puts each rank on its own host over the network given by --link-gbps and --link-latency-us, the hosts sharing this machine's cores (Launch/netns-cluster.sh): check the prediction for that network.")
+    var networkSweep = false
 
     func run() throws {
         let counts = ranks.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
@@ -47,6 +53,13 @@ struct BenchScaling: ParsableCommand {
             link = (p.name, p.link)
         }
         if predictOnly && predictCounts == nil { throw ValidationError("--predict-only needs --predict") }
+        guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
+        if networkSweep && (predictCounts == nil || linkGbps == nil) {
+            throw ValidationError("--network-sweep needs --predict and the network's --link-gbps (and --link-latency-us)")
+        }
+        let onThisNode = measureMpirun ?? (networkSweep ? "mpirun --oversubscribe --bind-to none" : mpirun)
+        let measureLaunch = { (n: Int, args: [String]) in try launch(n, args, mpirun: onThisNode) }
+        var figures: [String: [String: Double]]?
         if !predictOnly {
             let t = ["--threads", "\(threads)", "--json"]
             let plans: [(name: String, mode: String, unit: String, args: (Int) -> [String], value: ([String: Any]) -> Double?)] = [
@@ -61,16 +74,32 @@ struct BenchScaling: ParsableCommand {
                 ("k-means k=100, 15,000 points/rank", "weak", "points/s", { ["kmeans", "--points", "\(15000 * $0)", "--clusters", "100"] + t },
                  Self.kmeansPointsPerSecond),
             ]
-            for plan in plans {
-                var series = ScalingReport.Series(name: plan.name, mode: plan.mode, unit: plan.unit, points: [])
-                for n in counts {
-                    let lines = try launch(n, plan.args(n))
-                    if let v = lines.compactMap(plan.value).first {
-                        series.points.append(.init(ranks: n, value: v))
-                        print(String(format: "scaling: %@ (%@), %d rank(s): %.1f %@", plan.name, plan.mode, n, v, plan.unit)); fflush(stdout)
+            // Round after round, each series at every count and then (with --predict) the model's own
+            // jobs, so that drift of a shared machine falls on every figure alike; medians over rounds.
+            var values = [[Int: [Double]]](repeating: [:], count: plans.count)
+            var modelRounds: [[String: [String: Double]]] = []
+            for round in 0..<repeats {
+                for (i, plan) in plans.enumerated() {
+                    for n in counts {
+                        let lines = try launch(n, plan.args(n))
+                        if let v = lines.compactMap(plan.value).first {
+                            values[i][n, default: []].append(v)
+                            print(String(format: "scaling: round %d, %@ (%@), %d rank(s): %.1f %@", round + 1, plan.name, plan.mode, n, v, plan.unit)); fflush(stdout)
+                        }
                     }
                 }
-                report.series.append(series)
+                if predictCounts != nil {
+                    modelRounds.append(try ScalingPrediction.measure(steps: steps, threads: threads, repeats: 1, launch: measureLaunch))
+                }
+            }
+            for (i, plan) in plans.enumerated() {
+                let points = counts.compactMap { n in values[i][n].map { ScalingReport.Point(ranks: n, value: $0.median, samples: $0) } }
+                report.series.append(ScalingReport.Series(name: plan.name, mode: plan.mode, unit: plan.unit, points: points))
+            }
+            if !modelRounds.isEmpty {
+                figures = Dictionary(uniqueKeysWithValues: Set(modelRounds.flatMap(\.keys)).map { key in
+                    (key, ScalingPrediction.medianFigures(modelRounds.compactMap { $0[key] }))
+                })
             }
             for n in counts where n > 1 {
                 for j in try launch(n, ["allreduce", "--sizes", "1048576", "16777216", "--reps", "10"] + t) {
@@ -94,7 +123,8 @@ struct BenchScaling: ParsableCommand {
         }
         var markdown = predictOnly ? "" : report.markdown()
         if let counts = predictCounts {
-            let (measured, nodeLink) = try ScalingPrediction.measure(steps: steps, threads: threads, launch: launch)
+            let (measured, nodeLink) = try ScalingPrediction.model(from: figures ?? ScalingPrediction.measure(
+                steps: steps, threads: threads, repeats: repeats, launch: measureLaunch))
             let cores = coresPerNode ?? ProcessInfo.processInfo.activeProcessorCount
             let model = ScalingModel(measured: measured, nodeLink: nodeLink, network: link.link, coresPerNode: cores,
                                      threadsPerRank: threads, imagesPerRank: 15000, images: 60000)
@@ -102,10 +132,14 @@ struct BenchScaling: ParsableCommand {
             markdown += "\n" + prediction.markdown(networkName: "\(link.name), \(cores) cores per node")
             var json = prediction.json(networkName: link.name)
             if !predictOnly {
-                let here = ScalingModel(measured: measured, nodeLink: nodeLink, network: nodeLink,
-                                        coresPerNode: ProcessInfo.processInfo.activeProcessorCount, threadsPerRank: threads,
-                                        imagesPerRank: 15000, images: 60000, nodes: 1)
-                let check = ScalingPrediction.check(report.series, local: here)
+                // The sweep ran on this node (its own link), or one rank per host over the given network
+                // with every host on this machine's cores.
+                let here = ProcessInfo.processInfo.activeProcessorCount
+                var swept = ScalingModel(measured: measured, nodeLink: nodeLink, network: networkSweep ? link.link : nodeLink,
+                                         coresPerNode: networkSweep ? threads : here, threadsPerRank: threads,
+                                         imagesPerRank: 15000, images: 60000, nodes: networkSweep ? nil : 1)
+                if networkSweep { swept.sharedCores = here }
+                let check = ScalingPrediction.check(report.series, local: swept)
                 markdown += "\n" + check.markdown + String(format: "\nLargest difference between predicted and measured efficiency: %.0f%%.\n", 100 * check.worst)
                 json["largest_error_here"] = check.worst
             }
@@ -128,11 +162,11 @@ struct BenchScaling: ParsableCommand {
     }
 
     /// Runs `mpirun … -np n deepcluster bench ARGS` and returns its JSON lines.
-    func launch(_ n: Int, _ args: [String]) throws -> [[String: Any]] {
+    func launch(_ n: Int, _ args: [String], mpirun: String? = nil) throws -> [[String: Any]] {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         let exe = URL(fileURLWithPath: CommandLine.arguments[0]).standardized.path
-        let prefix = mpirun.split(separator: " ").map(String.init)
+        let prefix = (mpirun ?? self.mpirun).split(separator: " ").map(String.init)
         p.arguments = prefix + ["-np", "\(n)", exe, "bench"] + args
         var env = ProcessInfo.processInfo.environment.filter { k, _ in !["OMPI_COMM", "OMPI_MCA_ess", "PMIX_"].contains { k.hasPrefix($0) } }
         if getuid() == 0 { env["OMPI_ALLOW_RUN_AS_ROOT"] = "1"; env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1" }

@@ -67,6 +67,8 @@ struct BenchStep: ParsableCommand {
             r.add("sgemm_gflops", sgemm); r.add("fraction_of_sgemm", gflops / sgemm); r.add("median_of", steps)
             r.add("step_seconds", times.median); r.add("openblas_core", BLAS.coreName)
             r.add("gradient_bytes", model.parameterCount * 4)
+            // Backward's mean seconds (the slowest rank's): what the gradient allreduce can hide behind.
+            r.add("backward_seconds", try comm.allreduce(trainer.times.backward / Double(steps), op: .max))
             r.add("kernels", KernelBackend.current.rawValue); r.add("precision", KernelBackend.precision.rawValue)
             r.add("isa", KernelBackend.instructionSet)
             r.add("fma_peak_gflops", peak); r.add("fraction_of_fma_peak", gflops / peak)

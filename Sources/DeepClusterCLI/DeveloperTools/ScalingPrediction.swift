@@ -9,40 +9,79 @@ struct ScalingPrediction {
     var model: ScalingModel
     var counts: [Int]
 
-    /// The five measurements, each through `launch(ranks, benchArguments)`.
-    static func measure(steps: Int, threads: Int, launch: (Int, [String]) throws -> [[String: Any]]) throws -> (ScalingModel.Measurements, ScalingModel.Link) {
+    /// The short jobs whose figures the model needs: (name, ranks, bench arguments).
+    static func runs(steps: Int, threads: Int) -> [(name: String, ranks: Int, args: [String])] {
         let t = ["--threads", "\(threads)", "--json"]
-        func first(_ lines: [[String: Any]], _ bench: String) throws -> [String: Any] {
-            guard let j = lines.first(where: { $0["bench"] as? String == bench }) else { throw ValidationError("scaling: no \(bench) figures") }
-            return j
+        let cluster = ["cluster", "--points", "60000", "--dim", "64", "--input-dim", "256", "--k", "100", "--iterations", "20"] + t
+        return [
+            ("step 64", 1, ["step", "--batch-size", "64", "--steps", "\(steps)"] + t),
+            ("step 256", 1, ["step", "--batch-size", "256", "--steps", "\(steps)"] + t),
+            ("step 2x64", 2, ["step", "--batch-size", "128", "--steps", "\(steps)"] + t),
+            ("extract", 1, ["extract", "--batch-size", "256", "--steps", "\(steps)"] + t),
+            ("extract 2", 2, ["extract", "--batch-size", "256", "--steps", "\(steps)"] + t),
+            ("cluster", 1, cluster),
+            ("cluster 2", 2, cluster),
+            ("allreduce", 2, ["allreduce", "--sizes", "262144", "4194304", "--reps", "10"] + t),   // 256 KiB and 4 MiB
+        ]
+    }
+
+    /// Runs every job of `runs` `repeats` times, round after round (so that a slow spell of a shared
+    /// machine touches every figure alike), and keeps each figure's median over the rounds. The result
+    /// maps a run's name (allreduce's two sizes as "allreduce 0" and "allreduce 1") to its figures.
+    static func measure(steps: Int, threads: Int, repeats: Int, launch: (Int, [String]) throws -> [[String: Any]],
+                        between: () throws -> Void = {}) throws -> [String: [String: Double]] {
+        var rounds: [String: [[String: Double]]] = [:]
+        for _ in 0..<max(1, repeats) {
+            for run in runs(steps: steps, threads: threads) {
+                let bench = run.args[0]
+                let lines = try launch(run.ranks, run.args).filter { $0["bench"] as? String == bench }
+                guard !lines.isEmpty else { throw ValidationError("scaling: no \(bench) figures from `bench \(run.args.joined(separator: " "))`") }
+                for (i, line) in lines.enumerated() {
+                    let name = bench == "allreduce" ? "allreduce \(i)" : run.name
+                    rounds[name, default: []].append(line.compactMapValues { $0 as? Double ?? ($0 as? Int).map(Double.init) })
+                }
+            }
+            try between()
         }
-        func number(_ j: [String: Any], _ key: String) throws -> Double {
-            guard let v = j[key] as? Double ?? (j[key] as? Int).map(Double.init) else { throw ValidationError("scaling: no \(key) in \(j)") }
+        return rounds.mapValues(medianFigures)
+    }
+
+    /// The median of each figure over rounds.
+    static func medianFigures(_ rounds: [[String: Double]]) -> [String: Double] {
+        var out: [String: Double] = [:]
+        for key in Set(rounds.flatMap(\.keys)) { out[key] = rounds.compactMap { $0[key] }.median }
+        return out
+    }
+
+    /// What `ScalingModel` takes from the figures of `measure`, and this node's own link.
+    static func model(from figures: [String: [String: Double]]) throws -> (ScalingModel.Measurements, ScalingModel.Link) {
+        func number(_ run: String, _ key: String) throws -> Double {
+            guard let v = figures[run]?[key] else { throw ValidationError("scaling: no \(key) in the figures of \(run)") }
             return v
         }
-        let one = try first(launch(1, ["step", "--batch-size", "64", "--steps", "\(steps)"] + t), "step")
-        let two = try first(launch(2, ["step", "--batch-size", "128", "--steps", "\(steps)"] + t), "step")
-        let extract = try first(launch(1, ["extract", "--batch-size", "256", "--steps", "\(steps)"] + t), "extract")
-        let cluster = try first(launch(1, ["cluster", "--points", "60000", "--dim", "64", "--input-dim", "256", "--k", "100",
-                                           "--iterations", "20"] + t), "cluster")
-        let sizes = [262_144, 4_194_304]   // floats: 1 MiB and 16 MiB
-        let reduce = try launch(2, ["allreduce", "--sizes"] + sizes.map(String.init) + ["--reps", "10"] + t)
-            .filter { $0["bench"] as? String == "allreduce" }
-        guard reduce.count == 2 else { throw ValidationError("scaling: bench allreduce gave \(reduce.count) sizes") }
         // Two ranks, ring: T = 2α + s/β.
-        let s0 = try number(reduce[0], "size_bytes"), t0 = try number(reduce[0], "seconds")
-        let s1 = try number(reduce[1], "size_bytes"), t1 = try number(reduce[1], "seconds")
+        let s0 = try number("allreduce 0", "size_bytes"), t0 = try number("allreduce 0", "seconds")
+        let s1 = try number("allreduce 1", "size_bytes"), t1 = try number("allreduce 1", "seconds")
         let beta = max((s1 - s0) / max(t1 - t0, 1e-9), 1)
         let node = ScalingModel.Link(latency: max(0, (t0 - s0 / beta) / 2), bytesPerSecond: beta)
+        let step64 = try number("step 64", "step_seconds"), step256 = try number("step 256", "step_seconds")
+        let clusterSeconds = try number("cluster", "kmeans_seconds")
         var m = ScalingModel.Measurements(
-            stepSeconds: try number(one, "step_seconds"), batchPerRank: 64, gradientBytes: Int(try number(one, "gradient_bytes")),
-            hiddenFraction: two["hidden_fraction"] as? Double ?? 0, extractSecondsPerImage: 1 / (try number(extract, "images_per_s")),
-            kmeansSecondsPerPointPass: try number(cluster, "kmeans_seconds") / (60000 * 21), k: 100, dimension: 64, kmeansIterations: 20,
+            stepSeconds: step64, batchPerRank: 64, gradientBytes: Int(try number("step 64", "gradient_bytes")),
+            hiddenFraction: figures["step 2x64"]?["hidden_fraction"] ?? 0, extractSecondsPerImage: 1 / (try number("extract", "images_per_s")),
+            kmeansSecondsPerPointPass: clusterSeconds / (60000 * 21), k: 100, dimension: 64, kmeansIterations: 20,
             featureDimension: 256)
+        m.stepSecondsPerImage = (step256 - step64) / 192
+        m.backwardSeconds = figures["step 64"]?["backward_seconds"]
+        let local = ScalingModel(measured: m, nodeLink: node, network: node, coresPerNode: 2, threadsPerRank: 1, imagesPerRank: 1, images: 1)
         // The 2-rank step's compute (its time less the exposed part of its allreduce) against the 1-rank step's.
-        let exposed = (1 - m.hiddenFraction) * ScalingModel(measured: m, nodeLink: node, network: node, coresPerNode: 2, threadsPerRank: 1,
-                                                            imagesPerRank: 1, images: 1).allreduceSeconds(bytes: m.gradientBytes, ranks: 2)
-        m.sharedNodeSlowdown = max(1, (try number(two, "step_seconds") - exposed) / m.stepSeconds)
+        let exposed = (1 - m.hiddenFraction) * local.allreduceSeconds(bytes: m.gradientBytes, ranks: 2)
+        m.sharedNodeSlowdown = max(1, (try number("step 2x64", "step_seconds") - exposed) / step64)
+        // Extraction: 256 images on each of 2 ranks against 256 on one (no communication but the timing).
+        m.extractSharedNodeSlowdown = max(1, 2 * (try number("extract", "images_per_s")) / (try number("extract 2", "images_per_s")))
+        // k-means: 30,000 points on each of 2 ranks (less the per-iteration allreduce) against 60,000 on one, per point.
+        let reduce = local.allreduceSeconds(bytes: 8 * (m.k + m.k * m.dimension + 1), ranks: 2) * Double(m.kmeansIterations)
+        m.kmeansSharedNodeSlowdown = max(1, 2 * (try number("cluster 2", "kmeans_seconds") - reduce) / clusterSeconds)
         return (m, node)
     }
 
@@ -93,7 +132,9 @@ struct ScalingPrediction {
         return ["network": networkName, "link_gbps": model.network.bytesPerSecond * 8 / 1e9, "link_latency_us": model.network.latency * 1e6,
                 "node_link_gbps": model.nodeLink.bytesPerSecond * 8 / 1e9, "node_link_latency_us": model.nodeLink.latency * 1e6,
                 "step_seconds": m.stepSeconds, "gradient_bytes": m.gradientBytes, "hidden_fraction": m.hiddenFraction,
-                "shared_node_slowdown": m.sharedNodeSlowdown,
+                "shared_node_slowdown": m.sharedNodeSlowdown, "extract_shared_node_slowdown": m.extractSharedNodeSlowdown,
+                "kmeans_shared_node_slowdown": m.kmeansSharedNodeSlowdown, "step_seconds_per_image": m.stepSecondsPerImage ?? 0,
+                "backward_seconds": m.backwardSeconds ?? 0,
                 "extract_seconds_per_image": m.extractSecondsPerImage, "kmeans_seconds_per_point_pass": m.kmeansSecondsPerPointPass,
                 "predictions": predicted, "verdict": verdict()]
     }
@@ -107,7 +148,7 @@ struct ScalingPrediction {
             switch name {
             case "training step, 64 images/rank": return Double(64 * r) / local.stepSeconds(batchPerRank: 64, ranks: r)
             case "training step, batch 256": return 256 / local.stepSeconds(batchPerRank: 256 / Double(r), ranks: r)
-            case "extraction, 256 images/rank": return Double(r) / (m.extractSecondsPerImage * local.crowding(r))
+            case "extraction, 256 images/rank": return Double(r) / (m.extractSecondsPerImage * local.crowding(r, .extraction))
             case "k-means k=100, 60,000 points": return 60000 / local.kmeansSeconds(points: 60000, ranks: r)
             case "k-means k=100, 15,000 points/rank": return Double(15000 * r) / local.kmeansSeconds(points: 15000 * r, ranks: r)
             default: return nil

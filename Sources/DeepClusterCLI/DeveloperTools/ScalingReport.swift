@@ -4,7 +4,8 @@ import Foundation
 /// throughput at each rank count and the efficiency throughput(N) / (N × throughput(1)) — for strong
 /// scaling that is speedup ÷ N, for weak scaling t(1) / t(N). Written as JSON, Markdown and SVG.
 struct ScalingReport {
-    struct Point: Codable { var ranks: Int; var value: Double; var efficiency: Double?; var seconds: Double? }
+    /// `value` is the median of `samples` (one a round) when the sweep ran several rounds.
+    struct Point: Codable { var ranks: Int; var value: Double; var efficiency: Double?; var seconds: Double?; var samples: [Double]? }
     struct Series: Codable { var name: String; var mode: String; var unit: String; var points: [Point] }
     struct Stage: Codable { var ranks: Int; var total: Double; var extract: Double; var pca: Double; var kmeans: Double; var train: Double }
 
@@ -41,15 +42,17 @@ struct ScalingReport {
         let ranks = Array(Set(series.flatMap { $0.points.map(\.ranks) })).sorted()
         var s = "# Scaling, \(date)\n\n"
         s += "Machine: \(machine.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: "; ")). "
-        s += "\(threadsPerRank) BLAS thread(s) per rank. Efficiency = throughput(N) / (N × throughput(1)).\n\n"
+        s += "\(threadsPerRank) BLAS thread(s) per rank. Efficiency = throughput(N) / (N × throughput(1)); "
+        s += "with several rounds, each figure is the median and [the range] over them.\n\n"
         s += "| series | scaling | unit | " + ranks.map { "\($0) rank\($0 == 1 ? "" : "s")" }.joined(separator: " | ") + " |\n"
         s += "|---|---|---|" + ranks.map { _ in "---|" }.joined() + "\n"
         for x in series {
             s += "| \(x.name) | \(x.mode) | \(x.unit) | "
             s += ranks.map { n in
                 guard let p = x.points.first(where: { $0.ranks == n }) else { return "–" }
-                let v = p.value >= 100 ? String(format: "%.0f", p.value) : String(format: "%.3g", p.value)
-                return p.efficiency.map { v + String(format: " (%.0f%%)", 100 * $0) } ?? v
+                func f(_ x: Double) -> String { x >= 100 ? String(format: "%.0f", x) : String(format: "%.3g", x) }
+                let v = f(p.value), spread = p.samples.flatMap { $0.count > 1 ? " [\(f($0.min()!))–\(f($0.max()!))]" : nil } ?? ""
+                return (p.efficiency.map { v + String(format: " (%.0f%%)", 100 * $0) } ?? v) + spread
             }.joined(separator: " | ") + " |\n"
         }
         if !epochStages.isEmpty {
