@@ -90,6 +90,8 @@ extension LaunchSuites {
         #expect((j["extract_shared_node_slowdown"] as? Double ?? 0) >= 1 && (j["kmeans_shared_node_slowdown"] as? Double ?? 0) >= 1)
         let noLink = try Launcher.run(["bench", "scaling", "--predict", "3", "--network-sweep"])
         #expect(noLink.status != 0 && noLink.stderr.contains("--link-gbps"))
+        let noRounds = try Launcher.run(["bench", "scaling", "--repeats", "0"])
+        #expect(noRounds.status != 0 && noRounds.stderr.contains("--repeats"))
         let badNetwork = try Launcher.run(["bench", "scaling", "--predict", "16", "--network", "token-ring"])
         #expect(badNetwork.status != 0 && badNetwork.stderr.contains("--network"))
     }

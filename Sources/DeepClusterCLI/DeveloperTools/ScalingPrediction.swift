@@ -28,8 +28,7 @@ struct ScalingPrediction {
     /// Runs every job of `runs` `repeats` times, round after round (so that a slow spell of a shared
     /// machine touches every figure alike), and keeps each figure's median over the rounds. The result
     /// maps a run's name (allreduce's two sizes as "allreduce 0" and "allreduce 1") to its figures.
-    static func measure(steps: Int, threads: Int, repeats: Int, launch: (Int, [String]) throws -> [[String: Any]],
-                        between: () throws -> Void = {}) throws -> [String: [String: Double]] {
+    static func measure(steps: Int, threads: Int, repeats: Int, launch: (Int, [String]) throws -> [[String: Any]]) throws -> [String: [String: Double]] {
         var rounds: [String: [[String: Double]]] = [:]
         for _ in 0..<max(1, repeats) {
             for run in runs(steps: steps, threads: threads) {
@@ -41,7 +40,6 @@ struct ScalingPrediction {
                     rounds[name, default: []].append(line.compactMapValues { $0 as? Double ?? ($0 as? Int).map(Double.init) })
                 }
             }
-            try between()
         }
         return rounds.mapValues(medianFigures)
     }
