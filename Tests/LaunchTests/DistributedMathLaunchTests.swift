@@ -42,6 +42,27 @@ extension LaunchSuites {
         }
     }
 
+    /// The manifold clustering's pieces over ranks: the exact neighbours, the graph and the k-means++
+    /// seeds do not depend on the rank count; the layout does (each rank moves its own edges' ends
+    /// within an epoch), but on every count it must still recover well-separated blobs.
+    @Test func manifoldClusteringPiecesAgreeOnOneTwoAndThreeRanks() throws {
+        let runs = try [1, 2, 3].map { ranks -> [String: Any] in
+            let r = try Launcher.run(["diagnose", "manifold"], ranks: ranks)
+            #expect(r.status == 0, "\(r.stderr)")
+            return Launcher.json(r.lines.last ?? "")
+        }
+        let first = runs[0]
+        #expect((first["neighbours"] as? [Int] ?? []).count == 1500 * 8)
+        for r in runs {
+            for key in ["neighbours", "graph_heads", "graph_tails", "kmeans_plus_plus"] {
+                #expect(r[key] as? [Int] ?? [] == first[key] as? [Int] ?? [-1], "\(key)")
+            }
+            let w = r["graph_weights"] as? [Double] ?? [], w0 = first["graph_weights"] as? [Double] ?? []
+            #expect(w.count == w0.count && zip(w, w0).allSatisfy { abs($0 - $1) <= 1e-5 })
+            #expect((r["nmi"] as? Double ?? 0) > 0.999)
+        }
+    }
+
     @Test func whiteningOverTwoRanksGivesIdentityCovariance() throws {
         let r = try Launcher.run(["diagnose", "pca"], ranks: 2)
         #expect(r.status == 0, "\(r.stderr)")

@@ -35,6 +35,7 @@ struct BenchReport {
         case let d as Double: return d.isFinite ? String(format: "%.6g", d) : "null"
         case let i as Int: return "\(i)"
         case let a as [Double]: return "[" + a.map { encode($0) }.joined(separator: ", ") + "]"
+        case let a as [Int]: return "[" + a.map(String.init).joined(separator: ", ") + "]"
         case let o as [(String, Any)]: return "{" + o.map { "\"\($0.0)\": \(encode($0.1))" }.joined(separator: ", ") + "}"
         case Optional<Double>.none: return "null"
         default: return "null"

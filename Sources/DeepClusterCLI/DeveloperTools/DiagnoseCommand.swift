@@ -13,7 +13,7 @@ struct DiagnoseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "diagnose",
         abstract: "Deterministic distributed checks used by the test suite (k-means, PCA, training steps).",
         shouldDisplay: false,
-        subcommands: [DiagnoseKMeans.self, DiagnosePCA.self, DiagnoseTrainSteps.self, DiagnoseExportModel.self])
+        subcommands: [DiagnoseKMeans.self, DiagnosePCA.self, DiagnoseManifold.self, DiagnoseTrainSteps.self, DiagnoseExportModel.self])
 }
 
 /// Synthetic points: `blobs` well-separated Gaussian clusters in D dimensions (point i belongs to
