@@ -26,7 +26,9 @@ struct EvalCommand: ParsableCommand {
     @Option(name: .customLong("probe-epochs"), help: "Probe training epochs (default: 10).") var probeEpochs = 10
     @Option(name: .customLong("probe-lr"), help: "Probe learning rate (default: 0.01).") var probeLR: Float = 0.01
     @Option(name: .customLong("pca-dim"), help: "PCA dimension before k-means (default: the architecture's, 64 for fmnist-alexnet).") var pcaDim: Int?
-    @Option(help: "Features for k-means: trunk (the classifier's last Linear, before its ReLU) or embedding (DeepCluster-v2's L2-normalised projection, what its k-means clusters) (default: what the checkpoint's method clusters: embedding for deepcluster-v2, trunk for deepcluster).") var feature: String?
+    @Option(help: "Features for k-means: conv (the convolutional trunk's last pooled maps, flattened), trunk (the classifier's last Linear, before its ReLU) or embedding (DeepCluster-v2's L2-normalised projection, what its k-means clusters) (default: what the checkpoint's method clusters: embedding for deepcluster-v2, trunk for deepcluster).") var feature: String?
+    @Option(name: .customLong("umap-neighbours"), help: "Also k-means on a UMAP layout of the features (N2D) with this many neighbours; 0: not (default: 10).") var umapNeighbours = 10
+    @Option(help: "On the UMAP layout, also k-means held to equal cluster sizes (equal: SeLa's and SwAV's equipartition, which assumes classes of about equal size) or not (none) (default: equal).") var balance = "equal"
     @Option(name: .customLong("kmeans-restarts"), help: "k-means runs from different initial centroids; the lowest objective is scored (default: 10).") var kmeansRestarts = 10
     @Option(help: "Seed of the evaluation's k-means and probe (default: 0).") var seed: UInt64 = 0
     @Option(help: "BLAS threads per rank (default: cores ÷ ranks on the node).") var threads: Int?
@@ -45,18 +47,30 @@ struct EvalCommand: ParsableCommand {
         return (out, dim)
     }
 
+    /// One clustering's line: k-means on a UMAP layout, or on (PCA'd) L2-normalised features.
+    static func kmeansLine(_ name: String, _ s: ClusteringEvaluation.Scores, classes: Int, neighbours: Int) -> String {
+        let on = name == "umap" ? "a UMAP layout (\(neighbours) neighbours, 10 dimensions) of the features"
+            : name == "umap_balanced" ? "the same layout, clusters of equal size" : "\(name) + L2"
+        return String(format: "  k-means k=%d on %@: NMI %.4f  ARI %.4f  accuracy %.4f", classes, on, s.nmi, s.ari, s.accuracy)
+    }
+
     func run() throws {
         guard probeLayer.hasPrefix("conv"), let layer = Int(probeLayer.dropFirst(4)), layer >= 1 else {
             throw ValidationError("--probe-layer must be conv1, conv2, …; got '\(probeLayer)'")
         }
         guard probeHoldout > 0 && probeHoldout < 1 else { throw ValidationError("--probe-holdout must be between 0 and 1, got \(probeHoldout)") }
         guard kmeansRestarts >= 1 else { throw ValidationError("--kmeans-restarts must be at least 1, got \(kmeansRestarts)") }
-        if let f = feature, !["trunk", "embedding"].contains(f) { throw ValidationError("--feature must be trunk or embedding, got '\(f)'") }
+        if let f = feature, Representation(rawValue: f) == nil { throw ValidationError("--feature must be one of \(Representation.names), got '\(f)'") }
+        guard ["equal", "none"].contains(balance) else { throw ValidationError("--balance must be equal or none, got '\(balance)'") }
+        guard umapNeighbours == 0 || umapNeighbours >= 2 else { throw ValidationError("--umap-neighbours must be 0 (off) or at least 2, got \(umapNeighbours)") }
         MPIRuntime.run(threads: threads, kernels: kernels) { comm in
             var (model, loaded) = try Checkpoint.openModel(checkpoint) { if comm.isRoot { print($0) } }
             // By default the features the checkpoint's method clusters in training.
-            let feature = self.feature ?? (model.embeddingLayer == nil ? "trunk" : "embedding")
-            if feature == "embedding" && model.embeddingLayer == nil {
+            // By default DeepCluster's trunk (what it clusters); for DeepCluster-v2, whose own clustering is of
+            // many prototypes, the convolutional features, which keep more of each image's neighbourhood.
+            let isV2 = model.embeddingLayer != nil
+            let feature = self.feature.flatMap(Representation.init(rawValue:)) ?? (isV2 ? .conv : .trunk)
+            if model.layer(for: feature) == nil {
                 throw TrainingError.invalidConfiguration("--feature embedding needs a deepcluster-v2 checkpoint; \(loaded.path) has a top layer, not a projection head")
             }
             if randomInit { model = Model(architecture: model.architecture, head: model.head, seed: loaded.state.seed) }
@@ -95,6 +109,13 @@ struct EvalCommand: ParsableCommand {
             /// k-means (k = classes) on features of the training shard: PCA whitened, plain, and (pixels) none.
             func kmeans(_ feats: [Float], dim: Int, withoutPCA: Bool) throws -> [(String, ClusteringEvaluation.Scores)] {
                 var out: [(String, ClusteringEvaluation.Scores)] = []
+                if umapNeighbours > 0 {
+                    let m = try ClusteringEvaluation.manifoldScores(features: feats, rows: shard.count, dimension: dim,
+                        offset: shard.lowerBound, total: train.count, labels: trainY, classes: classes, neighbours: umapNeighbours,
+                        seed: seed, restarts: kmeansRestarts, balanced: balance == "equal", communicator: comm)
+                    out.append(("umap", m.plain))
+                    if let b = m.balanced { out.append(("umap_balanced", b)) }
+                }
                 for whiten in [true, false] {
                     let s = try ClusteringEvaluation.score(features: feats, rows: shard.count, dimension: dim, offset: shard.lowerBound,
                                                            total: train.count, labels: trainY, classes: classes, pcaDimension: p,
@@ -117,11 +138,10 @@ struct EvalCommand: ParsableCommand {
             }
             /// The clustering features and the linear probe of one network.
             func evaluate(_ m: Model) throws -> (scores: [(String, ClusteringEvaluation.Scores)], spectral: ClusteringEvaluation.Scores, top1: Double, dim: Int) {
-                let embedding = feature == "embedding"
-                let width = embedding ? m.embeddingDimension : m.featureDimension
+                let (at, width) = m.layer(for: feature)!
                 let feats = try FeatureExtractor.extract(m, images: train, range: shard, batchSize: 256, transforms: transforms,
-                                                         through: embedding ? m.embeddingLayer! : m.featureLayer, dimension: width)
-                let scores = try kmeans(feats, dim: width, withoutPCA: embedding)
+                                                         through: at, dimension: width)
+                let scores = try kmeans(feats, dim: width, withoutPCA: feature == .embedding)
                 let merged = try spectral(feats, dim: width)
                 let (ptrain, dim) = try probe.features(m, images: probeTrain, range: pshard, transforms: transforms)
                 let (ptest, _) = try probe.features(m, images: test, range: tshard, transforms: transforms)
@@ -147,13 +167,13 @@ struct EvalCommand: ParsableCommand {
             }
             let seconds = Timing.now() - t0
             guard comm.isRoot else { return }
-            // The headline k-means (kmeans_nmi, kmeans_acc): on the embedding without PCA, as DeepCluster-v2's
-            // spherical k-means clusters it; on the trunk after PCA-whitening, as DeepCluster clusters it.
-            let headlineName = feature == "embedding" ? "no_pca" : scores[0].0
+            // Plain k-means: on the embedding without PCA, as DeepCluster-v2's spherical k-means clusters it;
+            // on the trunk after PCA-whitening, as DeepCluster clusters it; on conv features after PCA.
+            let plainName = feature == .embedding ? "no_pca" : feature == .trunk ? "pca\(p)_whitened" : "pca\(p)"
+            // The headline (kmeans_nmi, kmeans_acc): for DeepCluster-v2 (--preset recommended), k-means on the
+            // UMAP layout (N2D); for DeepCluster, its own k-means.
+            let headlineName = isV2 && umapNeighbours > 0 ? (balance == "equal" ? "umap_balanced" : "umap") : plainName
             let head = scores.first { $0.0 == headlineName }!.1
-            func headline(_ sc: [(String, ClusteringEvaluation.Scores)]) -> ClusteringEvaluation.Scores {
-                (sc.first { $0.0 == headlineName } ?? sc[0]).1
-            }
             if json {
                 var fields: [(String, Any)] = [("kmeans_nmi", head.nmi), ("kmeans_ari", head.ari), ("kmeans_acc", head.accuracy)]
                 for (name, s) in scores { fields.append(("kmeans_\(name)", [("nmi", s.nmi), ("ari", s.ari), ("acc", s.accuracy)] as [(String, Any)])) }
@@ -166,100 +186,48 @@ struct EvalCommand: ParsableCommand {
                     fields.append(("baseline_\(name)", b))
                 }
                 fields += [("probe_top1", top1), ("probe_layer", probeLayer), ("probe_dim", dim), ("probe_epochs", probeEpochs), ("kmeans_restarts", kmeansRestarts),
-                           ("feature", feature), ("kmeans_headline", "\(feature) \(headlineName)"), ("checkpoint", loaded.path), ("epoch", loaded.state.epoch), ("random_init", randomInit ? "true" : "false"),
+                           ("feature", feature.rawValue), ("kmeans_headline", "\(feature.rawValue) \(headlineName)"), ("checkpoint", loaded.path), ("epoch", loaded.state.epoch), ("random_init", randomInit ? "true" : "false"),
                            ("images", train.count), ("test_images", test.count), ("probe_train_images", probeTrain.count),
                            ("probe_test", holdOut ? "held_out" : "test_split"), ("ranks", comm.size), ("seconds", seconds)]
                 var r = BenchReport()
                 for (k, v) in fields { r.add(k, v) }
                 r.emit(comm, json: true)
             } else {
-                print("eval of \(loaded.path)\(randomInit ? " (random initialisation)" : "") on \(train.count) images, \(classes) classes, \(feature) features:")
-                for (name, s) in scores {
-                    print(String(format: "  k-means k=%d on %@ + L2: NMI %.4f  ARI %.4f  accuracy %.4f", classes, name, s.nmi, s.ari, s.accuracy))
-                }
+                print("eval of \(loaded.path)\(randomInit ? " (random initialisation)" : "") on \(train.count) images, \(classes) classes, \(feature.rawValue) features:")
+                for (name, s) in scores { print(Self.kmeansLine(name, s, classes: classes, neighbours: umapNeighbours)) }
                 let spectralLine = "  %d k-means clusters merged spectrally into %d (KASP) on %@: NMI %.4f  ARI %.4f  accuracy %.4f"
-                print(String(format: spectralLine, representatives, classes, feature, merged.nmi, merged.ari, merged.accuracy))
+                print(String(format: spectralLine, representatives, classes, feature.rawValue, merged.nmi, merged.ari, merged.accuracy))
                 print(String(format: "  linear probe on %@ (%d dims, %d epochs): top-1 %.4f on %@", probeLayer, dim, probeEpochs, top1, probeSource))
                 for (name, sc, sp, t1) in baselines {
                     print("baseline \(name == "pixels" ? "raw pixels (normalised, flattened)" : "random initialisation"):")
-                    for (n, x) in sc { print(String(format: "  k-means k=%d on %@ + L2: NMI %.4f  ARI %.4f  accuracy %.4f", classes, n, x.nmi, x.ari, x.accuracy)) }
-                    print(String(format: spectralLine, representatives, classes, name == "pixels" ? "pixels" : feature, sp.nmi, sp.ari, sp.accuracy))
+                    for (n, x) in sc { print(Self.kmeansLine(n, x, classes: classes, neighbours: umapNeighbours)) }
+                    print(String(format: spectralLine, representatives, classes, name == "pixels" ? "pixels" : feature.rawValue, sp.nmi, sp.ari, sp.accuracy))
                     print(String(format: "  linear probe: top-1 %.4f", t1))
                 }
                 if !baselines.isEmpty {
-                    // What was learned, beside what needs no training: the k-means figures of the first feature variant.
-                    print("\nwhat the network learned (k=\(classes): k-means on \(feature) \(headlineName), and \(representatives) clusters merged spectrally; probe on \(test.count) held-out images):")
-                    print("                             k-means          spectral merge")
-                    print("  features                   NMI   accuracy   NMI   accuracy   linear probe")
-                    func line(_ what: String, _ s: ClusteringEvaluation.Scores, _ m: ClusteringEvaluation.Scores, _ t: Double) {
-                        print(String(format: "  %@ %5.3f  %5.3f     %5.3f  %5.3f      %5.3f", what.padding(toLength: 24, withPad: " ", startingAt: 0),
-                                     s.nmi, s.accuracy, m.nmi, m.accuracy, t))
+                    // What was learned, beside what needs no training, through the same clusterings and probe.
+                    let how = headlineName == "umap_balanced" ? "a UMAP layout of the \(feature.rawValue) features, clusters of equal size"
+                        : headlineName == "umap" ? "k-means on a UMAP layout of the \(feature.rawValue) features (N2D)"
+                        : "k-means on the \(feature.rawValue) features, \(headlineName)"
+                    print("\nwhat the network learned (k=\(classes) clusters of \(train.count) images against their labels; headline: \(how); probe on \(test.count) held-out images):")
+                    let columns = [("UMAP, equal sizes", "umap_balanced"), ("UMAP + k-means", "umap"), ("k-means (\(plainName))", plainName)]
+                        .filter { c in scores.contains { $0.0 == c.1 } }
+                    func pad(_ text: String, _ width: Int) -> String { text.padding(toLength: width, withPad: " ", startingAt: 0) }
+                    print(pad("", 25) + columns.map { pad($0.0, 20) }.joined() + "linear")
+                    print(pad("  features", 25) + columns.map { _ in pad("NMI    accuracy", 20) }.joined() + "probe")
+                    func line(_ what: String, _ sc: [(String, ClusteringEvaluation.Scores)], _ t: Double) {
+                        let cells = columns.map { c -> String in
+                            guard let s = sc.first(where: { $0.0 == c.1 })?.1 else { return pad("  –      –", 20) }
+                            return pad(String(format: "%5.3f  %5.3f", s.nmi, s.accuracy), 20)
+                        }
+                        print("  " + pad(what, 23) + cells.joined() + String(format: "%5.3f", t))
                     }
-                    line("trained, epoch \(loaded.state.epoch)", head, merged, top1)
-                    for (name, sc, sp, t1) in baselines where !sc.isEmpty {
-                        line(name == "pixels" ? "raw pixels" : "random network", headline(sc), sp, t1)
+                    line("trained, epoch \(loaded.state.epoch)", scores, top1)
+                    for (name, sc, _, t1) in baselines where !sc.isEmpty {
+                        line(name == "pixels" ? "raw pixels" : "random network", sc, t1)
                     }
                 }
             }
         }
-    }
-}
-
-/// `deepcluster extract`: a checkpoint's clustering features of every image (features.npy, each
-/// rank writing its shard's rows in place) and its epoch's pseudo-labels (assignments.npy, rank 0).
-struct ExtractCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "extract",
-        abstract: "Write features.npy (N×D float32) and assignments.npy (N int64; heads×N for DeepCluster-v2) of a checkpoint.")
-    @Option(help: "A checkpoint directory, or a --checkpoint-dir (its newest complete checkpoint).") var checkpoint: String
-    @Option(help: "Images (default: Fashion-MNIST train).") var data: String?
-    @Option(help: "Data format: \(DatasetLoader.formats.joined(separator: ", ")) (default: auto).") var format = "auto"
-    @Option(help: "Resize the shorter side to N before the centre crop (default: as train; 0: never).") var resize: Int?
-    @Option(help: "Use the first N images only.") var limit: Int?
-    @Option(help: "Output directory.") var out: String
-    @Option(help: "Features to write: trunk (the classifier's last Linear, before its ReLU) or embedding (DeepCluster-v2's L2-normalised projection) (default: trunk).") var feature = "trunk"
-    @Option(help: "BLAS threads per rank (default: cores ÷ ranks on the node).") var threads: Int?
-    @OptionGroup var kernels: KernelOptions
-
-    func run() throws {
-        guard ["trunk", "embedding"].contains(feature) else { throw ValidationError("--feature must be trunk or embedding, got '\(feature)'") }
-        MPIRuntime.run(threads: threads, kernels: kernels) { comm in
-            let (model, loaded) = try Checkpoint.openModel(checkpoint) { if comm.isRoot { print($0) } }
-            guard feature == "trunk" || model.embeddingLayer != nil else {
-                throw TrainingError.invalidConfiguration("--feature embedding needs a deepcluster-v2 checkpoint; \(loaded.path) has a top layer, not a projection head")
-            }
-            var set = try DatasetLoader.load(data: data, labels: nil, format: format, channels: model.architecture.inputChannels)
-            if let l = limit { set = set.limited(to: l) }
-            let transforms = try DatasetLoader.transforms(for: set, recipe: loaded.state.recipe.reading(data, resize: resize))
-            let shard = Shard.range(count: set.count, rank: comm.rank, size: comm.size)
-            let embedding = feature == "embedding"
-            let width = embedding ? model.embeddingDimension : model.featureDimension
-            let f = try FeatureExtractor.extract(model, images: set, range: shard, batchSize: 256, transforms: transforms,
-                                                 through: embedding ? model.embeddingLayer! : model.featureLayer, dimension: width)
-            // Each rank writes its own rows into the one features.npy; nothing is gathered.
-            if comm.isRoot { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) }
-            try SharedArrayFile.write(rows: f, firstRow: shard.lowerBound, totalRows: set.count, columns: width,
-                                      to: "\(out)/features.npy", communicator: comm)
-            guard comm.isRoot else { return }
-            let heads = model.head.clusters.count
-            if loaded.assignments.count == set.count * heads {
-                // DeepCluster-v2: one row per head.
-                let shape = heads == 1 ? [set.count] : [heads, set.count]
-                try AtomicFile.write(NPY.encode(loaded.assignments.map { Int64($0) }, dtype: .int64, shape: shape), to: "\(out)/assignments.npy")
-            } else {
-                print("extract: the checkpoint's assignments cover \(loaded.assignments.count) images, not \(set.count); assignments.npy not written")
-            }
-            print("extract: wrote \(out)/features.npy (\(set.count)×\(width), \(feature)) from \(loaded.path)")
-        }
-    }
-}
-
-extension Recipe {
-    /// The checkpoint's configuration applied to other images: `data` (nil: Fashion-MNIST), and
-    /// `resize` when given (otherwise the training run's).
-    func reading(_ data: String?, resize: Int?) -> Recipe {
-        var c = self
-        c.data = data
-        if let r = resize { c.resize = r }
-        return c
     }
 }

@@ -61,18 +61,30 @@ struct DeepClusterV2LaunchTests {
         let embedded = try Launcher.run(["extract", "--checkpoint", part, "--limit", "400", "--feature", "embedding", "--out", "\(dir)/xe"], timeout: 300)
         #expect(embedded.status == 0, "\(embedded.stderr)")
         #expect(String(decoding: try file("\(dir)/xe/features.npy").prefix(128), as: UTF8.self).contains("'shape': (400, 128)"))
-        // By default eval scores what the method clusters: the embedding, without PCA.
+        // The conv features: fmnist-alexnet's last pooled maps, 64 × 3 × 3, one row per image.
+        let conv = try Launcher.run(["extract", "--checkpoint", part, "--limit", "400", "--feature", "conv", "--out", "\(dir)/xc"], ranks: 2, timeout: 300)
+        #expect(conv.status == 0, "\(conv.stderr)")
+        #expect(String(decoding: try file("\(dir)/xc/features.npy").prefix(128), as: UTF8.self).contains("'shape': (400, 576)"))
+        // By default eval scores a DeepCluster-v2 checkpoint by k-means on a UMAP layout of its conv features.
         let e = try Launcher.run(["eval", "--checkpoint", part, "--limit", "400", "--test-limit", "100", "--probe-epochs", "5", "--json"],
                                  ranks: 2, timeout: 300)
         #expect(e.status == 0, "\(e.stderr)")
         let j = Launcher.json(e.lines.last ?? "")
         // Well above chance (about 0.05 NMI and 0.1 top-1 for features out of step with the labels).
         #expect((j["kmeans_nmi"] as? Double ?? -1) > 0.15 && (j["probe_top1"] as? Double ?? -1) > 0.25, "\(e.stdout)")
-        #expect(j["feature"] as? String == "embedding" && j["kmeans_no_pca"] is [String: Any])
-        #expect(j["kmeans_headline"] as? String == "embedding no_pca")
-        #expect((j["kmeans_no_pca"] as? [String: Any])?["nmi"] as? Double == j["kmeans_nmi"] as? Double)
+        #expect(j["feature"] as? String == "conv" && j["kmeans_pca64"] is [String: Any])
+        #expect(j["kmeans_headline"] as? String == "conv umap")
+        #expect((j["kmeans_umap"] as? [String: Any])?["nmi"] as? Double == j["kmeans_nmi"] as? Double)
         // The spectral merge of 3 × 10 = 30 k-means clusters (400 images / 20 would be 20), well above chance too.
         #expect(j["spectral_representatives"] as? Int == 30 && (j["spectral_nmi"] as? Double ?? -1) > 0.15, "\(e.stdout)")
+        // The embedding, what the method's own k-means clusters, without PCA; no UMAP asked for.
+        let em = try Launcher.run(["eval", "--checkpoint", part, "--limit", "400", "--test-limit", "100", "--probe-epochs", "1",
+                                   "--feature", "embedding", "--umap-neighbours", "0", "--json"], ranks: 2, timeout: 300)
+        #expect(em.status == 0, "\(em.stderr)")
+        let k = Launcher.json(em.lines.last ?? "")
+        #expect(k["feature"] as? String == "embedding" && k["kmeans_headline"] as? String == "embedding no_pca" && k["kmeans_umap"] == nil)
+        #expect((k["kmeans_no_pca"] as? [String: Any])?["nmi"] as? Double == k["kmeans_nmi"] as? Double)
+        #expect((k["kmeans_nmi"] as? Double ?? -1) > 0.15, "\(em.stdout)")
     }
 
     @Test func theRecommendedPresetSaysWhatItChoseForTheData() throws {

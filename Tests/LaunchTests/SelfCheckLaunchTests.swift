@@ -75,7 +75,9 @@ extension LaunchSuites {
             (["train", "--method", "deepcluster-v2", "--embedding-dim", "0"], "--embedding-dim"),
             (["train", "--method", "deepcluster-v2", "--hidden-dim", "0"], "--hidden-dim"),
             (["eval", "--checkpoint", "/tmp", "--kmeans-restarts", "0"], "--kmeans-restarts"),
-            (["eval", "--checkpoint", "/tmp", "--feature", "pixels"], "--feature must be trunk or embedding"),
+            (["eval", "--checkpoint", "/tmp", "--feature", "pixels"], "--feature must be one of conv, trunk, embedding"),
+            (["eval", "--checkpoint", "/tmp", "--umap-neighbours", "1"], "--umap-neighbours"),
+            (["extract", "--checkpoint", "/tmp", "--out", "/tmp/x", "--feature", "pixels"], "--feature must be one of conv, trunk, embedding"),
             // Not-a-number and sizes that would be killed for memory with no line.
             (["train", "--momentum", "nan"], "--momentum must be in [0, 1), got nan"),
             (["train", "--weight-decay", "nan"], "--weight-decay"),

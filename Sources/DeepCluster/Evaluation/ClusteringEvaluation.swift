@@ -52,6 +52,20 @@ public enum ClusteringEvaluation {
         return try scores(km!.assignments.map { groups[Int($0)] }, labels: labels, communicator: comm)
     }
 
+    /// k-means on a UMAP layout of the features (`ManifoldClustering`, N2D), the lowest-objective of
+    /// `restarts` k-means runs on the one layout; with `balanced`, also the runs refined to equal cluster
+    /// sizes (`BalancedKMeans`), the refinement whose points lie nearest their centroids.
+    public static func manifoldScores(features: [Float], rows: Int, dimension d: Int, offset: Int, total: Int,
+                                      labels: [Int32], classes: Int, neighbours: Int, seed: UInt64, restarts: Int = 1,
+                                      balanced: Bool, communicator comm: Communicator) throws -> (plain: Scores, balanced: Scores?) {
+        var method = ManifoldClustering()
+        method.neighbours = neighbours
+        let result = try method.run(features, rows: rows, dimension: d, offset: offset, total: total, clusters: classes,
+                                    restarts: restarts, seed: seed, balanced: balanced, communicator: comm)
+        return (try scores(result.kmeans.assignments, labels: labels, communicator: comm),
+                try result.balanced.map { try scores($0, labels: labels, communicator: comm) })
+    }
+
     /// How many clusters `mergedScore` over-clusters `total` images into: 300, or one per 20 images
     /// on small sets, and at least 3 per class.
     public static func representatives(total: Int, classes: Int) -> Int {

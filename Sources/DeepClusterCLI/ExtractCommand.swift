@@ -1,0 +1,64 @@
+import ArgumentParser
+import Collective
+import DeepCluster
+import Datasets
+import Foundation
+import NN
+import Tensor
+
+/// `deepcluster extract`: a checkpoint's clustering features of every image (features.npy, each
+/// rank writing its shard's rows in place) and its epoch's pseudo-labels (assignments.npy, rank 0).
+struct ExtractCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "extract",
+        abstract: "Write features.npy (N×D float32) and assignments.npy (N int64; heads×N for DeepCluster-v2) of a checkpoint.")
+    @Option(help: "A checkpoint directory, or a --checkpoint-dir (its newest complete checkpoint).") var checkpoint: String
+    @Option(help: "Images (default: Fashion-MNIST train).") var data: String?
+    @Option(help: "Data format: \(DatasetLoader.formats.joined(separator: ", ")) (default: auto).") var format = "auto"
+    @Option(help: "Resize the shorter side to N before the centre crop (default: as train; 0: never).") var resize: Int?
+    @Option(help: "Use the first N images only.") var limit: Int?
+    @Option(help: "Output directory.") var out: String
+    @Option(help: "Features to write: conv (the convolutional trunk's last pooled maps, flattened), trunk (the classifier's last Linear, before its ReLU) or embedding (DeepCluster-v2's L2-normalised projection) (default: trunk).") var feature = "trunk"
+    @Option(help: "BLAS threads per rank (default: cores ÷ ranks on the node).") var threads: Int?
+    @OptionGroup var kernels: KernelOptions
+
+    func run() throws {
+        guard let representation = Representation(rawValue: feature) else { throw ValidationError("--feature must be one of \(Representation.names), got '\(feature)'") }
+        MPIRuntime.run(threads: threads, kernels: kernels) { comm in
+            let (model, loaded) = try Checkpoint.openModel(checkpoint) { if comm.isRoot { print($0) } }
+            guard let (at, width) = model.layer(for: representation) else {
+                throw TrainingError.invalidConfiguration("--feature embedding needs a deepcluster-v2 checkpoint; \(loaded.path) has a top layer, not a projection head")
+            }
+            var set = try DatasetLoader.load(data: data, labels: nil, format: format, channels: model.architecture.inputChannels)
+            if let l = limit { set = set.limited(to: l) }
+            let transforms = try DatasetLoader.transforms(for: set, recipe: loaded.state.recipe.reading(data, resize: resize))
+            let shard = Shard.range(count: set.count, rank: comm.rank, size: comm.size)
+            let f = try FeatureExtractor.extract(model, images: set, range: shard, batchSize: 256, transforms: transforms,
+                                                 through: at, dimension: width)
+            // Each rank writes its own rows into the one features.npy; nothing is gathered.
+            if comm.isRoot { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) }
+            try SharedArrayFile.write(rows: f, firstRow: shard.lowerBound, totalRows: set.count, columns: width,
+                                      to: "\(out)/features.npy", communicator: comm)
+            guard comm.isRoot else { return }
+            let heads = model.head.clusters.count
+            if loaded.assignments.count == set.count * heads {
+                // DeepCluster-v2: one row per head.
+                let shape = heads == 1 ? [set.count] : [heads, set.count]
+                try AtomicFile.write(NPY.encode(loaded.assignments.map { Int64($0) }, dtype: .int64, shape: shape), to: "\(out)/assignments.npy")
+            } else {
+                print("extract: the checkpoint's assignments cover \(loaded.assignments.count) images, not \(set.count); assignments.npy not written")
+            }
+            print("extract: wrote \(out)/features.npy (\(set.count)×\(width), \(feature)) from \(loaded.path)")
+        }
+    }
+}
+
+extension Recipe {
+    /// The checkpoint's configuration applied to other images: `data` (nil: Fashion-MNIST), and
+    /// `resize` when given (otherwise the training run's).
+    func reading(_ data: String?, resize: Int?) -> Recipe {
+        var c = self
+        c.data = data
+        if let r = resize { c.resize = r }
+        return c
+    }
+}
