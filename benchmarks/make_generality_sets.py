@@ -12,7 +12,11 @@ Writes, each as images .npy (uint8, N×H×W or N×H×W×3) and labels .npy (int6
   more than shape.
 - OUT/lfw-faces: scikit-image's 200 grey 25×25 images from Labeled Faces in the Wild, 100 faces and
   100 other patches (2 classes), enlarged to 28×28: a very small set.
+- OUT/fmnist-imbalanced: Fashion-MNIST training images, class c keeping its first ⌊3000 × 0.7^c⌉
+  (3,000 T-shirts down to 121 ankle boots, 9,717 in all): for checking what the equal-size
+  clustering of eval does to classes of very different sizes.
 """
+import gzip
 import os
 import sys
 
@@ -57,3 +61,11 @@ save("photo-patches", np.stack(patches)[order], np.array(labels)[order])
 lfw = np.load(os.path.join(os.path.dirname(skdata.__file__), "lfw_subset.npy"))
 lfw = (lfw * 255).round().astype(np.uint8) if lfw.dtype != np.uint8 else lfw
 save("lfw-faces", np.stack([resized(x, 28) for x in lfw]), np.array([0] * 100 + [1] * 100))
+
+with gzip.open("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz") as f:
+    fx = np.frombuffer(f.read()[16:], np.uint8).reshape(-1, 28, 28)
+with gzip.open("/usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz") as f:
+    fy = np.frombuffer(f.read()[8:], np.uint8).astype(np.int64)
+keep = np.concatenate([np.nonzero(fy == c)[0][:int(round(3000 * 0.7 ** c))] for c in range(10)])
+keep.sort()
+save("fmnist-imbalanced", fx[keep], fy[keep])
