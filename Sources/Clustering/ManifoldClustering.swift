@@ -55,8 +55,7 @@ public struct ManifoldClustering: Sendable {
         let dim = min(layoutDimension, p)
         var initial = [Float](repeating: 0, count: rows * dim)
         for i in 0..<rows { for t in 0..<dim { initial[i * dim + t] = projected[i * p + t] } }
-        var embedding = ManifoldEmbedding(seed: seed, dimension: dim, epochs: layoutEpochs)
-        embedding.dimension = dim
+        let embedding = ManifoldEmbedding(seed: seed, dimension: dim, epochs: layoutEpochs)
         let layout = try embedding.layout(graph, initial: initial, rows: rows, offset: offset, total: total, communicator: comm)
         var runs: [KMeans.Result] = []
         for r in 0..<max(restarts, 1) {

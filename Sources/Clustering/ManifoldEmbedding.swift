@@ -35,8 +35,7 @@ public struct ManifoldEmbedding: Sendable {
         var y = try initialLayout(initial, rows: rows, offset: offset, communicator: comm)
         // Edges lighter than max(w) / epochs would never be drawn (umap-learn removes them).
         let maxWeight = try comm?.allreduce(graph.weights.max() ?? 0, op: .max) ?? (graph.weights.max() ?? 0)
-        var heads: [Int], tails: [Int], perSample: [Double] = []
-        (heads, tails) = ([], [])
+        var heads: [Int] = [], tails: [Int] = [], perSample: [Double] = []
         for e in 0..<graph.weights.count where Double(graph.weights[e]) >= Double(maxWeight) / Double(epochs) {
             heads.append(Int(graph.heads[e])); tails.append(Int(graph.tails[e]))
             perSample.append(Double(maxWeight) / Double(graph.weights[e]))
