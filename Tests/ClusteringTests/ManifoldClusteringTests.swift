@@ -105,13 +105,23 @@ func separatedBlobs(n: Int, d: Int, blobs: Int, seed: UInt64) -> (points: [Float
     @Test func matchesNumPyAndEqualisesTheSizes() throws {
         let url = Bundle.module.url(forResource: "balanced", withExtension: "json", subdirectory: "Fixtures")!
         let f = try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: url))
+        // Every Sinkhorn iteration, as the fixture runs them: the same arithmetic, so agreement to rounding.
+        var exact = BalancedKMeans()
+        exact.tolerance = 0
         let result = try f.points.withUnsafeBufferPointer {
-            try BalancedKMeans().run($0.baseAddress!, rows: f.n, dimension: 2, total: f.n, centroids: f.start.map(Float.init), k: f.k, communicator: nil)
+            try exact.run($0.baseAddress!, rows: f.n, dimension: 2, total: f.n, centroids: f.start.map(Float.init), k: f.k, communicator: nil)
         }
         let (assignments, centroids) = (result.assignments, result.centroids)
         let agree = zip(assignments, f.assignments).filter { $0 == $1 }.count
-        #expect(agree >= f.n - 2, "\(agree) of \(f.n) agree")
-        for (a, b) in zip(centroids, f.centroids) { #expect(abs(Double(a) - b) < 1e-3) }
+        #expect(agree >= f.n - 1, "\(agree) of \(f.n) agree")
+        for (a, b) in zip(centroids, f.centroids) { #expect(abs(Double(a) - b) < 1e-4, "\(a) against \(b)") }
+        // The default stops each plan once the clusters' shares are within 0.1% of 1/k: the centroids move
+        // by far less than the points' spread (1), and the assignment is the same but for a few borderline points.
+        let stopped = try f.points.withUnsafeBufferPointer {
+            try BalancedKMeans().run($0.baseAddress!, rows: f.n, dimension: 2, total: f.n, centroids: f.start.map(Float.init), k: f.k, communicator: nil)
+        }
+        for (a, b) in zip(stopped.centroids, f.centroids) { #expect(abs(Double(a) - b) < 2e-2, "\(a) against \(b)") }
+        #expect(zip(stopped.assignments, f.assignments).filter { $0 == $1 }.count >= f.n - 3)
         var sizes = [Int](repeating: 0, count: f.k)
         for a in assignments { sizes[Int(a)] += 1 }
         #expect(sizes.allSatisfy { abs($0 - f.n / f.k) <= 3 }, "\(sizes)")

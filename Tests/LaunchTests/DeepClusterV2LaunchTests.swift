@@ -65,7 +65,7 @@ struct DeepClusterV2LaunchTests {
         let conv = try Launcher.run(["extract", "--checkpoint", part, "--limit", "400", "--feature", "conv", "--out", "\(dir)/xc"], ranks: 2, timeout: 300)
         #expect(conv.status == 0, "\(conv.stderr)")
         #expect(String(decoding: try file("\(dir)/xc/features.npy").prefix(128), as: UTF8.self).contains("'shape': (400, 576)"))
-        // By default eval scores a DeepCluster-v2 checkpoint by k-means on a UMAP layout of its conv features.
+        // By default eval scores a DeepCluster-v2 checkpoint by equal-size clusters on a UMAP layout of its conv features.
         let e = try Launcher.run(["eval", "--checkpoint", part, "--limit", "400", "--test-limit", "100", "--probe-epochs", "5", "--json"],
                                  ranks: 2, timeout: 300)
         #expect(e.status == 0, "\(e.stderr)")
@@ -73,8 +73,8 @@ struct DeepClusterV2LaunchTests {
         // Well above chance (about 0.05 NMI and 0.1 top-1 for features out of step with the labels).
         #expect((j["kmeans_nmi"] as? Double ?? -1) > 0.15 && (j["probe_top1"] as? Double ?? -1) > 0.25, "\(e.stdout)")
         #expect(j["feature"] as? String == "conv" && j["kmeans_pca64"] is [String: Any])
-        #expect(j["kmeans_headline"] as? String == "conv umap")
-        #expect((j["kmeans_umap"] as? [String: Any])?["nmi"] as? Double == j["kmeans_nmi"] as? Double)
+        #expect(j["kmeans_headline"] as? String == "conv umap_balanced" && j["kmeans_umap"] is [String: Any])
+        #expect((j["kmeans_umap_balanced"] as? [String: Any])?["nmi"] as? Double == j["kmeans_nmi"] as? Double)
         // The spectral merge of 3 × 10 = 30 k-means clusters (400 images / 20 would be 20), well above chance too.
         #expect(j["spectral_representatives"] as? Int == 30 && (j["spectral_nmi"] as? Double ?? -1) > 0.15, "\(e.stdout)")
         // The embedding, what the method's own k-means clusters, without PCA; no UMAP asked for.
