@@ -2,9 +2,10 @@
 # The README's first command: set up a fresh machine, train DeepCluster-v2 on Fashion-MNIST with 2 MPI
 # ranks (--preset recommended on 20,000 images, held to 8 epochs so that the job ends within about
 # 10 minutes; one line per epoch, metrics and checkpoints under runs/fmnist/), then show what the
-# network learned: k = 10 clusterings (k-means, and the spectral merge of 300 k-means clusters) and
-# a linear probe on its features, beside the randomly initialised network and the raw pixels
-# (eval --baselines), scored against the labels it never saw in training. Flags given are passed to train.
+# network learned: k = 10 clusterings of its conv features (clusters of equal size and k-means on a
+# UMAP layout, plain k-means) and a linear probe, beside the randomly initialised network and the raw
+# pixels (eval --baselines), scored against the labels it never saw in training. The last lines are
+# that table. Flags given are passed to train.
 #   bash Launch/main-job.sh [deepcluster train flags...]
 set -euo pipefail
 cd "$(dirname "$0")/.."

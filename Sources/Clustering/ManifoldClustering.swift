@@ -32,6 +32,10 @@ public struct ManifoldClustering: Sendable {
         public var layout: [Float]
         /// With `balanced`: the clusters held to equal sizes (`BalancedKMeans`) of lowest cost over the runs.
         public var balanced: [Int32]?
+        /// The points' mean squared distance to their centroid on the layout: the best k-means run's, and
+        /// (with `balanced`) the equal-size clusters'. What equal sizes cost in fit, read without labels.
+        public var cost: Double
+        public var balancedCost: Double?
     }
 
     public func run(_ features: [Float], rows: Int, dimension d: Int, offset: Int, total: Int, clusters k: Int,
@@ -87,6 +91,7 @@ public struct ManifoldClustering: Sendable {
                 if equal == nil || held.cost < equal!.cost { equal = held }
             }
         }
-        return Result(kmeans: best, layout: layout, balanced: equal?.assignments)
+        return Result(kmeans: best, layout: layout, balanced: equal?.assignments, cost: best.objectives.last! / Double(total),
+                      balancedCost: equal?.cost)
     }
 }

@@ -52,6 +52,12 @@ struct EvalCommand: ParsableCommand {
         let on = name == "umap" ? "a UMAP layout (\(neighbours) neighbours, 10 dimensions) of the features"
             : name == "umap_balanced" ? "the same layout, clusters of equal size" : "\(name) + L2"
         return String(format: "  k-means k=%d on %@: NMI %.4f  ARI %.4f  accuracy %.4f", classes, on, s.nmi, s.ari, s.accuracy)
+            + (s.cost.map { String(format: "  cost %.4g", $0) } ?? "")
+    }
+
+    /// One clustering's JSON object: nmi, ari, acc, and the layout's cost where there is one.
+    static func fields(_ s: ClusteringEvaluation.Scores) -> [(String, Any)] {
+        [("nmi", s.nmi), ("ari", s.ari), ("acc", s.accuracy)] + (s.cost.map { [("cost", $0)] } ?? [])
     }
 
     func run() throws {
@@ -176,11 +182,11 @@ struct EvalCommand: ParsableCommand {
             let head = scores.first { $0.0 == headlineName }!.1
             if json {
                 var fields: [(String, Any)] = [("kmeans_nmi", head.nmi), ("kmeans_ari", head.ari), ("kmeans_acc", head.accuracy)]
-                for (name, s) in scores { fields.append(("kmeans_\(name)", [("nmi", s.nmi), ("ari", s.ari), ("acc", s.accuracy)] as [(String, Any)])) }
+                for (name, s) in scores { fields.append(("kmeans_\(name)", Self.fields(s))) }
                 fields += [("spectral_nmi", merged.nmi), ("spectral_ari", merged.ari), ("spectral_acc", merged.accuracy),
                            ("spectral_representatives", representatives)]
                 for (name, sc, sp, t1) in baselines {
-                    var b: [(String, Any)] = sc.map { ($0.0, [("nmi", $0.1.nmi), ("ari", $0.1.ari), ("acc", $0.1.accuracy)] as [(String, Any)]) }
+                    var b: [(String, Any)] = sc.map { ($0.0, Self.fields($0.1)) }
                     b.append(("spectral", [("nmi", sp.nmi), ("ari", sp.ari), ("acc", sp.accuracy)] as [(String, Any)]))
                     b.append(("probe_top1", t1))
                     fields.append(("baseline_\(name)", b))

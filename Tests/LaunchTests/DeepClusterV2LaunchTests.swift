@@ -75,6 +75,9 @@ struct DeepClusterV2LaunchTests {
         #expect(j["feature"] as? String == "conv" && j["kmeans_pca64"] is [String: Any])
         #expect(j["kmeans_headline"] as? String == "conv umap_balanced" && j["kmeans_umap"] is [String: Any])
         #expect((j["kmeans_umap_balanced"] as? [String: Any])?["nmi"] as? Double == j["kmeans_nmi"] as? Double)
+        // Both layout clusterings say what they cost in fit (mean squared distance to their centroids).
+        let costs = ["kmeans_umap", "kmeans_umap_balanced"].map { (j[$0] as? [String: Any])?["cost"] as? Double ?? -1 }
+        #expect(costs.allSatisfy { $0 > 0 && $0.isFinite }, "\(costs)")
         // The spectral merge of 3 × 10 = 30 k-means clusters (400 images / 20 would be 20), well above chance too.
         #expect(j["spectral_representatives"] as? Int == 30 && (j["spectral_nmi"] as? Double ?? -1) > 0.15, "\(e.stdout)")
         // The embedding, what the method's own k-means clusters, without PCA; no UMAP asked for.

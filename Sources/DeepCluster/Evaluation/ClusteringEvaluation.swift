@@ -9,7 +9,11 @@ import NN
 /// times from different initial centroids and the run with the lowest objective is scored (scikit-learn's
 /// `n_init`, faiss's `nredo`): one run's local optimum moves k=10 NMI by several hundredths.
 public enum ClusteringEvaluation {
-    public struct Scores: Sendable { public var nmi = 0.0, ari = 0.0, accuracy = 0.0 }
+    public struct Scores: Sendable {
+        public var nmi = 0.0, ari = 0.0, accuracy = 0.0
+        /// For the clusterings of a UMAP layout: the points' mean squared distance to their centroid there.
+        public var cost: Double?
+    }
 
     public static func score(features: [Float], rows: Int, dimension d: Int, offset: Int, total: Int,
                              labels: [Int32], classes: Int, pcaDimension: Int?, whiten: Bool, seed: UInt64,
@@ -62,8 +66,11 @@ public enum ClusteringEvaluation {
         method.neighbours = neighbours
         let result = try method.run(features, rows: rows, dimension: d, offset: offset, total: total, clusters: classes,
                                     restarts: restarts, seed: seed, balanced: balanced, communicator: comm)
-        return (try scores(result.kmeans.assignments, labels: labels, communicator: comm),
-                try result.balanced.map { try scores($0, labels: labels, communicator: comm) })
+        var plain = try scores(result.kmeans.assignments, labels: labels, communicator: comm)
+        plain.cost = result.cost
+        var held = try result.balanced.map { try scores($0, labels: labels, communicator: comm) }
+        held?.cost = result.balancedCost
+        return (plain, held)
     }
 
     /// How many clusters `mergedScore` over-clusters `total` images into: 300, or one per 20 images
