@@ -77,6 +77,7 @@ extension LaunchSuites {
             (["eval", "--checkpoint", "/tmp", "--kmeans-restarts", "0"], "--kmeans-restarts"),
             (["eval", "--checkpoint", "/tmp", "--feature", "pixels"], "--feature must be one of conv, trunk, embedding"),
             (["eval", "--checkpoint", "/tmp", "--umap-neighbours", "1"], "--umap-neighbours"),
+            (["eval", "--checkpoint", "/tmp", "--balance", "half"], "--balance must be equal or none, got 'half'"),
             (["extract", "--checkpoint", "/tmp", "--out", "/tmp/x", "--feature", "pixels"], "--feature must be one of conv, trunk, embedding"),
             // Not-a-number and sizes that would be killed for memory with no line.
             (["train", "--momentum", "nan"], "--momentum must be in [0, 1), got nan"),
