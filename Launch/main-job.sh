@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The README's first command: set up a fresh machine, train DeepCluster-v2 on Fashion-MNIST with 2 MPI
-# ranks (--preset recommended on 20,000 images, held to 8 epochs so that the job ends within about
+# ranks (--preset recommended on 20,000 images, held to 12 epochs so that the job ends within about
 # 10 minutes; one line per epoch, metrics and checkpoints under runs/fmnist/), then show what the
 # network learned: k = 10 clusterings of its conv features (clusters of equal size and k-means on a
 # UMAP layout, plain k-means) and a linear probe, beside the randomly initialised network and the raw
@@ -13,7 +13,7 @@ bash Launch/setup.sh
 # A previous main job's output is kept as runs/fmnist.previous (one generation).
 if [ -d runs/fmnist ]; then rm -rf runs/fmnist.previous; mv runs/fmnist runs/fmnist.previous; fi
 mkdir -p runs/fmnist
-Launch/train-local.sh 2 --preset recommended --limit 20000 --epochs 8 --metrics runs/fmnist/metrics.jsonl \
+Launch/train-local.sh 2 --preset recommended --limit 20000 --epochs 12 --metrics runs/fmnist/metrics.jsonl \
   --checkpoint-dir runs/fmnist/checkpoints "$@"
 echo
 echo "main-job: evaluating runs/fmnist/checkpoints on the 20,000 training images and the 10,000 test images"
