@@ -187,7 +187,7 @@ struct EvalCommand: ParsableCommand {
                            ("spectral_representatives", representatives)]
                 for (name, sc, sp, t1) in baselines {
                     var b: [(String, Any)] = sc.map { ($0.0, Self.fields($0.1)) }
-                    b.append(("spectral", [("nmi", sp.nmi), ("ari", sp.ari), ("acc", sp.accuracy)] as [(String, Any)]))
+                    b.append(("spectral", Self.fields(sp)))
                     b.append(("probe_top1", t1))
                     fields.append(("baseline_\(name)", b))
                 }
