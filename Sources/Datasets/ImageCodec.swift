@@ -14,25 +14,56 @@ public enum ImageCodec {
         }
     }
 
-    public static func decode(_ bytes: [UInt8], path: String) throws -> Image {
+    /// What an image's header says (`ImageCodec.probe`): its stored size and the channels it decodes to.
+    public struct Header: Sendable, Equatable {
+        public var channels: Int
+        public var height: Int
+        public var width: Int
+    }
+
+    /// Decodes a PNG or JPEG. `minimumSide` lets a large JPEG decode at 1/2, 1/4 or 1/8 of its size
+    /// (libjpeg's DCT scaling, as PIL's `draft`) while its shorter side stays at least that long.
+    public static func decode(_ bytes: [UInt8], path: String, minimumSide: Int = 0) throws -> Image {
+        try bytes.withUnsafeBufferPointer { try decode($0, path: path, minimumSide: minimumSide) }
+    }
+
+    public static func decode(_ bytes: UnsafeBufferPointer<UInt8>, path: String, minimumSide: Int = 0) throws -> Image {
         var raw: UnsafeMutablePointer<UInt8>?
-        var w: Int32 = 0, h: Int32 = 0, c: Int32 = 0
+        var info = dc_image_info()
         var err = [CChar](repeating: 0, count: 256)
-        let status = bytes.withUnsafeBufferPointer { b in
-            dc_decode_image(b.baseAddress, b.count, &raw, &w, &h, &c, &err, err.count)
-        }
-        guard status == 0, let raw else {
-            let message = String(decoding: err.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            throw DatasetError.undecodable(path: path, reason: message)
-        }
+        let status = dc_decode_image(bytes.baseAddress, bytes.count, Int32(clamping: minimumSide), &raw, &info, &err, err.count)
+        guard status == 0, let raw else { throw DatasetError.undecodable(path: path, reason: message(err)) }
         defer { dc_free(raw) }
-        let channels = Int(c), height = Int(h), width = Int(w), hw = height * width
+        let channels = Int(info.channels), height = Int(info.decoded_height), width = Int(info.decoded_width), hw = height * width
         var planar = [UInt8](repeating: 0, count: channels * hw)
         planar.withUnsafeMutableBufferPointer { p in
             if channels == 1 { p.baseAddress!.update(from: raw, count: hw); return }
             for i in 0..<hw { for ch in 0..<channels { p[ch * hw + i] = raw[i * channels + ch] } }
         }
         return Image(pixels: planar, channels: channels, height: height, width: width)
+    }
+
+    /// The outcome of reading a header from a file's first bytes.
+    public enum Probe: Sendable, Equatable {
+        case header(Header, scanOffset: Int)
+        /// The header runs past the bytes given: read more of the file.
+        case needsMoreBytes
+    }
+
+    /// Reads only the header of a PNG or JPEG, with the decoder's refusals (unknown format, a size
+    /// out of range, unsupported components), without decoding any pixels.
+    public static func probe(_ bytes: UnsafeBufferPointer<UInt8>, path: String) throws -> Probe {
+        var info = dc_image_info()
+        var err = [CChar](repeating: 0, count: 256)
+        let status = dc_probe_image(bytes.baseAddress, bytes.count, &info, &err, err.count)
+        if status == 2 { return .needsMoreBytes }
+        guard status == 0 else { throw DatasetError.undecodable(path: path, reason: message(err)) }
+        return .header(Header(channels: Int(info.channels), height: Int(info.height), width: Int(info.width)),
+                       scanOffset: Int(info.scan_offset))
+    }
+
+    static func message(_ err: [CChar]) -> String {
+        String(decoding: err.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// Encodes a C×H×W image (C = 1 or 3) as PNG, or as JPEG at `quality`.
@@ -50,7 +81,7 @@ public enum ImageCodec {
             return dc_encode_png(p.baseAddress, Int32(image.width), Int32(image.height), Int32(c), &out, &size, &err, err.count)
         }
         guard status == 0, let out else {
-            throw DatasetError.unsupported(path: "<encoder>", reason: String(decoding: err.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+            throw DatasetError.unsupported(path: "<encoder>", reason: message(err))
         }
         defer { dc_free(out) }
         return Array(UnsafeBufferPointer(start: out, count: size))

@@ -5,45 +5,49 @@ import Foundation
 /// Layout as torchvision's ImageFolder: one subfolder per class (classes are the subfolder names in
 /// sorted order, label = position; files inside are found recursively), or — when there are no class
 /// subfolders — a flat folder of images without labels. Files are sorted by path, so every rank sees
-/// the same order. Every image is handed out with `channels` channels (default: those of the first
-/// image): grey images are repeated into RGB, RGB images become grey by luma.
+/// the same order. The folder is listed once (one stat per entry, which also gives each file's size
+/// for the ranks' fingerprint). Every image is handed out with `channels` channels (default: those of
+/// the first readable image's header): grey images are repeated into RGB, RGB images become grey by luma.
 public struct ImageFolder: ImageSource {
     public let root: String
     public let files: [String]
+    /// Each file's size in bytes when listed.
+    public let sizes: [Int]
     public let labels: [Int32]?
     public let classes: [String]
     public let channels: Int
+    /// JPEGs decode at 1/2, 1/4 or 1/8 of their size (DCT scaling) while the shorter side stays at
+    /// least this long; 0 decodes at full size.
+    public var minimumDecodeSide = 0
 
     public static let extensions: Set<String> = ["png", "jpg", "jpeg"]
 
     public init(_ root: String, channels: Int? = nil) throws {
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: root, isDirectory: &isDir), isDir.boolValue else {
-            throw DatasetError.missing(path: root)
-        }
+        guard FileRange.size(root) != nil, Self.isDirectory(root) else { throw DatasetError.missing(path: root) }
         self.root = root
         let entries = try Self.list(root)
-        let subfolders = entries.filter { Self.isDirectory($0) }
-        var files: [String] = [], labels: [Int32] = [], classes: [String] = []
-        for dir in subfolders {
-            let found = try Self.images(under: dir)
+        var files: [(String, Int)] = [], labels: [Int32] = [], classes: [String] = []
+        for entry in entries where entry.isDirectory {
+            let found = try Self.images(under: entry.path)
             if found.isEmpty { continue }
             labels += [Int32](repeating: Int32(classes.count), count: found.count)
-            classes.append((dir as NSString).lastPathComponent)
+            classes.append((entry.path as NSString).lastPathComponent)
             files += found
         }
         if classes.isEmpty {
-            files = entries.filter { !Self.isDirectory($0) && Self.isImage($0) }
+            files = entries.filter { !$0.isDirectory && Self.isImage($0.path) }.map { ($0.path, $0.size) }
         }
         guard !files.isEmpty else { throw DatasetError.emptyFolder(path: root) }
-        self.files = files
+        self.files = files.map(\.0)
+        self.sizes = files.map(\.1)
         self.classes = classes
         self.labels = classes.isEmpty ? nil : labels
-        self.channels = try channels ?? Self.decode(files[0], index: 0).channels
+        self.channels = try channels ?? Self.firstChannels(self.files, sizes: self.sizes)
     }
 
-    private init(root: String, files: [String], labels: [Int32]?, classes: [String], channels: Int) {
-        self.root = root; self.files = files; self.labels = labels; self.classes = classes; self.channels = channels
+    private init(root: String, files: [String], sizes: [Int], labels: [Int32]?, classes: [String], channels: Int, minimumDecodeSide: Int) {
+        self.root = root; self.files = files; self.sizes = sizes; self.labels = labels; self.classes = classes
+        self.channels = channels; self.minimumDecodeSide = minimumDecodeSide
     }
 
     public var count: Int { files.count }
@@ -52,13 +56,14 @@ public struct ImageFolder: ImageSource {
 
     public func limited(to n: Int) -> any ImageSource {
         let m = min(n, count)
-        return ImageFolder(root: root, files: Array(files[0..<m]), labels: labels.map { Array($0[0..<m]) }, classes: classes, channels: channels)
+        return ImageFolder(root: root, files: Array(files[0..<m]), sizes: Array(sizes[0..<m]), labels: labels.map { Array($0[0..<m]) },
+                           classes: classes, channels: channels, minimumDecodeSide: minimumDecodeSide)
     }
 
     public func location(_ index: Int) -> String { files[index] }
 
     public func image(_ index: Int) throws -> ImageCodec.Image {
-        ImageCodec.converted(try Self.decode(files[index], index: index), to: channels)
+        ImageCodec.converted(try Self.decode(files[index], index: index, minimumSide: minimumDecodeSide), to: channels)
     }
 
     public func withImage<R>(_ index: Int, _ body: (UnsafePointer<UInt8>, Int, Int) throws -> R) throws -> R {
@@ -66,35 +71,72 @@ public struct ImageFolder: ImageSource {
         return try im.pixels.withUnsafeBufferPointer { try body($0.baseAddress!, im.height, im.width) }
     }
 
-    static func decode(_ path: String, index: Int) throws -> ImageCodec.Image {
+    public func check(_ index: Int, decode: Bool) -> String? {
+        let path = files[index]
+        guard let size = FileRange.size(path) else { return "vanished since the folder was listed" }
+        return EncodedImageCheck.check(size: size, path: path, decode: decode) { try FileRange.read(path, offset: $0, count: $1) }
+    }
+
+    /// The sorted listing's names (relative to the root) and sizes.
+    public func fingerprint() -> UInt64 {
+        var f = Fingerprint()
+        let prefix = root.hasSuffix("/") ? root.count : root.count + 1
+        for (path, size) in zip(files, sizes) { f.add("\(path.dropFirst(prefix))\u{0}\(size)\n") }
+        f.add(classes.joined(separator: "\n"))
+        return f.value
+    }
+
+    static func decode(_ path: String, index: Int, minimumSide: Int = 0) throws -> ImageCodec.Image {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw DatasetError.unreadable(path: path, reason: "image \(index) vanished or is unreadable")
         }
-        do { return try ImageCodec.decode([UInt8](data), path: path) } catch DatasetError.undecodable(_, let reason) {
+        do {
+            return try data.withUnsafeBytes { try ImageCodec.decode($0.bindMemory(to: UInt8.self), path: path, minimumSide: minimumSide) }
+        } catch DatasetError.undecodable(_, let reason) {
             throw DatasetError.undecodable(path: path, reason: "image \(index): \(reason)")
         }
     }
 
-    static func list(_ dir: String) throws -> [String] {
-        do {
-            return try FileManager.default.contentsOfDirectory(atPath: dir).filter { !$0.hasPrefix(".") }.sorted()
-                .map { dir.hasSuffix("/") ? dir + $0 : dir + "/" + $0 }
-        } catch {
+    /// The channels of the first image whose header reads (3 when none does: the pre-scan names them).
+    static func firstChannels(_ files: [String], sizes: [Int]) throws -> Int {
+        for (path, size) in zip(files.prefix(64), sizes) {
+            guard let head = try? FileRange.read(path, offset: 0, count: min(size, EncodedImageCheck.headBytes)) else { continue }
+            var probe = try? head.withUnsafeBufferPointer { try ImageCodec.probe($0, path: path) }
+            if probe == .needsMoreBytes, let whole = try? FileRange.read(path, offset: 0, count: size) {
+                probe = try? whole.withUnsafeBufferPointer { try ImageCodec.probe($0, path: path) }
+            }
+            if case let .header(h, _)? = probe { return h.channels }
+        }
+        return 3
+    }
+
+    struct Entry { let path: String; let isDirectory: Bool; let size: Int }
+
+    /// The folder's entries, hidden ones left out, sorted by name, each stat'ed once.
+    static func list(_ dir: String) throws -> [Entry] {
+        let names: [String]
+        do { names = try FileManager.default.contentsOfDirectory(atPath: dir) } catch {
             throw DatasetError.unreadable(path: dir, reason: "cannot list the folder")
+        }
+        return names.filter { !$0.hasPrefix(".") }.sorted().map { name in
+            let path = dir.hasSuffix("/") ? dir + name : dir + "/" + name
+            var s = stat()
+            guard stat(path, &s) == 0 else { return Entry(path: path, isDirectory: false, size: 0) }
+            return Entry(path: path, isDirectory: (s.st_mode & S_IFMT) == S_IFDIR, size: Int(s.st_size))
         }
     }
 
-    static func images(under dir: String) throws -> [String] {
-        var out: [String] = []
-        for p in try list(dir) {
-            if isDirectory(p) { out += try images(under: p) } else if isImage(p) { out.append(p) }
+    static func images(under dir: String) throws -> [(String, Int)] {
+        var out: [(String, Int)] = []
+        for entry in try list(dir) {
+            if entry.isDirectory { out += try images(under: entry.path) } else if isImage(entry.path) { out.append((entry.path, entry.size)) }
         }
         return out
     }
 
     static func isDirectory(_ p: String) -> Bool {
-        var d: ObjCBool = false
-        return FileManager.default.fileExists(atPath: p, isDirectory: &d) && d.boolValue
+        var s = stat()
+        return stat(p, &s) == 0 && (s.st_mode & S_IFMT) == S_IFDIR
     }
 
     static func isImage(_ p: String) -> Bool { extensions.contains((p as NSString).pathExtension.lowercased()) }

@@ -24,6 +24,15 @@ public struct ImageSubset: ImageSource {
 
     public func limited(to n: Int) -> any ImageSource { ImageSubset(base, indices: Array(indices.prefix(n))) }
     public func location(_ index: Int) -> String { base.location(indices[index]) }
+    public func check(_ index: Int, decode: Bool) -> String? { base.check(indices[index], decode: decode) }
+    public var listingProblems: [(location: String, reason: String)] { base.listingProblems }
+
+    public func fingerprint() -> UInt64 {
+        var f = Fingerprint()
+        f.add([base.fingerprint()])
+        f.add(indices.map { Int64($0) })
+        return f.value
+    }
 
     /// A seeded split of `count` images into a held-out part of `fraction` (at least one image, and at
     /// least one left to train on) and the rest, each in ascending order.

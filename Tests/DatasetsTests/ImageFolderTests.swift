@@ -51,13 +51,78 @@ import Testing
         #expect(throws: DatasetError.emptyFolder(path: dir + "/empty")) { _ = try ImageFolder(dir + "/empty") }
     }
 
-    @Test func cmykAndOversizedImagesAreRefused() throws {
-        // huge.jpg: 610 bytes found by FuzzImage whose header claims a 12.8 GB image (it was allocated).
-        for (name, reason) in [("cmyk.jpg", "CMYK JPEG is not supported"), ("wide.png", "PNG size out of range"),
-                               ("huge.jpg", "JPEG size out of range")] {
+    @Test func decodesEveryKindOfJPEGAndPNGAsPILDoes() throws {
+        // decoders/ and decoders.json: make_decoder_fixture.py (PIL 9.4's convert("RGB"/"L"), or NumPy where
+        // the trainer differs from PIL on purpose: 16-bit grey keeps its high byte, CMYK without Adobe's marker
+        // is not inverted).
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: ImageFixture.directory + "/decoders.json"))) as! [String: [String: Any]]
+        #expect(json.count >= 13)
+        for (name, entry) in json {
+            let path = ImageFixture.directory + "/decoders/" + name
+            let im = try ImageCodec.decode([UInt8](try Data(contentsOf: URL(fileURLWithPath: path))), path: path)
+            #expect([im.channels, im.height, im.width] == ImageFixture.ints(entry["shape"]), "\(name)")
+            let want = ImageFixture.ints(entry["pixels"])
+            let worst = zip(im.pixels, want).map { abs(Int($0) - $1) }.max() ?? 0
+            #expect(worst <= (entry["tolerance"] as? Int ?? 0), "\(name): largest difference from \(entry["source"] ?? "") \(worst)")
+        }
+        // The older CMYK fixture (Adobe marker) decodes as colour too.
+        let cmyk = try ImageCodec.decode([UInt8](try Data(contentsOf: URL(fileURLWithPath: ImageFixture.directory + "/cmyk.jpg"))), path: "cmyk.jpg")
+        #expect(cmyk.channels == 3)
+    }
+
+    @Test func oversizedImagesAreRefusedFromTheirHeader() throws {
+        // huge.jpg: 610 bytes found by FuzzImage whose header claims a 12.8 GB image (it was allocated);
+        // bomb-progressive.jpg: a progressive JPEG claiming 65,500 × 65,500 (libjpeg would allocate its
+        // coefficient buffer, 25 GB, inside jpeg_start_decompress).
+        for (name, reason) in [("wide.png", "PNG size out of range"), ("huge.jpg", "JPEG size out of range"),
+                               ("decoders/bomb-progressive.jpg", "JPEG size out of range")] {
             let path = ImageFixture.directory + "/" + name
             let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
             #expect { _ = try ImageCodec.decode(bytes, path: path) } throws: { "\($0)".contains(reason) && "\($0)".contains(name) }
+            let probed = bytes.withUnsafeBufferPointer { b in Result { try ImageCodec.probe(b, path: path) } }
+            #expect(throws: (any Error).self, "\(name): the header probe refuses it too") { try probed.get() }
         }
+    }
+
+    @Test func jpegDecodesAtAFractionOfItsSizeWhenTheShorterSideAllows() throws {
+        let rows = 96, cols = 160
+        var pixels = [UInt8](repeating: 0, count: 3 * rows * cols)
+        for i in 0..<pixels.count { pixels[i] = UInt8((i * 7 + i / cols) % 251) }
+        let jpeg = try ImageCodec.encode(ImageCodec.Image(pixels: pixels, channels: 3, height: rows, width: cols), jpegQuality: 90)
+        for (side, expected) in [(0, (96, 160)), (96, (96, 160)), (48, (48, 80)), (40, (48, 80)), (24, (24, 40)), (12, (12, 20)), (5, (12, 20))] {
+            let im = try ImageCodec.decode(jpeg, path: "x.jpg", minimumSide: side)
+            #expect(im.height == expected.0 && im.width == expected.1, "minimum side \(side): \(im.height)×\(im.width)")
+        }
+    }
+
+    @Test func thePreScanNamesEachBrokenFileWithoutDecodingIt() throws {
+        let dir = NSTemporaryDirectory() + "prescan-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let fixtures = ImageFixture.directory + "/decoders/"
+        let jpeg = try Data(contentsOf: URL(fileURLWithPath: fixtures + "progressive.jpg"))
+        let png = try Data(contentsOf: URL(fileURLWithPath: fixtures + "rgb-interlaced.png"))
+        let cases: [(String, Data, String?)] = [
+            ("a-good.jpg", jpeg, nil), ("b-good.png", png, nil),
+            ("c-cut.jpg", jpeg.prefix(jpeg.count - 40), "no end-of-image marker"),
+            ("d-cut.png", png.prefix(png.count - 20), "no IEND chunk"),
+            ("e-empty.jpg", Data(), "empty file"),
+            ("f-text.jpg", Data("hello, not a JPEG".utf8), "not a PNG or JPEG"),
+            ("g-header-only.jpg", jpeg.prefix(30), "truncated"),
+            ("h-bomb.jpg", try Data(contentsOf: URL(fileURLWithPath: fixtures + "bomb-progressive.jpg")), "size out of range"),
+        ]
+        for (name, data, _) in cases { FileManager.default.createFile(atPath: "\(dir)/\(name)", contents: data) }
+        let folder = try ImageFolder(dir)
+        #expect(folder.count == cases.count && folder.channels == 3)
+        for (i, (name, _, reason)) in cases.enumerated() {
+            let found = folder.check(i, decode: false)
+            if let reason { #expect(found?.contains(reason) == true, "\(name): \(found ?? "nil")") } else { #expect(found == nil, "\(name): \(found!)") }
+            #expect((folder.check(i, decode: true) == nil) == (reason == nil), "\(name) decoded")
+        }
+        // The listing's fingerprint changes with a file's size and with its name, not with the order of listing.
+        let before = folder.fingerprint()
+        #expect(try ImageFolder(dir).fingerprint() == before)
+        FileManager.default.createFile(atPath: "\(dir)/a-good.jpg", contents: jpeg + Data([0]))
+        #expect(try ImageFolder(dir).fingerprint() != before)
     }
 }
