@@ -5,7 +5,7 @@ import NN
 /// Opens the dataset a configuration names (Fashion-MNIST from Debian's package by default) and
 /// chooses the transforms that bring its images to the architecture's input.
 public enum DatasetLoader {
-    public static let formats = ["auto", "idx", "cifar", "folder", "npy"]
+    public static let formats = ["auto", "idx", "cifar", "folder", "tar", "npy"]
 
     /// `train` picks the split where a format has two (Fashion-MNIST's default files, a CIFAR folder).
     /// `channels` converts a folder's images to that many channels (the architecture's input).
@@ -29,6 +29,10 @@ public enum DatasetLoader {
             let folder = try ImageFolder(data, channels: channels)
             if labels != nil { throw DatasetError.unsupported(path: data, reason: "an image folder takes its labels from its class subfolders; drop --labels") }
             return folder
+        case "tar":
+            let shards = try TarShards(data, channels: channels)
+            if labels != nil { throw DatasetError.unsupported(path: data, reason: "tar shards take their labels from their .cls members; drop --labels") }
+            return shards
         case "npy":
             return try loadNPY(data, labels: labels)
         default:
@@ -155,6 +159,7 @@ public enum DatasetLoader {
     }
 
     static func detect(_ path: String) throws -> String {
+        if TarShards.names(path) { return "tar" }
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { throw DatasetError.missing(path: path) }
         if isDir.boolValue {
