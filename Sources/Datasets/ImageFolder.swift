@@ -62,6 +62,11 @@ public struct ImageFolder: ImageSource {
 
     public func location(_ index: Int) -> String { files[index] }
 
+    public func reading(channels: Int?, minimumDecodeSide: Int) -> any ImageSource {
+        ImageFolder(root: root, files: files, sizes: sizes, labels: labels, classes: classes, channels: channels ?? self.channels,
+                    minimumDecodeSide: minimumDecodeSide)
+    }
+
     public func image(_ index: Int) throws -> ImageCodec.Image {
         ImageCodec.converted(try Self.decode(files[index], index: index, minimumSide: minimumDecodeSide), to: channels)
     }

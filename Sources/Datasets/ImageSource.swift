@@ -26,12 +26,16 @@ public protocol ImageSource: Sendable {
     /// A digest of what the source holds, equal on two ranks that see the same data: for files their
     /// sorted names and sizes, for arrays in memory their bytes.
     func fingerprint() -> UInt64
+    /// The same images handed out with `channels` channels (nil: as now) and, for files, JPEGs decoded
+    /// down to `minimumDecodeSide` — without listing them again. Sources in memory return themselves.
+    func reading(channels: Int?, minimumDecodeSide: Int) -> any ImageSource
 }
 
 extension ImageSource {
     public func location(_ index: Int) -> String { kind }
     public func check(_ index: Int, decode: Bool) -> String? { nil }
     public var listingProblems: [(location: String, reason: String)] { [] }
+    public func reading(channels: Int?, minimumDecodeSide: Int) -> any ImageSource { self }
 }
 
 /// CRC-32 and Adler-32 (zlib) of a byte stream, side by side in 64 bits: the sources' fingerprints.

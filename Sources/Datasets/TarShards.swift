@@ -87,10 +87,16 @@ public struct TarShards: ImageSource {
         self.channels = channels ?? found
     }
 
-    private init(_ base: TarShards, samples: [Sample], labels: [Int32]?) {
+    private init(_ base: TarShards, samples: [Sample], labels: [Int32]?, channels: Int? = nil, minimumDecodeSide: Int? = nil) {
         pattern = base.pattern; shards = base.shards; shardSizes = base.shardSizes; files = base.files
-        listingProblems = base.listingProblems; channels = base.channels; minimumDecodeSide = base.minimumDecodeSide
+        listingProblems = base.listingProblems
+        self.channels = channels ?? base.channels
+        self.minimumDecodeSide = minimumDecodeSide ?? base.minimumDecodeSide
         self.samples = samples; self.labels = labels
+    }
+
+    public func reading(channels: Int?, minimumDecodeSide: Int) -> any ImageSource {
+        TarShards(self, samples: samples, labels: labels, channels: channels, minimumDecodeSide: minimumDecodeSide)
     }
 
     public var count: Int { samples.count }

@@ -73,8 +73,12 @@ enum ConfigurationFlags {
     }
 }
 
-/// An option's value when it was given on the command line.
+/// An option's value when it was given on the command line (a flag: when it was set).
 protocol GivenOption { var given: Any? { get } }
+
+extension Flag: GivenOption where Value == Bool {
+    var given: Any? { wrappedValue ? true : nil }
+}
 
 extension Option: GivenOption {
     var given: Any? {

@@ -33,6 +33,7 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Seed of the evaluation's k-means and probe (default: 0).") var seed: UInt64 = 0
     @Option(help: "BLAS threads per rank (default: cores ÷ ranks on the node).") var threads: Int?
     @OptionGroup var kernels: KernelOptions
+    @OptionGroup var dataCheck: DataCheckOptions
     @Flag(name: .customLong("random-init"), help: "Evaluate the randomly initialised network of the checkpoint's architecture instead (a baseline).") var randomInit = false
     @Flag(help: "Also evaluate, in the same run, the randomly initialised network and the raw pixels (k-means and linear probe).") var baselines = false
     @Flag(help: "Print one JSON object.") var json = false
@@ -81,8 +82,10 @@ struct EvalCommand: ParsableCommand {
             }
             if randomInit { model = Model(architecture: model.architecture, head: model.head, seed: loaded.state.seed) }
             let channels = model.architecture.inputChannels
-            var train = try DatasetLoader.load(data: data, labels: labels, format: format, train: true, channels: channels)
+            let side = loaded.state.recipe.reading(data, resize: resize).minimumDecodeSide(model.architecture)
+            var train = try DatasetLoader.load(data: data, labels: labels, format: format, train: true, channels: channels, minimumDecodeSide: side)
             if let l = limit { train = train.limited(to: l) }
+            train = try dataCheck.prepare(train, communicator: comm).images
             // The probe is never scored on images it trained on: with no test split (a .npy, an image
             // folder), a seeded part of the images is held out from its training.
             let holdOut = testData == nil && !DatasetLoader.hasTestSplit(data: data, format: format)
@@ -94,9 +97,10 @@ struct EvalCommand: ParsableCommand {
                 test = ImageSubset(train, indices: split.heldOut)
             } else {
                 test = try DatasetLoader.load(data: testData ?? data, labels: testData == nil ? labels : testLabels,
-                                              format: format, train: false, channels: channels)
+                                              format: format, train: false, channels: channels, minimumDecodeSide: side)
             }
             if let l = testLimit { test = test.limited(to: l) }
+            if !holdOut { test = try dataCheck.prepare(test, communicator: comm).images }
             let probeSource = holdOut ? String(format: "%d images held out of --data (%.0f%%, seed %d); the probe trains on the other %d",
                                                test.count, probeHoldout * 100, seed, probeTrain.count)
                                       : "\(test.count) images of the test split"

@@ -20,6 +20,7 @@ struct ExtractCommand: ParsableCommand {
     @Option(help: "Features to write: conv (the convolutional trunk's last pooled maps, flattened), trunk (the classifier's last Linear, before its ReLU) or embedding (DeepCluster-v2's L2-normalised projection) (default: trunk).") var feature = "trunk"
     @Option(help: "BLAS threads per rank (default: cores ÷ ranks on the node).") var threads: Int?
     @OptionGroup var kernels: KernelOptions
+    @OptionGroup var dataCheck: DataCheckOptions
 
     func run() throws {
         guard let representation = Representation(rawValue: feature) else { throw ValidationError("--feature must be one of \(Representation.names), got '\(feature)'") }
@@ -28,8 +29,12 @@ struct ExtractCommand: ParsableCommand {
             guard let (at, width) = model.layer(for: representation) else {
                 throw TrainingError.invalidConfiguration("--feature embedding needs a deepcluster-v2 checkpoint; \(loaded.path) has a top layer, not a projection head")
             }
-            var set = try DatasetLoader.load(data: data, labels: nil, format: format, channels: model.architecture.inputChannels)
+            let side = loaded.state.recipe.reading(data, resize: resize).minimumDecodeSide(model.architecture)
+            var set = try DatasetLoader.load(data: data, labels: nil, format: format, channels: model.architecture.inputChannels,
+                                             minimumDecodeSide: side)
             if let l = limit { set = set.limited(to: l) }
+            let skipped: Int
+            (set, skipped) = try dataCheck.prepare(set, communicator: comm)
             let transforms = try DatasetLoader.transforms(for: set, recipe: loaded.state.recipe.reading(data, resize: resize))
             let shard = Shard.range(count: set.count, rank: comm.rank, size: comm.size)
             let f = try FeatureExtractor.extract(model, images: set, range: shard, batchSize: 256, transforms: transforms,
@@ -39,6 +44,11 @@ struct ExtractCommand: ParsableCommand {
             try SharedArrayFile.write(rows: f, firstRow: shard.lowerBound, totalRows: set.count, columns: width,
                                       to: "\(out)/features.npy", communicator: comm)
             guard comm.isRoot else { return }
+            if skipped > 0, let kept = set as? ImageSubset {
+                // Row r of features.npy is image kept[r] of --data: the unreadable ones are not in it.
+                try AtomicFile.write(NPY.encode(kept.indices.map { Int64($0) }, dtype: .int64, shape: [kept.count]), to: "\(out)/indices.npy")
+                print("extract: \(skipped) unreadable image(s) left out; indices.npy gives each row's image index")
+            }
             let heads = model.head.clusters.count
             if loaded.assignments.count == set.count * heads {
                 // DeepCluster-v2: one row per head.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import DeepCluster
+import Datasets
 import Foundation
 import Tensor
 
@@ -49,6 +50,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "BLAS threads per rank (default: cores ÷ ranks on the node).") var threads: Int?
     @OptionGroup var kernels: KernelOptions
     @Option(help: "Use only the first N images (quick runs).") var limit: Int?
+    @Option(name: .customLong("data-check"), help: "Before training, check every image: headers (its header and end marker, a few KB per file), decode (decode it whole) or none; unreadable images are all named at once (default: \(o.dataCheck.rawValue)).") var dataCheck: String?
+    @Flag(name: .customLong("skip-unreadable"), help: "Train without the images the check finds unreadable (each named in the log, their count in the metrics and checkpoints) instead of refusing to start.") var skipUnreadable = false
+    @Flag(name: .customLong("jpeg-draft"), help: "Decode large JPEGs at 1/2, 1/4 or 1/8 size (libjpeg's DCT scaling, as PIL's draft) while the shorter side stays at least the clustering pass's resize.") var jpegDraft = false
     @Option(name: .customLong("bucket-bytes"), help: "Gradient allreduce bucket size in bytes (default: \(o.bucketBytes)).") var bucketBytes: Int?
     @Option(name: .customLong("checkpoint-dir"), help: "Write a checkpoint here after every epoch.") var checkpointDir: String?
     @Option(name: .customLong("keep-checkpoints"), help: "Complete checkpoints to keep (default: \(o.keepCheckpoints)).") var keepCheckpoints: Int?
@@ -64,8 +68,9 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Draw the progress line under mpirun too (only when mpirun's output is a terminal).") var progress = false
 
     /// The run's configuration, and what `--preset recommended` chose for the data (nil for other presets).
-    func makeConfig() throws -> (config: TrainingConfig, presetChoice: String?) {
+    func makeConfig() throws -> (config: TrainingConfig, presetChoice: String?, listed: (any ImageSource)?) {
         var presetChoice: String?
+        var listed: (any ImageSource)?
         var c = TrainingConfig()
         if let path = config {
             guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("--config \(path): no such file") }
@@ -83,7 +88,8 @@ struct TrainCommand: ParsableCommand {
             c = try ConfigurationFlags.apply(self, to: c)
             if preset == "recommended" {
                 // The data-dependent values need the data (as the flags name it); the flags still win.
-                let images = try DatasetLoader.load(data: c.recipe.data, labels: nil, format: c.recipe.format, train: true)
+                let images = try DatasetLoader.load(data: c.recipe.data, labels: c.recipe.labels, format: c.recipe.format, train: true)
+                listed = images   // the run reuses this listing instead of listing the folder again
                 let count = min(images.count, c.recipe.limit ?? images.count)
                 var adapted = base
                 try TrainingPreset.apply("recommended", to: &adapted.recipe)
@@ -103,13 +109,13 @@ struct TrainCommand: ParsableCommand {
         if resume && c.options.checkpointDirectory == nil { throw ValidationError("--resume needs --checkpoint-dir") }
         if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1, got \(t)") }
         if let t = collectiveTimeout, !(t >= 0 && t <= 7 * 86_400) { throw ValidationError("--collective-timeout must be between 0 and 604800 seconds (a week), got \(t)") }
-        return (c, presetChoice)
+        return (c, presetChoice, listed)
     }
 
     func run() throws {
-        let (c, choice) = try makeConfig()
+        let (c, choice, listed) = try makeConfig()
         MPIRuntime.run(threads: threads, kernels: kernels, collectiveTimeout: collectiveTimeout, stoppable: true) { comm in
-            let run = try DeepClusterRun(config: c, communicator: comm, fieldName: ConfigurationFlags.flag(for:))
+            let run = try DeepClusterRun(config: c, communicator: comm, fieldName: ConfigurationFlags.flag(for:), listed: listed)
             if comm.isRoot && !c.options.quiet {
                 if let choice { print(choice) }
                 print("deepcluster train: \(run.images.count) images, --arch \(c.recipe.arch), k = \(run.model.numClasses), "

@@ -47,6 +47,11 @@ public struct Recipe: Codable, Sendable {
     public var format = "auto"
     /// Use only the first N images.
     public var limit: Int? = nil
+    /// Train without the images the pre-scan finds unreadable (each named in the log) instead of refusing to start.
+    public var skipUnreadable = false
+    /// Decode large JPEGs at 1/2, 1/4 or 1/8 of their size (libjpeg's DCT scaling, PIL's draft) while the
+    /// shorter side stays at least the clustering pass's resize (256 for 224-px inputs).
+    public var jpegDraft = false
     public var arch = "fmnist-alexnet"
     public var method = Method.deepcluster
     public var input = Input.sobel
@@ -111,6 +116,11 @@ public struct Recipe: Codable, Sendable {
         LearningRateSchedule(kind: lrSchedule, base: learningRate, warmupEpochs: warmupEpochs, finalRate: finalLearningRate, epochs: epochs)
     }
     public func k(_ a: Architecture) -> Int { clusters ?? a.defaultClusters }
+    /// The shorter side JPEGs of a folder or tar shards may be decoded down to (0: full size).
+    public func minimumDecodeSide(_ a: Architecture) -> Int {
+        guard jpegDraft, resize != 0 else { return 0 }
+        return resize ?? (a.inputSize * 8 + 6) / 7
+    }
     public func pcaDim(_ a: Architecture) -> Int { pcaDimension ?? a.defaultPCADimension }
 }
 
@@ -122,6 +132,7 @@ extension Recipe {
         func get<T: Decodable>(_ k: CodingKeys, _ v: inout T) throws { if let x = try c.decodeIfPresent(T.self, forKey: k) { v = x } }
         func optional<T: Decodable>(_ k: CodingKeys, _ v: inout T?) throws { v = try c.decodeIfPresent(T.self, forKey: k) }
         try optional(.data, &data); try optional(.labels, &labels); try get(.format, &format); try optional(.limit, &limit)
+        try get(.skipUnreadable, &skipUnreadable); try get(.jpegDraft, &jpegDraft)
         try get(.arch, &arch); try get(.method, &method); try get(.input, &input); try optional(.dropout, &dropout)
         try get(.heads, &heads); try get(.temperature, &temperature); try optional(.hiddenDimension, &hiddenDimension)
         try get(.embeddingDimension, &embeddingDimension); try optional(.crops, &crops)

@@ -4,6 +4,8 @@
 public struct RunOptions: Codable, Sendable {
     /// Threads that decode and augment the next batches while the current one trains (0: in the step).
     public var workers = 1
+    /// How far the images are checked before training (`DataScan`): headers, decode, none.
+    public var dataCheck = DataScan.Depth.headers
     public var bucketBytes = 1 << 20
     public var checkpointDirectory: String? = nil
     public var keepCheckpoints = 3
@@ -25,7 +27,7 @@ public struct RunOptions: Codable, Sendable {
         self.init()
         let c = try decoder.container(keyedBy: CodingKeys.self)
         func get<T: Decodable>(_ k: CodingKeys, _ v: inout T) throws { if let x = try c.decodeIfPresent(T.self, forKey: k) { v = x } }
-        try get(.workers, &workers); try get(.bucketBytes, &bucketBytes)
+        try get(.workers, &workers); try get(.bucketBytes, &bucketBytes); try get(.dataCheck, &dataCheck)
         checkpointDirectory = try c.decodeIfPresent(String.self, forKey: .checkpointDirectory)
         try get(.keepCheckpoints, &keepCheckpoints); try get(.checkpointEvery, &checkpointEvery)
         logDirectory = try c.decodeIfPresent(String.self, forKey: .logDirectory)

@@ -9,7 +9,14 @@ public enum DatasetLoader {
 
     /// `train` picks the split where a format has two (Fashion-MNIST's default files, a CIFAR folder).
     /// `channels` converts a folder's images to that many channels (the architecture's input).
-    public static func load(data: String?, labels: String?, format: String, train: Bool = true, channels: Int? = nil) throws -> any ImageSource {
+    /// `minimumDecodeSide` lets a folder's or shards' JPEGs decode at a fraction of their size (`Recipe.jpegDraft`).
+    public static func load(data: String?, labels: String?, format: String, train: Bool = true, channels: Int? = nil,
+                            minimumDecodeSide: Int = 0) throws -> any ImageSource {
+        try loadListing(data: data, labels: labels, format: format, train: train, channels: channels)
+            .reading(channels: channels, minimumDecodeSide: minimumDecodeSide)
+    }
+
+    static func loadListing(data: String?, labels: String?, format: String, train: Bool, channels: Int?) throws -> any ImageSource {
         guard let data else {
             let p = FashionMNIST.paths(train: train)
             return try IDX.load(images: p.images, labels: p.labels)

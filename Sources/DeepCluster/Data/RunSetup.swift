@@ -1,18 +1,29 @@
+import Collective
 import Datasets
 import NN
 
-/// What a run is built from before any rank talks to another: the images (all of them, or the
-/// first --limit), their transforms, and the model of the recipe's architecture and head, with
-/// the checks that need the data (enough images for k clusters, a PCA no wider than the features).
+/// What a run is built from: the images (all of them, or the first --limit, less the unreadable ones
+/// with --skip-unreadable), their transforms, and the model of the recipe's architecture and head,
+/// with the checks that need the data (every rank sees the same images and can read them, enough
+/// images for k clusters, a PCA no wider than the features).
 struct RunSetup {
     let images: any ImageSource
     let transforms: Transforms
     let model: Model
+    /// Images left out as unreadable (--skip-unreadable).
+    let skipped: Int
 
-    init(recipe: Recipe) throws {
+    /// `listed`: the images as already listed (by `--preset recommended`, which reads the data's size),
+    /// so that a folder of a million files is listed once.
+    init(recipe: Recipe, dataCheck: DataScan.Depth, communicator: Communicator, listed: (any ImageSource)? = nil,
+         log: (String) -> Void) throws {
         let arch = try recipe.architecture()
-        var set = try DatasetLoader.load(data: recipe.data, labels: recipe.labels, format: recipe.format, channels: arch.inputChannels)
+        let side = recipe.minimumDecodeSide(arch)
+        var set = try listed?.reading(channels: arch.inputChannels, minimumDecodeSide: side)
+            ?? DatasetLoader.load(data: recipe.data, labels: recipe.labels, format: recipe.format, channels: arch.inputChannels,
+                                  minimumDecodeSide: side)
         if let l = recipe.limit { set = set.limited(to: l) }
+        (set, skipped) = try DataScan.prepare(set, depth: dataCheck, skipUnreadable: recipe.skipUnreadable, communicator: communicator, log: log)
         images = set
         transforms = try DatasetLoader.transforms(for: set, recipe: recipe)
         let k = recipe.k(arch)

@@ -25,9 +25,11 @@ public struct Checkpoint {
         /// type hold it, with the run options, as "config", which reads the same).
         public var recipe: Recipe
         public var crc32: [String: UInt32]
+        /// Images the run left out as unreadable (--skip-unreadable); absent in older checkpoints.
+        public var unreadable_images: Int?
 
         enum CodingKeys: String, CodingKey {
-            case format_version, epoch, step_in_epoch, global_step, optimizer_steps, seed, ranks, recipe, config, crc32
+            case format_version, epoch, step_in_epoch, global_step, optimizer_steps, seed, ranks, recipe, config, crc32, unreadable_images
         }
 
         init(epoch: Int, step_in_epoch: Int?, global_step: Int, optimizer_steps: Int, seed: UInt64, ranks: Int, recipe: Recipe,
@@ -47,6 +49,7 @@ public struct Checkpoint {
             ranks = try c.decode(Int.self, forKey: .ranks)
             recipe = try c.decodeIfPresent(Recipe.self, forKey: .recipe) ?? c.decode(Recipe.self, forKey: .config)
             crc32 = try c.decode([String: UInt32].self, forKey: .crc32)
+            unreadable_images = try c.decodeIfPresent(Int.self, forKey: .unreadable_images)
         }
 
         public func encode(to encoder: Encoder) throws {
@@ -55,6 +58,7 @@ public struct Checkpoint {
             try c.encodeIfPresent(step_in_epoch, forKey: .step_in_epoch); try c.encode(global_step, forKey: .global_step)
             try c.encode(optimizer_steps, forKey: .optimizer_steps); try c.encode(seed, forKey: .seed)
             try c.encode(ranks, forKey: .ranks); try c.encode(recipe, forKey: .recipe); try c.encode(crc32, forKey: .crc32)
+            try c.encodeIfPresent(unreadable_images, forKey: .unreadable_images)
         }
     }
 
@@ -83,7 +87,8 @@ public struct Checkpoint {
     /// Writes a checkpoint (rank 0 only) and prunes all but the newest `keep`.
     /// `arrays` are the method's own files (`PseudoLabeler.checkpointArrays`: DeepCluster-v2's memory bank).
     public static func write(directory held: CheckpointDirectory, epoch: Int, stepInEpoch: Int? = nil, state training: TrainingState, ranks: Int,
-                             assignments: [Int32], arrays: [String: (values: [Float], shape: [Int])] = [:], config: TrainingConfig) throws {
+                             assignments: [Int32], arrays: [String: (values: [Float], shape: [Int])] = [:], config: TrainingConfig,
+                             unreadableImages: Int? = nil) throws {
         let fm = FileManager.default
         let directory = held.path
         let name = directoryName(epoch: epoch, step: stepInEpoch)
@@ -99,8 +104,10 @@ public struct Checkpoint {
             try AtomicFile.write(data, to: "\(tmp)/\(name)")
             crcs[name] = Checksum.crc32(data)
         }
-        let state = State(epoch: epoch, step_in_epoch: stepInEpoch, global_step: training.globalStep, optimizer_steps: training.optimizer.steps,
+        let state0 = State(epoch: epoch, step_in_epoch: stepInEpoch, global_step: training.globalStep, optimizer_steps: training.optimizer.steps,
                           seed: config.recipe.seed, ranks: ranks, recipe: config.recipe, crc32: crcs)
+        var state = state0
+        state.unreadable_images = unreadableImages
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
         let stateData = try enc.encode(state)

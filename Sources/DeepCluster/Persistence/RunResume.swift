@@ -47,7 +47,8 @@ extension DeepClusterRun {
         let arrays = try labeler.checkpointArrays()
         if let folder = checkpointFolder {
             try Checkpoint.write(directory: folder, epoch: epoch, stepInEpoch: step, state: state, ranks: communicator.size,
-                                 assignments: labels.values, arrays: arrays, config: config)
+                                 assignments: labels.values, arrays: arrays, config: config,
+                                 unreadableImages: unreadableImages)
         }
         // The others wait here while rank 0 writes and fsyncs: a known long local phase.
         try CollectiveWatchdog.patiently { try communicator.barrier() }

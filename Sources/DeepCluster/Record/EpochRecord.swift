@@ -23,6 +23,8 @@ public struct EpochRecord: Codable, Sendable {
     public var ranks = 1
     public var threads = 1
     public var images = 0
+    /// Images left out as unreadable (--skip-unreadable); 0 when none was.
+    public var unreadable_images: Int? = nil
     /// The largest peak resident set of any rank so far, in bytes.
     public var peak_rss_bytes = 0
 

@@ -14,6 +14,8 @@ public final class DeepClusterRun {
     public var options: RunOptions { config.options }
     public let communicator: Communicator
     public let images: any ImageSource
+    /// Images the pre-scan found unreadable and --skip-unreadable left out.
+    public let unreadableImages: Int
     public let state: TrainingState
     public let trainer: DataParallelTrainer
     public let labeler: any PseudoLabeler
@@ -35,14 +37,19 @@ public final class DeepClusterRun {
     /// Rank 0's hold on --checkpoint-dir (locked for the job).
     var checkpointFolder: CheckpointDirectory?
 
-    public init(config: TrainingConfig, communicator: Communicator, fieldName: @escaping (String) -> String = { $0 }) throws {
+    /// `listed`: the images as the command already listed them (see `RunSetup`).
+    public init(config: TrainingConfig, communicator: Communicator, fieldName: @escaping (String) -> String = { $0 },
+                listed: (any ImageSource)? = nil) throws {
         try config.validate()
         self.config = config
         self.fieldName = fieldName
         self.communicator = communicator
         let recipe = config.recipe, options = config.options
-        let setup = try RunSetup(recipe: recipe)
+        let setup = try RunSetup(recipe: recipe, dataCheck: options.dataCheck, communicator: communicator, listed: listed) { line in
+            print(line); fflush(stdout)
+        }
         images = setup.images
+        unreadableImages = setup.skipped
         state = TrainingState(model: setup.model, momentum: recipe.momentum, weightDecay: recipe.weightDecay,
                               topLayer: recipe.isV2 ? .frozen : .resetEveryEpoch, seed: recipe.seed) { [schedule = recipe.schedule] in
             schedule.rate(epoch: $0, step: $1, stepsPerEpoch: $2)
@@ -107,6 +114,7 @@ public final class DeepClusterRun {
     /// pseudo-labels come from the checkpoint and training starts at the saved step (nmi_prev is then unknown).
     public func runEpoch(_ epoch: Int, resumingAt resume: (labels: PseudoLabels, step: Int)? = nil) throws -> EpochRecord {
         var rec = EpochRecord(epoch: epoch, ranks: communicator.size, threads: BLAS.threads, images: images.count)
+        rec.unreadable_images = unreadableImages
         let t0 = Timing.now()
         // Safe points between phases: the state is the last checkpoint's until training starts.
         if try stopAgreedHere("before extraction") { return rec }
