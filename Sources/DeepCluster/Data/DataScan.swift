@@ -67,9 +67,13 @@ public enum DataScan {
             for p in shown { log("unreadable: \(p.line)") }
             if found.count > shown.count { log("unreadable: … and \(found.count - shown.count) more (deepcluster check-data lists them all)") }
         }
-        let summary = "\(bad.count) of \(source.count) images cannot be read" + (found.count > bad.count ? ", and \(found.count - bad.count) problem(s) of the listing" : "")
+        let listing = found.count - bad.count
+        let summary = [bad.isEmpty ? nil : "\(bad.count) of \(source.count) images cannot be read",
+                       listing == 0 ? nil : "\(listing) problem\(listing == 1 ? "" : "s") with the listing of \(source.kind)"]
+            .compactMap { $0 }.joined(separator: ", and ")
         guard skipUnreadable else {
-            throw TrainingError.invalidConfiguration("\(summary) (listed above); fix them, or pass \(flag) to go on without them")
+            let which = found.count == 1 ? ": \(found[0].line)" : " (listed above; the first: \(found[0].line))"
+            throw TrainingError.invalidConfiguration("\(summary)\(which); fix them, or pass \(flag) to go on without them")
         }
         let keep = (0..<source.count).filter { !bad.contains($0) }
         guard !keep.isEmpty else { throw TrainingError.invalidConfiguration("\(summary): none is left to use") }
