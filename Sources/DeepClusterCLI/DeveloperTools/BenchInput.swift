@@ -6,25 +6,37 @@ import Foundation
 import NN
 import Tensor
 
-/// The input pipeline: images/s of decoding + training transforms per worker thread, for Fashion-MNIST
-/// in memory (IDX) and for a folder of JPEGs, and how long training steps wait on their input.
+/// The input pipeline: images/s of decoding + transforms per worker thread, for Fashion-MNIST in memory
+/// (IDX), a folder of PNG/JPEG images and tar shards, for the training pass (random crop + flip) and the
+/// clustering pass (resize + centre crop), and how long training steps wait on their input.
 struct BenchInput: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "input",
-        abstract: "Input pipeline images/s per worker (IDX in memory, a JPEG folder) with the training transforms, and the training step's wait on input.")
+        abstract: "Input pipeline images/s per worker (IDX in memory, an image folder, tar shards) for the training and clustering transforms, and the training step's wait on input.")
     @OptionGroup var common: CommonBenchOptions
     @Option(help: "A folder of PNG/JPEG images to read (default: one made from Fashion-MNIST in a temporary directory).") var folder: String?
+    @Option(help: "Tar shards of images to read as well (a brace pattern, a folder of .tar or one .tar).") var shards: String?
+    @Option(help: "Architecture whose input the transforms produce: fmnist-alexnet (28 px), alexnet (224 px), ... (default: fmnist-alexnet).") var arch = "fmnist-alexnet"
     @Option(help: "Images to use and, for the made folder, to write (default: 4096).") var images = 4096
     @Option(help: "Side of the made folder's JPEGs: Fashion-MNIST resized bilinearly (default: 64).") var side = 64
     @Option(help: "Worker counts to measure, comma-separated (default: 0,1,2).") var workers = "0,1,2"
+    @Option(help: "Passes to measure, comma-separated: train (random crop + flip, as train's default augmentation), cluster (resize + centre crop) (default: train).") var passes = "train"
     @Option(name: .customLong("batch-size"), help: "Images per batch (default: 256).") var batchSize = 256
-    @Option(help: "Training steps of fmnist-alexnet fed from the folder, for the wait on input (default: 8).") var steps = 8
+    @Option(help: "Training steps of the architecture fed from the folder, for the wait on input; 0 skips them (default: 8).") var steps = 8
+    @Option(help: "Rounds of every measurement; each figure is the median (default: 1).") var repeats = 1
+    @Flag(name: .customLong("jpeg-draft"), help: "Decode JPEGs at 1/2, 1/4 or 1/8 size while the shorter side stays at least the clustering pass's resize (train's --jpeg-draft).") var jpegDraft = false
 
     func run() throws {
         let counts = workers.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard !counts.isEmpty, counts.allSatisfy({ $0 >= 0 && $0 <= 64 }) else { throw ValidationError("--workers takes counts 0–64, e.g. 0,1,2") }
         guard images >= batchSize, side >= 8 else { throw ValidationError("--images must be ≥ --batch-size and --side ≥ 8") }
+        let passList = passes.split(separator: ",").map(String.init)
+        guard !passList.isEmpty, passList.allSatisfy({ ["train", "cluster"].contains($0) }) else { throw ValidationError("--passes takes train and/or cluster") }
+        guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
+        let architecture: Architecture
+        do { architecture = try Architecture.named(arch) } catch { throw ValidationError("--arch: \(error)") }
         MPIRuntime.run(threads: common.threads, kernels: common.kernels) { comm in
-            let arch = Architecture.fmnistAlexNet
+            let arch = architecture
+            let small = arch.inputChannels == 1
             let idx = try DatasetLoader.load(data: nil, labels: nil, format: "auto").limited(to: images)
             var dir = folder
             var made: String?
@@ -38,30 +50,45 @@ struct BenchInput: ParsableCommand {
                 try comm.barrier()
             }
             defer { if let m = made, comm.isRoot { try? FileManager.default.removeItem(atPath: m) } }
-            let jpegs = try ImageFolder(dir!).limited(to: images)
-            let sources: [(String, any ImageSource)] = [("idx", idx), ("folder", jpegs)]
+            let draft = jpegDraft ? (arch.inputSize * 8 + 6) / 7 : 0
+            let jpegs = try ImageFolder(dir!, channels: arch.inputChannels).reading(channels: nil, minimumDecodeSide: draft).limited(to: images)
+            var sources: [(String, any ImageSource)] = small ? [("idx", idx)] : []
+            sources.append(("folder", jpegs))
+            if let shards {
+                sources.append(("shards", try TarShards(shards, channels: arch.inputChannels).reading(channels: nil, minimumDecodeSide: draft).limited(to: images)))
+            }
             let threads = Parallel.threads
             Parallel.threads = 1   // one thread per worker: images/s per worker means per thread
             for (name, source) in sources {
                 let t = try DatasetLoader.transforms(for: source, architecture: arch, defaultDataset: name == "idx")
                 let batches = source.count / batchSize
-                for w in counts {
-                    let loader = Prefetcher(batches: batches, workers: w) { i, tensor in
-                        try t.batch(source, indices: Array((i * batchSize)..<((i + 1) * batchSize))[...], augment: true, seed: 1, epoch: 0, into: tensor)
+                for pass in passList {
+                    for w in counts {
+                        var rates: [Double] = []
+                        for _ in 0..<repeats {
+                            let loader = Prefetcher(batches: batches, workers: w) { i, tensor in
+                                try t.batch(source, indices: Array((i * batchSize)..<((i + 1) * batchSize))[...], augment: pass == "train",
+                                            seed: 1, epoch: 0, into: tensor)
+                            }
+                            let t0 = Timing.now()
+                            for _ in 0..<batches { _ = try loader.next() }
+                            let seconds = Timing.now() - t0
+                            loader.finish()
+                            rates.append(Double(batches * batchSize) / seconds)
+                        }
+                        let ips = rates.median
+                        var r = BenchReport()
+                        r.add("bench", "input"); r.add("source", name); r.add("kind", source.kind); r.add("workers", w)
+                        r.add("images", batches * batchSize); r.add("images_per_s", ips); r.add("images_per_s_per_worker", ips / Double(max(w, 1)))
+                        r.add("transform", pass == "cluster" ? "resize+center-crop" : t.augmentation == .padCrop(padding: 2) ? "pad-crop+flip" : "resized-crop+flip")
+                        r.add("pass", pass); r.add("arch", arch.name); r.add("size", arch.inputSize); r.add("jpeg_draft", jpegDraft ? 1 : 0)
+                        r.add("repeats", repeats); r.add("images_per_s_range", [rates.min() ?? 0, rates.max() ?? 0]); r.add("ranks", comm.size)
+                        r.emit(comm, json: common.json)
                     }
-                    let t0 = Timing.now()
-                    for _ in 0..<batches { _ = try loader.next() }
-                    let seconds = Timing.now() - t0
-                    loader.finish()
-                    let ips = Double(batches * batchSize) / seconds
-                    var r = BenchReport()
-                    r.add("bench", "input"); r.add("source", name); r.add("kind", source.kind); r.add("workers", w)
-                    r.add("images", batches * batchSize); r.add("images_per_s", ips); r.add("images_per_s_per_worker", ips / Double(max(w, 1)))
-                    r.add("transform", t.augmentation == .padCrop(padding: 2) ? "pad-crop+flip" : "resized-crop+flip"); r.add("ranks", comm.size)
-                    r.emit(comm, json: common.json)
                 }
             }
             Parallel.threads = threads
+            guard steps > 0 else { try comm.barrier(); return }
             // Training steps fed from the folder: the time each step waited for its batch.
             let model = Model(architecture: arch, numClasses: 10, seed: 0)
             let trainer = try DataParallelTrainer(model: model, communicator: comm, learningRate: 0.01, momentum: 0.9, weightDecay: 1e-5,
