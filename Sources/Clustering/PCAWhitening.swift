@@ -19,6 +19,16 @@ public struct PCAWhitening {
     public private(set) var eigenvalues: [Double]
     public static let eigenvalueFloor = 1e-5
 
+    /// A fitted transform read back (a checkpoint's `pca_mean.npy`, `pca_projection.npy` d × dimension
+    /// with the whitening folded in, `pca_eigenvalues.npy`).
+    public init(mean: [Float], projection: [Float], eigenvalues: [Double], whiten: Bool = true) {
+        precondition(!mean.isEmpty && projection.count % mean.count == 0, "PCAWhitening: projection is not d × dimension")
+        inputDimension = mean.count
+        dimension = projection.count / mean.count
+        self.whiten = whiten
+        self.mean = mean; self.projection = projection; self.eigenvalues = eigenvalues
+    }
+
     /// `epsilon` is added to every eigenvalue before the λ^-1/2 scaling, as faiss's PCAMatrix.epsilon
     /// (the PyTorch peer uses 1e-5): it damps weak directions instead of whitening them fully.
     public init(fitting x: UnsafePointer<Float>, rows: Int, columns d: Int, dimension: Int, whiten: Bool = true,

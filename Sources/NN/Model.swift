@@ -121,6 +121,12 @@ public final class Model {
         precondition(embeddingLayer != nil && centroids.count == head.clusters[h] * d, "setPrototypes: not a prototype head or wrong size")
         (store.parameters.baseAddress! + topRange.lowerBound + before * d).update(from: centroids, count: centroids.count)
     }
+    /// Head `h`'s prototypes (k × embeddingDimension, row-major), as `setPrototypes` wrote them.
+    public func prototypes(head h: Int) -> [Float] {
+        let d = embeddingDimension, before = head.clusters[..<h].reduce(0, +)
+        precondition(embeddingLayer != nil, "prototypes: not a prototype head")
+        return Array(UnsafeBufferPointer(start: store.parameters.baseAddress! + topRange.lowerBound + before * d, count: head.clusters[h] * d))
+    }
     public var parameterCount: Int { store.parameters.count }
 
     /// Draws every tensor from its initializer with the (seed, initialization) generator.

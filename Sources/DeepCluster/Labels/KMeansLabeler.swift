@@ -16,6 +16,9 @@ public final class KMeansLabeler: PseudoLabeler {
     let images: any ImageSource
     let recipe: Recipe
     let workers: Int
+    /// The epoch's clustering (PCA-whitening and centroids), written into checkpoints so that `assign`
+    /// can place new images.
+    var clustering: (pca: PCAWhitening, centroids: [Float])?
 
     init(trainer: DataParallelTrainer, images: any ImageSource, transforms: Transforms, recipe: Recipe, workers: Int) {
         self.trainer = trainer
@@ -45,6 +48,7 @@ public final class KMeansLabeler: PseudoLabeler {
         rec.seconds.pca = t2 - t1
         let km = try KMeans(k: model.numClasses, iterations: recipe.kmeansIterations, seed: recipe.seed)
             .run(reduced, rows: shard.count, dimension: p, offset: shard.lowerBound, total: n, epoch: epoch, communicator: communicator)
+        clustering = (pca, km.centroids)
         rec.kmeans_objective = km.objectives
         rec.reseeded_clusters = km.repaired
         return PseudoLabels(heads: 1, count: n, values: try communicator.allgatherv(km.assignments))
@@ -61,7 +65,13 @@ public final class KMeansLabeler: PseudoLabeler {
 
     public func didStep(_ step: Int, images: ArraySlice<Int>, embedding: Tensor?) {}
 
-    public func checkpointArrays() throws -> [String: (values: [Float], shape: [Int])] { [:] }
+    public func checkpointArrays() throws -> [String: (values: [Float], shape: [Int])] {
+        guard let (pca, centroids) = clustering else { return [:] }
+        return ClusterAssignment.checkpointArrays(pca: pca, centroids: centroids)
+    }
 
-    public func resume(from loaded: Checkpoint.Loaded) {}
+    public func resume(from loaded: Checkpoint.Loaded) {
+        // A checkpoint written inside an epoch: that epoch's clustering, for the next checkpoint.
+        clustering = try? ClusterAssignment.clustering(of: loaded)
+    }
 }

@@ -151,6 +151,14 @@ public struct Checkpoint {
         /// saved: its path, verified but not read, so that each rank reads only its own rows.
         public var memoryBankFile: String?
         public var path: String
+        /// The other `.npy` files it lists (DeepCluster's clustering: `pca_mean.npy`, `pca_projection.npy`,
+        /// `pca_eigenvalues.npy`, `centroids.npy`), verified, not yet decoded.
+        public var arrays: [String: Data] = [:]
+
+        /// One of `arrays`, decoded; nil when the checkpoint does not hold it.
+        public func array(_ name: String) throws -> NPY.Array? {
+            try arrays[name].map { try NPY.decode([UInt8]($0), path: "\(path)/\(name)") }
+        }
     }
 
     /// Reads and verifies one checkpoint directory.
@@ -198,8 +206,9 @@ public struct Checkpoint {
         let opt = try Safetensors.decode(o, path: "\(path)/optimizer.safetensors").tensors
         let assign = try NPY.decode([UInt8](a), path: "\(path)/assignments.npy")
         let bank = state.crc32[bankFile] == nil ? nil : "\(path)/\(bankFile)"
+        let arrays = files.filter { $0.key.hasSuffix(".npy") && $0.key != "assignments.npy" }
         return Loaded(state: state, model: model, momentum: opt["momentum"]?.floats ?? [],
-                      assignments: assign.int64s.map { Int32(truncatingIfNeeded: $0) }, memoryBankFile: bank, path: path)
+                      assignments: assign.int64s.map { Int32(truncatingIfNeeded: $0) }, memoryBankFile: bank, path: path, arrays: arrays)
     }
 
     static let bankFile = "memory_bank.npy"

@@ -14,11 +14,19 @@ public enum SharedArrayFile {
     public static func write(rows: [Float], firstRow: Int, totalRows: Int, columns: Int, to path: String,
                              communicator comm: Communicator) throws {
         precondition(rows.count % max(columns, 1) == 0)
+        try write(pieces: [(firstRow * columns, rows)], dtype: .float32, shape: [totalRows, columns], to: path, communicator: comm)
+    }
+
+    /// The general form: each rank writes its `pieces` (a run of values starting at that element of
+    /// the array in C order) — several when its rows are not contiguous, as a heads × N array's.
+    public static func write<T>(pieces: [(firstElement: Int, values: [T])], dtype: NPY.DType, shape: [Int], to path: String,
+                                communicator comm: Communicator) throws {
         let partial = path + ".partial"
-        let header = NPY.header(dtype: .float32, shape: [totalRows, columns])
+        let header = NPY.header(dtype: dtype, shape: shape)
+        let size = MemoryLayout<T>.stride
         var failure: String?
         if comm.isRoot {
-            failure = create(partial, header: header, dataBytes: totalRows * columns * 4)
+            failure = create(partial, header: header, dataBytes: shape.reduce(1, *) * size)
         }
         // Everyone learns whether rank 0 could create it before opening it.
         if try comm.allreduce(Int32(failure == nil ? 0 : 1), op: .max) != 0 {
@@ -30,8 +38,10 @@ public enum SharedArrayFile {
         if fd < 0 {
             outcome = (1, errno)
         } else {
-            let offset = header.count + firstRow * columns * 4
-            let written = rows.withUnsafeBytes { writeAll(fd, $0, at: offset) }
+            var written = true
+            for piece in pieces where written {
+                written = piece.values.withUnsafeBytes { writeAll(fd, $0, at: header.count + piece.firstElement * size) }
+            }
             if !written || fsync(fd) != 0 { outcome = (2, errno) }
             close(fd)
         }
