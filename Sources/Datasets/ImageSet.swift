@@ -32,6 +32,8 @@ public enum FashionMNIST {
         ProcessInfo.processInfo.environment["DEEPCLUSTER_FASHION_MNIST"] ?? "/usr/share/datasets/fashion-mnist"
     }
     public static let mean: Float = 0.2860
+    /// The ten classes' names, label order (Xiao et al., 2017).
+    public static let classNames = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
     public static let std: Float = 0.3530
 
     public static func paths(directory: String = directory, train: Bool = true) -> (images: String, labels: String) {

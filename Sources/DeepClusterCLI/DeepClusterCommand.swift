@@ -10,6 +10,6 @@ struct DeepClusterCommand: ParsableCommand {
         Each rank uses cores ÷ ranks-on-this-node BLAS threads unless --threads says otherwise.
         """,
         version: version,
-        subcommands: [SelfCheckCommand.self, TrainCommand.self, EvalCommand.self, ExtractCommand.self, AssignCommand.self, CheckDataCommand.self,
+        subcommands: [SelfCheckCommand.self, TrainCommand.self, EvalCommand.self, ExtractCommand.self, AssignCommand.self, GalleryCommand.self, CheckDataCommand.self,
                       BenchCommand.self, DiagnoseCommand.self])
 }

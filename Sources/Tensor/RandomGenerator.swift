@@ -27,7 +27,7 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable {
     }
 
     public enum Purpose: UInt64, Sendable {
-        case initialization = 1, topLayer, dropout, augmentation, kmeansInit, kmeansRepair, sampler, synthetic, probe, permutation, layout
+        case initialization = 1, topLayer, dropout, augmentation, kmeansInit, kmeansRepair, sampler, synthetic, probe, permutation, layout, gallery
     }
 
     @inline(__always)
