@@ -1,4 +1,5 @@
 import ArgumentParser
+import Clustering
 import Collective
 import DeepCluster
 import Datasets
@@ -36,6 +37,7 @@ struct EvalCommand: ParsableCommand {
     @OptionGroup var dataCheck: DataCheckOptions
     @Flag(name: .customLong("random-init"), help: "Evaluate the randomly initialised network of the checkpoint's architecture instead (a baseline).") var randomInit = false
     @Flag(help: "Also evaluate, in the same run, the randomly initialised network and the raw pixels (k-means and linear probe).") var baselines = false
+    @Flag(help: "Also score a weighted k-NN classifier (k = 200, T = 0.07, cosine; InstDisc, solo-learn) on the --feature features: the training images (the probe's) as the bank, the test images as queries; knn_top1 in the JSON.") var knn = false
     @Flag(help: "Print one JSON object.") var json = false
 
     /// The clustering-pass input of images `range`, flattened to rows of C·H·W values.
@@ -146,11 +148,21 @@ struct EvalCommand: ParsableCommand {
                                                      total: train.count, labels: trainY, classes: classes, representatives: representatives,
                                                      seed: seed, restarts: kmeansRestarts, communicator: comm)
             }
+            var knnTop1: Double?
             /// The clustering features and the linear probe of one network.
             func evaluate(_ m: Model) throws -> (scores: [(String, ClusteringEvaluation.Scores)], spectral: ClusteringEvaluation.Scores, top1: Double, dim: Int) {
                 let (at, width) = m.layer(for: feature)!
                 let feats = try FeatureExtractor.extract(m, images: train, range: shard, batchSize: 256, transforms: transforms,
                                                          through: at, dimension: width)
+                if knn && knnTop1 == nil {
+                    // The bank is what the probe trains on: never the queries.
+                    let bank = holdOut ? try FeatureExtractor.extract(m, images: probeTrain, range: pshard, batchSize: 256, transforms: transforms,
+                                                                      through: at, dimension: width) : feats
+                    let queries = try FeatureExtractor.extract(m, images: test, range: tshard, batchSize: 256, transforms: transforms,
+                                                               through: at, dimension: width)
+                    knnTop1 = try KNNClassifier.top1(bank: bank, bankLabels: Array(probeY[pshard]), queries: queries,
+                                                     queryLabels: Array(testY[tshard]), dimension: width, communicator: comm)
+                }
                 let scores = try kmeans(feats, dim: width, withoutPCA: feature == .embedding)
                 let merged = try spectral(feats, dim: width)
                 let (ptrain, dim) = try probe.features(m, images: probeTrain, range: pshard, transforms: transforms)
@@ -195,6 +207,7 @@ struct EvalCommand: ParsableCommand {
                     b.append(("probe_top1", t1))
                     fields.append(("baseline_\(name)", b))
                 }
+                if let k = knnTop1 { fields.append(("knn_top1", k)) }
                 fields += [("probe_top1", top1), ("probe_layer", probeLayer), ("probe_dim", dim), ("probe_epochs", probeEpochs), ("kmeans_restarts", kmeansRestarts),
                            ("feature", feature.rawValue), ("kmeans_headline", "\(feature.rawValue) \(headlineName)"), ("checkpoint", loaded.path), ("epoch", loaded.state.epoch), ("random_init", randomInit ? "true" : "false"),
                            ("images", train.count), ("test_images", test.count), ("probe_train_images", probeTrain.count),
@@ -208,6 +221,7 @@ struct EvalCommand: ParsableCommand {
                 let spectralLine = "  %d k-means clusters merged spectrally into %d (KASP) on %@: NMI %.4f  ARI %.4f  accuracy %.4f"
                 print(String(format: spectralLine, representatives, classes, feature.rawValue, merged.nmi, merged.ari, merged.accuracy))
                 print(String(format: "  linear probe on %@ (%d dims, %d epochs): top-1 %.4f on %@", probeLayer, dim, probeEpochs, top1, probeSource))
+                if let k = knnTop1 { print(String(format: "  weighted k-NN (k=200, T=0.07) on the %@ features: top-1 %.4f on %@", feature.rawValue, k, probeSource)) }
                 for (name, sc, sp, t1) in baselines {
                     print("baseline \(name == "pixels" ? "raw pixels (normalised, flattened)" : "random initialisation"):")
                     for (n, x) in sc { print(Self.kmeansLine(n, x, classes: classes, neighbours: umapNeighbours)) }

@@ -61,6 +61,8 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Continue from the newest complete checkpoint in --checkpoint-dir; flags that change its recipe (seed, learning rate, data, ...) are refused.") var resume = false
     @Flag(name: .customLong("resume-override"), help: "With --resume: continue even though the flags change the saved recipe (the changes are logged).") var resumeOverride = false
     @Option(help: "Append one JSON object per epoch to this file (rank 0); the curves go to the same name with .svg.") var metrics: String?
+    @Option(name: .customLong("knn-every"), help: "Every N epochs (and after the last), the top-1 of a weighted k-NN classifier (k = 200, T = 0.07, cosine) on the features, the training images as the bank and the test split (or a seeded 10% held out) as queries: knn_top1 in the metrics; labels are used for this report only (default: 0, never).") var knnEvery: Int?
+    @Option(help: "Write TensorBoard event files (loss, NMI, k-NN top-1, learning rate, seconds per phase, images/s per epoch) to this directory (rank 0).") var tensorboard: String?
     @Option(help: "A bundle of settings that flags given override: \(TrainingPreset.names.joined(separator: ", ")) (see README).") var preset: String?
     @Option(help: "Load the configuration from a config.json written beside checkpoints; flags given override it.") var config: String?
     @Option(name: .customLong("collective-timeout"), help: "Seconds a rank may wait in one MPI call for the others before it exits with an error, so a lost host ends the job instead of hanging it; 0 never (default: \(Int(MPIRuntime.defaultCollectiveTimeout)), or DEEPCLUSTER_COLLECTIVE_TIMEOUT).") var collectiveTimeout: Double?

@@ -17,6 +17,10 @@ public struct RunOptions: Codable, Sendable {
     /// Resume even when the recipe differs from the saved one (`RecipeDifferences.swift`).
     public var resumeOverride = false
     public var metrics: String? = nil
+    /// Every this many epochs, a weighted k-NN classifier's top-1 on the features (0: never; `KNNMonitor`).
+    public var knnEvery = 0
+    /// TensorBoard event files go to this directory (rank 0).
+    public var tensorboard: String? = nil
     public var quiet = false
     /// Draw the progress line even under mpirun (whose pty makes every rank look like a terminal).
     public var progress = false
@@ -32,6 +36,7 @@ public struct RunOptions: Codable, Sendable {
         try get(.keepCheckpoints, &keepCheckpoints); try get(.checkpointEvery, &checkpointEvery)
         logDirectory = try c.decodeIfPresent(String.self, forKey: .logDirectory)
         try get(.resume, &resume); try get(.resumeOverride, &resumeOverride)
+        try get(.knnEvery, &knnEvery); tensorboard = try c.decodeIfPresent(String.self, forKey: .tensorboard)
         metrics = try c.decodeIfPresent(String.self, forKey: .metrics); try get(.quiet, &quiet); try get(.progress, &progress)
     }
 
@@ -40,6 +45,7 @@ public struct RunOptions: Codable, Sendable {
         if workers < 0 || workers > 64 { throw bad("workers", "must be between 0 and 64, got \(workers)") }
         if checkpointEvery < 0 { throw bad("checkpointEvery", "must be ≥ 0, got \(checkpointEvery)") }
         if keepCheckpoints < 1 { throw bad("keepCheckpoints", "must be at least 1, got \(keepCheckpoints)") }
+        if knnEvery < 0 { throw bad("knnEvery", "must be ≥ 0, got \(knnEvery)") }
         if bucketBytes < 4 { throw bad("bucketBytes", "must be at least 4, got \(bucketBytes)") }
     }
 }

@@ -6,6 +6,8 @@ public struct EpochRecord: Codable, Sendable {
         public var extract = 0.0, pca = 0.0, kmeans = 0.0, cluster = 0.0, train = 0.0, total = 0.0
         /// Part of `train` the steps spent waiting for their input batch.
         public var input_wait = 0.0
+        /// The k-NN monitor's extraction and search (--knn-every), outside `total`.
+        public var knn: Double? = nil
     }
     public struct Sizes: Codable, Sendable { public var min = 0, median = 0, max = 0 }
 
@@ -25,6 +27,10 @@ public struct EpochRecord: Codable, Sendable {
     public var images = 0
     /// Images left out as unreadable (--skip-unreadable); 0 when none was.
     public var unreadable_images: Int? = nil
+    /// Learning rate at the epoch's first step.
+    public var learning_rate: Double? = nil
+    /// The weighted k-NN classifier's top-1 on the features (--knn-every), in epochs it ran.
+    public var knn_top1: Double? = nil
     /// The largest peak resident set of any rank so far, in bytes.
     public var peak_rss_bytes = 0
 
@@ -51,6 +57,26 @@ public struct EpochRecord: Codable, Sendable {
             + "  ARI \(f(ari_labels))  k-means obj \(f(kmeans_objective.last, 1))  reseeded \(reseeded_clusters)"
             + "  sizes \(cluster_sizes.min)/\(cluster_sizes.median)/\(cluster_sizes.max)"
             + "  \(f(seconds.total, 1))s = extract \(f(seconds.extract, 1)) + cluster \(f(seconds.cluster, 2)) + train \(f(seconds.train, 1))"
-            + " (\(Int(images_per_s)) img/s)"
+            + " (\(Int(images_per_s)) img/s)" + (knn_top1.map { String(format: "  kNN top-1 %.3f", $0) } ?? "")
+    }
+}
+
+extension EpochRecord {
+    /// The record as TensorBoard scalars: what is known of it, under tags grouped by panel.
+    public var scalars: [(tag: String, value: Double)] {
+        var out: [(tag: String, value: Double)] = [("train/loss", loss), ("train/images_per_s", images_per_s)]
+        if let v = learning_rate { out.append(("train/learning_rate", v)) }
+        if let v = nmi_prev { out.append(("clusters/nmi_previous_epoch", v)) }
+        if let v = nmi_labels { out.append(("clusters/nmi_labels", v)) }
+        if let v = ari_labels { out.append(("clusters/ari_labels", v)) }
+        if let v = knn_top1 { out.append(("knn/top1", v)) }
+        out.append(("clusters/reseeded", Double(reseeded_clusters)))
+        out.append(("clusters/smallest", Double(cluster_sizes.min)))
+        out.append(("clusters/largest", Double(cluster_sizes.max)))
+        if let v = kmeans_objective.last { out.append(("clusters/kmeans_objective", v)) }
+        out += [("seconds/extract", seconds.extract), ("seconds/pca", seconds.pca), ("seconds/kmeans", seconds.kmeans),
+                ("seconds/train", seconds.train), ("seconds/input_wait", seconds.input_wait), ("seconds/total", seconds.total)]
+        if let v = seconds.knn { out.append(("seconds/knn", v)) }
+        return out
     }
 }

@@ -36,6 +36,10 @@ public final class DeepClusterRun {
     let rankLog: RankLog
     /// Rank 0's hold on --checkpoint-dir (locked for the job).
     var checkpointFolder: CheckpointDirectory?
+    /// --knn-every's classifier, and the transforms its features are extracted with.
+    let knn: (monitor: KNNMonitor, transforms: Transforms)?
+    /// Rank 0's TensorBoard event file (--tensorboard), opened at the first record.
+    var tensorboard: TensorBoardEvents?
 
     /// `listed`: the images as the command already listed them (see `RunSetup`).
     public init(config: TrainingConfig, communicator: Communicator, fieldName: @escaping (String) -> String = { $0 },
@@ -50,6 +54,9 @@ public final class DeepClusterRun {
         }
         images = setup.images
         unreadableImages = setup.skipped
+        knn = options.knnEvery > 0
+            ? (try KNNMonitor(images: setup.images, recipe: recipe, channels: setup.model.architecture.inputChannels, seed: recipe.seed), setup.transforms)
+            : nil
         state = TrainingState(model: setup.model, momentum: recipe.momentum, weightDecay: recipe.weightDecay,
                               topLayer: recipe.isV2 ? .frozen : .resetEveryEpoch, seed: recipe.seed) { [schedule = recipe.schedule] in
             schedule.rate(epoch: $0, step: $1, stepsPerEpoch: $2)
@@ -115,6 +122,8 @@ public final class DeepClusterRun {
     public func runEpoch(_ epoch: Int, resumingAt resume: (labels: PseudoLabels, step: Int)? = nil) throws -> EpochRecord {
         var rec = EpochRecord(epoch: epoch, ranks: communicator.size, threads: BLAS.threads, images: images.count)
         rec.unreadable_images = unreadableImages
+        let rate = recipe.schedule.rate(epoch: epoch, step: 0, stepsPerEpoch: 1)
+        rec.learning_rate = Double("\(rate)") ?? Double(rate)
         let t0 = Timing.now()
         // Safe points between phases: the state is the last checkpoint's until training starts.
         if try stopAgreedHere("before extraction") { return rec }
@@ -150,6 +159,14 @@ public final class DeepClusterRun {
         rec.peak_rss_bytes = try ProcessMemory.largestPeakResidentBytes(communicator)
         // 7. checkpoint.
         try saveCheckpoint(epoch: epoch + 1, step: nil, labels: labels)
+        // The k-NN monitor, every --knn-every epochs and after the last, with the ranks' BatchNorm statistics averaged.
+        if let (monitor, transforms) = knn, (epoch + 1) % options.knnEvery == 0 || epoch + 1 == recipe.epochs {
+            let t5 = Timing.now()
+            try trainer.synchronizeBuffers()
+            rec.knn_top1 = try monitor.top1(model: model, transforms: transforms, representation: recipe.isV2 ? .conv : .trunk,
+                                            batchSize: recipe.batchSize, workers: options.workers, communicator: communicator)
+            rec.seconds.knn = Timing.now() - t5
+        }
         return rec
     }
 
@@ -176,6 +193,10 @@ public final class DeepClusterRun {
         guard communicator.isRoot else { return }
         if !options.quiet { log(r.readableLine()) }
         if let m = options.metrics { try MetricsFile.append(r, all: records, to: m) }
+        if let dir = options.tensorboard {
+            if tensorboard == nil { tensorboard = try TensorBoardEvents(directory: dir) }
+            try tensorboard!.add(r.scalars, step: r.epoch)
+        }
     }
 
     /// True on every rank when any rank has been asked to stop (one allreduce): a phase boundary is a
