@@ -5,7 +5,7 @@
 # network learned: k = 10 clusterings of its conv features (clusters of equal size and k-means on a
 # UMAP layout, plain k-means) and a linear probe, beside the randomly initialised network and the raw
 # pixels (eval --baselines), scored against the labels it never saw in training. The last lines are
-# that table. Flags given are passed to train.
+# that table, then the gallery of its clusters (runs/fmnist/gallery/index.html). Flags given are passed to train.
 #   bash Launch/main-job.sh [deepcluster train flags...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,3 +20,8 @@ echo "main-job: evaluating runs/fmnist/checkpoints on the 20,000 training images
 [ "$(id -u)" -eq 0 ] && export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 mpirun --hostfile hostfiles/localhost --oversubscribe --bind-to none -np 2 .build/release/deepcluster eval \
   --checkpoint runs/fmnist/checkpoints --limit 20000 --baselines --kmeans-restarts 5
+echo
+echo "main-job: a picture of each of the checkpoint's clusters (the images nearest its centre, and at random)"
+mpirun --hostfile hostfiles/localhost --oversubscribe --bind-to none -np 2 .build/release/deepcluster gallery \
+  --checkpoint runs/fmnist/checkpoints --limit 20000 --out runs/fmnist/gallery
+echo "main-job: open runs/fmnist/gallery/index.html in a browser to see what each cluster holds"
