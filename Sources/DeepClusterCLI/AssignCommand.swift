@@ -15,27 +15,16 @@ struct AssignCommand: ParsableCommand {
         DeepCluster: the nearest of the epoch's k-means centroids in its PCA-whitened space (score: squared distance, lower
         is closer). DeepCluster-v2: the highest-scoring prototype of each head (score: cosine, higher is closer).
         """)
-    @Option(help: "A checkpoint directory, or a --checkpoint-dir (its newest complete checkpoint).") var checkpoint: String
-    @Option(help: "Images to assign (default: the checkpoint's training data).") var data: String?
-    @Option(help: "Data format: \(DatasetLoader.formats.joined(separator: ", ")) (default: auto).") var format = "auto"
-    @Option(help: "Resize the shorter side to N before the centre crop (default: as train; 0: never).") var resize: Int?
-    @Option(help: "Use the first N images only.") var limit: Int?
+    @OptionGroup var source: CheckpointImageOptions
     @Option(help: "Output directory (on a filesystem every rank sees).") var out: String
     @Option(help: "BLAS threads per rank (default: cores ÷ ranks on the node).") var threads: Int?
     @OptionGroup var kernels: KernelOptions
-    @OptionGroup var dataCheck: DataCheckOptions
 
     func run() throws {
         MPIRuntime.run(threads: threads, kernels: kernels) { comm in
-            let (model, loaded) = try Checkpoint.openModel(checkpoint) { if comm.isRoot { print($0) } }
-            let recipe = loaded.state.recipe.reading(data ?? loaded.state.recipe.data, resize: resize)
+            let (model, loaded) = try Checkpoint.openModel(source.checkpoint) { if comm.isRoot { print($0) } }
             if model.embeddingLayer == nil { _ = try ClusterAssignment.clustering(of: loaded) }   // an older checkpoint: say so first
-            let side = recipe.minimumDecodeSide(model.architecture)
-            var set = try DatasetLoader.load(data: recipe.data, labels: nil, format: data == nil ? loaded.state.recipe.format : format,
-                                             channels: model.architecture.inputChannels, minimumDecodeSide: side)
-            if let l = limit { set = set.limited(to: l) }
-            (set, _) = try dataCheck.prepare(set, communicator: comm)
-            let transforms = try DatasetLoader.transforms(for: set, recipe: recipe)
+            let (set, transforms, _) = try source.images(for: model, loaded, communicator: comm)
             let shard = Shard.range(count: set.count, rank: comm.rank, size: comm.size)
             let t0 = Timing.now()
             let a = try ClusterAssignment.assign(model: model, loaded: loaded, images: set, range: shard, transforms: transforms)

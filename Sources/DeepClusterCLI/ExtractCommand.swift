@@ -11,31 +11,20 @@ import Tensor
 struct ExtractCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "extract",
         abstract: "Write features.npy (N×D float32) and assignments.npy (N int64; heads×N for DeepCluster-v2) of a checkpoint.")
-    @Option(help: "A checkpoint directory, or a --checkpoint-dir (its newest complete checkpoint).") var checkpoint: String
-    @Option(help: "Images (default: Fashion-MNIST train).") var data: String?
-    @Option(help: "Data format: \(DatasetLoader.formats.joined(separator: ", ")) (default: auto).") var format = "auto"
-    @Option(help: "Resize the shorter side to N before the centre crop (default: as train; 0: never).") var resize: Int?
-    @Option(help: "Use the first N images only.") var limit: Int?
+    @OptionGroup var source: CheckpointImageOptions
     @Option(help: "Output directory.") var out: String
     @Option(help: "Features to write: conv (the convolutional trunk's last pooled maps, flattened), trunk (the classifier's last Linear, before its ReLU) or embedding (DeepCluster-v2's L2-normalised projection) (default: trunk).") var feature = "trunk"
     @Option(help: "BLAS threads per rank (default: cores ÷ ranks on the node).") var threads: Int?
     @OptionGroup var kernels: KernelOptions
-    @OptionGroup var dataCheck: DataCheckOptions
 
     func run() throws {
         guard let representation = Representation(rawValue: feature) else { throw ValidationError("--feature must be one of \(Representation.names), got '\(feature)'") }
         MPIRuntime.run(threads: threads, kernels: kernels) { comm in
-            let (model, loaded) = try Checkpoint.openModel(checkpoint) { if comm.isRoot { print($0) } }
+            let (model, loaded) = try Checkpoint.openModel(source.checkpoint) { if comm.isRoot { print($0) } }
             guard let (at, width) = model.layer(for: representation) else {
                 throw TrainingError.invalidConfiguration("--feature embedding needs a deepcluster-v2 checkpoint; \(loaded.path) has a top layer, not a projection head")
             }
-            let side = loaded.state.recipe.reading(data, resize: resize).minimumDecodeSide(model.architecture)
-            var set = try DatasetLoader.load(data: data, labels: nil, format: format, channels: model.architecture.inputChannels,
-                                             minimumDecodeSide: side)
-            if let l = limit { set = set.limited(to: l) }
-            let skipped: Int
-            (set, skipped) = try dataCheck.prepare(set, communicator: comm)
-            let transforms = try DatasetLoader.transforms(for: set, recipe: loaded.state.recipe.reading(data, resize: resize))
+            let (set, transforms, skipped) = try source.images(for: model, loaded, communicator: comm)
             let shard = Shard.range(count: set.count, rank: comm.rank, size: comm.size)
             let f = try FeatureExtractor.extract(model, images: set, range: shard, batchSize: 256, transforms: transforms,
                                                  through: at, dimension: width)

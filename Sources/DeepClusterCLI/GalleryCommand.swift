@@ -12,12 +12,8 @@ import Tensor
 struct GalleryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "gallery",
         abstract: "index.html and one PNG contact sheet per cluster of a checkpoint: the images nearest its centre and a few at random, with its size (and majority label and purity where labels exist).")
-    @Option(help: "A checkpoint directory, or a --checkpoint-dir (its newest complete checkpoint).") var checkpoint: String
-    @Option(help: "Images to place among the clusters (default: the checkpoint's training data).") var data: String?
-    @Option(help: "Data format: \(DatasetLoader.formats.joined(separator: ", ")) (default: auto).") var format = "auto"
+    @OptionGroup var source: CheckpointImageOptions
     @Option(help: "Labels of --data, for each cluster's majority label and purity (IDX or .npy; class folders, tar .cls and CIFAR carry their own).") var labels: String?
-    @Option(help: "Resize the shorter side to N before the centre crop (default: as train; 0: never).") var resize: Int?
-    @Option(help: "Use the first N images only.") var limit: Int?
     @Option(help: "Output directory.") var out: String
     @Option(help: "Show only the N largest clusters (default: every non-empty one, 100 to a page).") var largest: Int?
     @Option(help: "Images per row: the nearest to the centre, and as many at random (default: 8).") var columns = 8
@@ -26,7 +22,6 @@ struct GalleryCommand: ParsableCommand {
     @Option(help: "Seed of the random members (default: 0).") var seed: UInt64 = 0
     @Option(help: "BLAS threads per rank (default: cores ÷ ranks on the node).") var threads: Int?
     @OptionGroup var kernels: KernelOptions
-    @OptionGroup var dataCheck: DataCheckOptions
 
     func run() throws {
         guard columns >= 1 && columns <= 32, thumbnail >= 8 && thumbnail <= 512, perPage >= 1 else {
@@ -34,18 +29,12 @@ struct GalleryCommand: ParsableCommand {
         }
         if let l = largest, l < 1 { throw ValidationError("--largest must be at least 1, got \(l)") }
         MPIRuntime.run(threads: threads, kernels: kernels) { comm in
-            let (model, loaded) = try Checkpoint.openModel(checkpoint) { if comm.isRoot { print($0) } }
+            let (model, loaded) = try Checkpoint.openModel(source.checkpoint) { if comm.isRoot { print($0) } }
             if let l = largest, l > model.numClasses {
                 throw TrainingError.invalidConfiguration("--largest \(l) asks for more clusters than the checkpoint's \(model.numClasses)")
             }
-            let recipe = loaded.state.recipe.reading(data ?? loaded.state.recipe.data, resize: resize)
             if model.embeddingLayer == nil { _ = try ClusterAssignment.clustering(of: loaded) }
-            var set = try DatasetLoader.load(data: recipe.data, labels: data == nil ? (labels ?? recipe.labels) : labels,
-                                             format: data == nil ? loaded.state.recipe.format : format,
-                                             channels: model.architecture.inputChannels, minimumDecodeSide: recipe.minimumDecodeSide(model.architecture))
-            if let l = limit { set = set.limited(to: l) }
-            (set, _) = try dataCheck.prepare(set, communicator: comm)
-            let transforms = try DatasetLoader.transforms(for: set, recipe: recipe)
+            let (set, transforms, _) = try source.images(for: model, loaded, labels: labels, communicator: comm)
             let shard = Shard.range(count: set.count, rank: comm.rank, size: comm.size)
             let a = try ClusterAssignment.assign(model: model, loaded: loaded, images: set, range: shard, transforms: transforms)
             let clusters = try comm.gatherv(Array(a.clusters[..<a.rows]), root: 0)
@@ -74,7 +63,7 @@ struct GalleryCommand: ParsableCommand {
             let sheet = ContactSheet.compose(rows: rows, columns: columns, thumbnail: thumbnail)
             try Data(try ImageCodec.encode(sheet)).write(to: URL(fileURLWithPath: "\(out)/\(ClusterGallery.sheetName(c.id))"))
         }
-        let recipeData = data ?? loaded.state.recipe.data
+        let recipeData = source.recipe(loaded).data
         let isFashionMNIST = recipeData == nil || recipeData == FashionMNIST.directory
         let names = (set as? ImageFolder)?.classes ?? (isFashionMNIST ? FashionMNIST.classNames : [])
         let method = model.embeddingLayer == nil ? "DeepCluster" : "DeepCluster-v2 (head 0)"

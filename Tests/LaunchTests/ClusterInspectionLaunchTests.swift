@@ -55,6 +55,11 @@ extension LaunchSuites {
         let html = try String(contentsOfFile: "\(dir)/g/index.html", encoding: .utf8)
         #expect(sheets.count >= 6 && sheets.count <= 12 && html.contains("purity") && (html.contains("Trouser") || html.contains("Sneaker")))
         #expect(sheets.allSatisfy { html.contains("sheets/\($0)") })
+        // eval --knn: the same classifier on eval's features, the probe's images as the bank.
+        let e = try Launcher.run(["eval", "--checkpoint", "\(dir)/ck", "--limit", "600", "--test-limit", "300", "--probe-epochs", "1",
+                                  "--kmeans-restarts", "1", "--umap-neighbours", "0", "--knn", "--json"], ranks: 2, timeout: 180)
+        let ej = Launcher.json(e.lines.last ?? "")
+        #expect(e.status == 0 && (ej["knn_top1"] as? Double ?? 0) > 0.3, "\(e.stdout)\(e.stderr)")
         // One line each: more clusters than exist; images of another channel count.
         oneErrorLine(try Launcher.run(["gallery", "--checkpoint", "\(dir)/ck", "--out", "\(dir)/g2", "--largest", "13"], ranks: 2, timeout: 60),
                      ["--largest 13", "12"])
