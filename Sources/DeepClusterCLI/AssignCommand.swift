@@ -22,7 +22,7 @@ struct AssignCommand: ParsableCommand {
 
     func run() throws {
         MPIRuntime.run(threads: threads, kernels: kernels) { comm in
-            let (model, loaded) = try Checkpoint.openModel(source.checkpoint) { if comm.isRoot { print($0) } }
+            let (model, loaded) = try Checkpoint.openModel(source.checkpoint, communicator: comm) { if comm.isRoot { print($0) } }
             if model.embeddingLayer == nil { _ = try ClusterAssignment.clustering(of: loaded) }   // an older checkpoint: say so first
             let (set, transforms, _) = try source.images(for: model, loaded, communicator: comm)
             let shard = Shard.range(count: set.count, rank: comm.rank, size: comm.size)

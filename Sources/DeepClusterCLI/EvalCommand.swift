@@ -73,7 +73,7 @@ struct EvalCommand: ParsableCommand {
         guard ["equal", "none"].contains(balance) else { throw ValidationError("--balance must be equal or none, got '\(balance)'") }
         guard umapNeighbours == 0 || umapNeighbours >= 2 else { throw ValidationError("--umap-neighbours must be 0 (off) or at least 2, got \(umapNeighbours)") }
         MPIRuntime.run(threads: threads, kernels: kernels) { comm in
-            var (model, loaded) = try Checkpoint.openModel(checkpoint) { if comm.isRoot { print($0) } }
+            var (model, loaded) = try Checkpoint.openModel(checkpoint, communicator: comm) { if comm.isRoot { print($0) } }
             // By default the features the checkpoint's method clusters in training.
             // By default DeepCluster's trunk (what it clusters); for DeepCluster-v2, whose own clustering is of
             // many prototypes, the convolutional features, which keep more of each image's neighbourhood.

@@ -29,7 +29,7 @@ struct GalleryCommand: ParsableCommand {
         }
         if let l = largest, l < 1 { throw ValidationError("--largest must be at least 1, got \(l)") }
         MPIRuntime.run(threads: threads, kernels: kernels) { comm in
-            let (model, loaded) = try Checkpoint.openModel(source.checkpoint) { if comm.isRoot { print($0) } }
+            let (model, loaded) = try Checkpoint.openModel(source.checkpoint, communicator: comm) { if comm.isRoot { print($0) } }
             if let l = largest, l > model.numClasses {
                 throw TrainingError.invalidConfiguration("--largest \(l) asks for more clusters than the checkpoint's \(model.numClasses)")
             }

@@ -1,3 +1,4 @@
+import Collective
 import CZlib
 import Datasets
 import Foundation
@@ -245,6 +246,34 @@ extension Checkpoint {
     public static func openModel(_ path: String, warn: (String) -> Void = { _ in }) throws -> (model: Model, loaded: Loaded) {
         let loaded = FileManager.default.fileExists(atPath: "\(path)/state.json")
             ? try load(path) : try newestValid(in: path, warn: warn)
+        return (try model(for: loaded), loaded)
+    }
+
+    /// `openModel` for every rank of a job: the same checkpoint on each. Rank 0 says whether `path` is
+    /// one checkpoint or a --checkpoint-dir; for a folder, rank 0 names the newest that every rank
+    /// reads intact (`newestValidOnEveryRank`: a folder being written and pruned by a training job, or
+    /// seen through an NFS cache, cannot give ranks different epochs); for one checkpoint, every rank
+    /// must read it, or the job stops naming the rank that could not.
+    public static func openModel(_ path: String, communicator comm: Communicator, warn: (String) -> Void = { _ in }) throws
+        -> (model: Model, loaded: Loaded) {
+        var single = [Int32(comm.isRoot && FileManager.default.fileExists(atPath: "\(path)/state.json") ? 1 : 0)]
+        try comm.broadcast(&single, root: 0)
+        guard single[0] == 1 else {
+            let loaded = try newestValidOnEveryRank(in: path, communicator: comm, warn: warn)
+            return (try model(for: loaded), loaded)
+        }
+        var loaded: Loaded?, failure: Error?
+        do { loaded = try load(path) } catch { failure = error }
+        let failing = try comm.allreduce(Int32(loaded == nil ? comm.rank : Int(Int32.max)), op: .min)
+        if failing != Int32.max {
+            if let failure { throw failure }
+            throw CheckpointError.corrupt(path: path, reason: "cannot be read on rank \(failing)")
+        }
+        return (try model(for: loaded!), loaded!)
+    }
+
+    /// The model a loaded checkpoint holds, built and filled.
+    public static func model(for loaded: Loaded) throws -> Model {
         let recipe = loaded.state.recipe
         let arch = try recipe.architecture()
         let head: Model.Head
@@ -258,6 +287,6 @@ extension Checkpoint {
         }
         let model = Model(architecture: arch, head: head, seed: loaded.state.seed)
         try restore(loaded, into: model)
-        return (model, loaded)
+        return model
     }
 }
