@@ -15,7 +15,7 @@ enum MPIRuntime {
                     describe: (Error) -> String = ConfigurationFlags.describe, _ body: (Communicator) throws -> Void) -> Never {
         let comm: Communicator
         do { comm = try Communicator.world() } catch {
-            FileHandle.standardError.write(Data("deepcluster: \(error)\n".utf8))
+            Console.error("deepcluster: \(error)\n")
             exit(1)
         }
         let t = threads ?? max(1, ProcessInfo.processInfo.activeProcessorCount / max(comm.localSize, 1))
@@ -47,7 +47,7 @@ enum MPIRuntime {
                 usleep(2_000_000)
                 if !signalledBefore && StopSignal.requested { exit(1) }
             }
-            FileHandle.standardError.write(Data(line.utf8))
+            Console.error(line)
             if comm.size > 1 { comm.abort(code: 1) }
             exit(1)
         }
@@ -65,7 +65,7 @@ enum MPIRuntime {
         guard first != Int32.max else { return }
         if Int32(comm.rank) == first, let e = failure {
             let prefix = comm.size > 1 && first != 0 ? "deepcluster: rank \(first): " : "deepcluster: "
-            FileHandle.standardError.write(Data("\(prefix)\(e)\n".utf8))
+            Console.error("\(prefix)\(e)\n")
         }
         Communicator.finalize()
         exit(2)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DeepCluster
 import Foundation
 
 // Under mpirun every rank parses the same arguments: a bad flag would print ArgumentParser's error,
@@ -17,7 +18,7 @@ do {
     }
     if rank == 0 {
         let message = DeepClusterCommand.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
-        FileHandle.standardError.write(Data("deepcluster: \(message)\n".utf8))
+        Console.error("deepcluster: \(message)\n")
     } else {
         // mpirun ends the job at the first non-zero exit: leave rank 0 the time to print its line.
         usleep(2_000_000)

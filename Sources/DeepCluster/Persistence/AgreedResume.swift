@@ -21,7 +21,7 @@ extension Checkpoint {
             let failing = try comm.allreduce(Int32(loaded == nil ? comm.rank : Int(Int32.max)), op: .min)
             if failing == Int32.max { return loaded! }
             if let failure, comm.rank != 0, Int32(comm.rank) == failing {
-                FileHandle.standardError.write(Data("deepcluster: rank \(comm.rank): \(failure)\n".utf8))
+                Console.error("deepcluster: rank \(comm.rank): \(failure)\n")
             }
             let reason = comm.isRoot && failing == 0 ? "\(failure!)" : "\(name) cannot be read on rank \(failing)"
             warn("\(reason); every rank falls back to the previous checkpoint")

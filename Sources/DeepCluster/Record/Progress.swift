@@ -28,11 +28,11 @@ struct Progress {
         let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
         let line = String(format: "\r  [%@] %d/%d  loss %.3f  %.0f img/s  ETA %.0fs ", bar, step, total, loss,
                           Double(images) / max(elapsed, 1e-9), eta)
-        FileHandle.standardOutput.write(Data(line.utf8))
+        Console.output(line)
     }
 
     func clear() {
         guard enabled else { return }
-        FileHandle.standardOutput.write(Data(("\r" + String(repeating: " ", count: 90) + "\r").utf8))
+        Console.output("\r" + String(repeating: " ", count: 90) + "\r")
     }
 }

@@ -190,6 +190,7 @@ public final class DeepClusterRun {
     private func report(_ r: EpochRecord) throws {
         records.append(r)
         rankLog.write(r.readableLine())
+        if let failure = rankLog.failure { throw failure }
         guard communicator.isRoot else { return }
         if !options.quiet { log(r.readableLine()) }
         if let m = options.metrics { try MetricsFile.append(r, all: records, to: m) }
