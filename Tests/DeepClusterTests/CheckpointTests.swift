@@ -48,3 +48,21 @@ import Testing
         #expect((j["seconds"] as! [String: Double])["train"] != nil)
     }
 }
+
+@Suite struct CheckpointOrderTests {
+    /// Past epoch 9,999 the names' padding runs out: `epoch-10000` sorts before `epoch-9999` as text, and
+    /// pruning by text order would delete the newest checkpoint while resume picked an old one.
+    @Test func checkpointsAreOrderedByEpochAndStepAsNumbers() throws {
+        let dir = NSTemporaryDirectory() + "order-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let names = ["epoch-10000", "epoch-9999", "epoch-0003-step-000120", "epoch-0003", "epoch-9999-step-1000000",
+                     "epoch-9999-step-000007", "epoch-0004", "epoch-notanumber", "epoch-0005.incomplete-x"]
+        for n in names {
+            try FileManager.default.createDirectory(atPath: "\(dir)/\(n)", withIntermediateDirectories: true)
+            FileManager.default.createFile(atPath: "\(dir)/\(n)/\(Checkpoint.marker)", contents: Data("ok\n".utf8))
+        }
+        #expect(Checkpoint.complete(in: dir).map { ($0 as NSString).lastPathComponent } ==
+                ["epoch-0003", "epoch-0003-step-000120", "epoch-0004", "epoch-9999", "epoch-9999-step-000007", "epoch-9999-step-1000000", "epoch-10000"])
+        #expect(Checkpoint.directoryName(epoch: 10_000) == "epoch-10000" && Checkpoint.position(of: "epoch-10000")! == (10_000, -1))
+    }
+}

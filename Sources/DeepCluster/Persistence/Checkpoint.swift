@@ -70,6 +70,16 @@ public struct Checkpoint {
         String(format: "epoch-%04d", epoch) + (step.map { String(format: "-step-%06d", $0) } ?? "")
     }
 
+    /// The (epoch, step) a checkpoint's name stands for — step −1 at an epoch boundary, which comes
+    /// before that epoch's step checkpoints — or nil for any other name.
+    public static func position(of name: String) -> (epoch: Int, step: Int)? {
+        let parts = name.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count >= 2, parts[0] == "epoch", parts[1].allSatisfy(\.isNumber), let epoch = Int(parts[1]) else { return nil }
+        if parts.count == 2 { return (epoch, -1) }
+        guard parts.count == 4, parts[2] == "step", parts[3].allSatisfy(\.isNumber), let step = Int(parts[3]) else { return nil }
+        return (epoch, step)
+    }
+
     /// Model tensors as safetensors (BatchNorm's num_batches_tracked as I64, as PyTorch stores it).
     public static func modelData(_ model: Model, metadata: [String: String]) -> Data {
         var tensors: [Safetensors.Tensor] = []
@@ -135,12 +145,17 @@ public struct Checkpoint {
         for old in all.dropLast(max(config.options.keepCheckpoints, 1)) { try? fm.removeItem(atPath: old) }
     }
 
-    /// Complete checkpoint directories, oldest first.
+    /// Complete checkpoint directories, oldest first: ordered by their epoch and step as numbers, so
+    /// that `epoch-10000` comes after `epoch-9999` (the names' zero padding runs out at 4 and 6 digits).
     public static func complete(in directory: String) -> [String] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        return names.filter { $0.hasPrefix("epoch-") }.sorted()
-            .map { "\(directory)/\($0)" }
-            .filter { FileManager.default.fileExists(atPath: "\($0)/\(marker)") }
+        var found: [(name: String, epoch: Int, step: Int)] = []
+        for name in names {
+            guard let p = position(of: name), FileManager.default.fileExists(atPath: "\(directory)/\(name)/\(marker)") else { continue }
+            found.append((name, p.epoch, p.step))
+        }
+        found.sort { $0.epoch != $1.epoch ? $0.epoch < $1.epoch : $0.step < $1.step }
+        return found.map { "\(directory)/\($0.name)" }
     }
 
     public struct Loaded {
