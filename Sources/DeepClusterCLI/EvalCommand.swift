@@ -58,6 +58,14 @@ struct EvalCommand: ParsableCommand {
             + (s.cost.map { String(format: "  cost %.4g", $0) } ?? "")
     }
 
+    /// The number of distinct label values and a map of each onto 0..<count in their order.
+    static func denseLabels(_ labels: [Int32]) -> (count: Int, map: (Int32) -> Int32) {
+        let values = Array(Set(labels)).sorted()
+        var index: [Int32: Int32] = [:]
+        for (i, v) in values.enumerated() { index[v] = Int32(i) }
+        return (values.count, { index[$0] ?? 0 })
+    }
+
     /// One clustering's JSON object: nmi, ari, acc, and the layout's cost where there is one.
     static func fields(_ s: ClusteringEvaluation.Scores) -> [(String, Any)] {
         [("nmi", s.nmi), ("ari", s.ari), ("acc", s.accuracy)] + (s.cost.map { [("cost", $0)] } ?? [])
@@ -106,10 +114,12 @@ struct EvalCommand: ParsableCommand {
             let probeSource = holdOut ? String(format: "%d images held out of --data (%.0f%%, seed %d); the probe trains on the other %d",
                                                test.count, probeHoldout * 100, seed, probeTrain.count)
                                       : "\(test.count) images of the test split"
-            guard let trainY = train.labels, let probeY = probeTrain.labels, let testY = test.labels else {
+            guard let rawTrainY = train.labels, let rawProbeY = probeTrain.labels, let rawTestY = test.labels else {
                 throw TrainingError.invalidConfiguration("eval needs labels for the training and the test images (--labels, --test-labels)")
             }
-            let classes = Int((trainY.max() ?? 0) + 1)
+            // k is the number of distinct labels, whatever their values (STL-10's 1…10 are 10 classes, not 11).
+            let (classes, relabel) = Self.denseLabels(rawTrainY + rawTestY)
+            let trainY = rawTrainY.map(relabel), probeY = rawProbeY.map(relabel), testY = rawTestY.map(relabel)
             let transforms = try DatasetLoader.transforms(for: train, recipe: loaded.state.recipe.reading(data, resize: resize))
             let t0 = Timing.now()
             let shard = Shard.range(count: train.count, rank: comm.rank, size: comm.size)
@@ -210,7 +220,7 @@ struct EvalCommand: ParsableCommand {
                 if let k = knnTop1 { fields.append(("knn_top1", k)) }
                 fields += [("probe_top1", top1), ("probe_layer", probeLayer), ("probe_dim", dim), ("probe_epochs", probeEpochs), ("kmeans_restarts", kmeansRestarts),
                            ("feature", feature.rawValue), ("kmeans_headline", "\(feature.rawValue) \(headlineName)"), ("checkpoint", loaded.path), ("epoch", loaded.state.epoch), ("random_init", randomInit ? "true" : "false"),
-                           ("images", train.count), ("test_images", test.count), ("probe_train_images", probeTrain.count),
+                           ("classes", classes), ("images", train.count), ("test_images", test.count), ("probe_train_images", probeTrain.count),
                            ("probe_test", holdOut ? "held_out" : "test_split"), ("ranks", comm.size), ("seconds", seconds)]
                 var r = BenchReport()
                 for (k, v) in fields { r.add(k, v) }

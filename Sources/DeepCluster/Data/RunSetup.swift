@@ -30,6 +30,11 @@ struct RunSetup {
         guard set.count >= k else {
             throw TrainingError.invalidConfiguration("\(set.count) images cannot form \(k) clusters; lower --clusters or raise --limit")
         }
+        // A checkpoint gathers DeepCluster-v2's memory bank with MPI_Gatherv, whose displacements are
+        // Int32: found here, not at the first checkpoint after a whole epoch.
+        if recipe.isV2 && set.count * recipe.embeddingDimension > Int(Int32.max) {
+            throw TrainingError.invalidConfiguration("the memory bank of \(set.count) images × \(recipe.embeddingDimension) dimensions (\(set.count * recipe.embeddingDimension) values a view) is more than a checkpoint can gather (MPI_Gatherv addresses 2,147,483,647); lower --embedding-dim or use fewer images")
+        }
         model = Model(architecture: arch, head: recipe.head(arch), seed: recipe.seed)
         guard recipe.isV2 || recipe.pcaDim(arch) <= model.featureDimension else {
             throw TrainingError.invalidConfiguration("--pca-dim \(recipe.pcaDim(arch)) exceeds the feature dimension \(model.featureDimension)")
