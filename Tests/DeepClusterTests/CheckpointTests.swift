@@ -66,3 +66,51 @@ import Testing
         #expect(Checkpoint.directoryName(epoch: 10_000) == "epoch-10000" && Checkpoint.position(of: "epoch-10000")! == (10_000, -1))
     }
 }
+
+@Suite(.serialized) struct CheckpointSweepTests {
+    func checkpoint(_ path: String, complete: Bool) throws {
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: "\(path)/model.safetensors", contents: Data([1, 2, 3]))
+        if complete { FileManager.default.createFile(atPath: "\(path)/\(Checkpoint.marker)", contents: Data("ok\n".utf8)) }
+    }
+
+    /// A crash between a rewrite's two renames left the only complete copy under a temporary name:
+    /// the sweep puts it back instead of deleting it; temporaries whose checkpoint is in place, half-written
+    /// ones and AtomicFile's leftovers go.
+    @Test func theSweepKeepsTheOnlyCompleteCopy() throws {
+        let dir = NSTemporaryDirectory() + "sweep-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let fm = FileManager.default
+        try checkpoint("\(dir)/.replaced-epoch-0003-node-7-123", complete: true)         // epoch-0003 missing: restore
+        try checkpoint("\(dir)/epoch-0004", complete: true)
+        try checkpoint("\(dir)/.replaced-epoch-0004-node-7-123", complete: true)         // epoch-0004 in place: delete
+        try checkpoint("\(dir)/.incomplete-epoch-0005-step-000010-node-7-123", complete: true)   // complete, missing: restore
+        try checkpoint("\(dir)/.incomplete-epoch-0006-node-7-123", complete: false)      // half-written: delete
+        try checkpoint("\(dir)/.incomplete-epoch-0007-node-7-123", complete: true)       // both copies of 7: the newer kept
+        try checkpoint("\(dir)/.replaced-epoch-0007-node-7-123", complete: true)
+        fm.createFile(atPath: "\(dir)/.incomplete-epoch-0007-node-7-123/newer", contents: Data())
+        fm.createFile(atPath: "\(dir)/config.json.tmp-4242", contents: Data("{".utf8))
+        fm.createFile(atPath: "\(dir)/config.json", contents: Data("{}".utf8))
+        let held = try CheckpointDirectory(path: dir)
+        let names = Set(try fm.contentsOfDirectory(atPath: dir))
+        #expect(names == [".lock", "config.json", "epoch-0003", "epoch-0004", "epoch-0005-step-000010", "epoch-0007"], "\(names.sorted())")
+        #expect(fm.fileExists(atPath: "\(dir)/epoch-0007/newer"))
+        #expect(held.lockNote == nil)
+    }
+
+    /// NFS without lockd (ENOLCK) and Lustre mounted noflock (ENOSYS) can still hold checkpoints, with a
+    /// note saying why there is no lock; a folder another job holds is refused as before.
+    @Test func aFilesystemWithoutLocksSaysWhyAndGoesOn() throws {
+        let dir = NSTemporaryDirectory() + "nolock-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for (code, text) in [(ENOLCK, "No locks available"), (ENOSYS, "Function not implemented")] {
+            setenv("DEEPCLUSTER_TEST_FLOCK_ERRNO", "\(code)", 1)
+            defer { unsetenv("DEEPCLUSTER_TEST_FLOCK_ERRNO") }
+            let held = try CheckpointDirectory(path: dir)
+            #expect(held.lockNote?.contains(text) == true && held.lockNote?.contains("without the lock") == true, "\(held.lockNote ?? "nil")")
+        }
+        let first = try CheckpointDirectory(path: dir)
+        #expect(first.lockNote == nil)
+        #expect { _ = try CheckpointDirectory(path: dir) } throws: { "\($0)".contains("in use by another job") }
+    }
+}

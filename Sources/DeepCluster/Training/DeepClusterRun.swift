@@ -76,6 +76,7 @@ public final class DeepClusterRun {
         rankLog.write("rank \(communicator.rank) of \(communicator.size) on \(Communicator.processorName()), \(images.count) images, shard \(shard)")
         if let dir = options.checkpointDirectory, communicator.isRoot {
             checkpointFolder = try CheckpointDirectory(path: dir)
+            if let note = checkpointFolder?.lockNote { print("note: \(note)"); fflush(stdout) }
             // A fresh run would mix its checkpoints with another run's (and pruning would take either).
             if !options.resume, let newest = Checkpoint.complete(in: dir).last {
                 throw TrainingError.invalidConfiguration("--checkpoint-dir \(dir) already holds checkpoints (newest \((newest as NSString).lastPathComponent)); continue them with --resume, or give this run another --checkpoint-dir")
