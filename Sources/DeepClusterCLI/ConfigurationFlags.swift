@@ -40,6 +40,23 @@ enum ConfigurationFlags {
         }
     }
 
+    /// A JSON decoding failure as a few words naming the field, not Swift's DecodingError dump.
+    static func describeDecoding(_ error: Error) -> String {
+        func at(_ path: [CodingKey]) -> String {
+            let p = path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+            return p.isEmpty ? "" : " at \(p)"
+        }
+        switch error as? DecodingError {
+        case let .typeMismatch(type, c)?: return "expected \(type)\(at(c.codingPath))"
+        case let .valueNotFound(type, c)?: return "missing \(type) value\(at(c.codingPath))"
+        case let .keyNotFound(key, c)?: return "missing field \(key.stringValue)\(at(c.codingPath))"
+        case let .dataCorrupted(c)?:
+            let underlying = (c.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
+            return c.codingPath.isEmpty ? "not valid JSON\(underlying.map { ": \($0)" } ?? "")" : "\(c.debugDescription)\(at(c.codingPath))"
+        default: return "\(error)"
+        }
+    }
+
     /// Every field a configuration has, by name.
     static let fields = Set(Mirror(reflecting: Recipe()).children.compactMap(\.label)
                             + Mirror(reflecting: RunOptions()).children.compactMap(\.label))

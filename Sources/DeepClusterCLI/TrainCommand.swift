@@ -79,7 +79,7 @@ struct TrainCommand: ParsableCommand {
             do { c = try JSONDecoder().decode(TrainingConfig.self, from: data) } catch let e as TrainingError {
                 throw ValidationError("--config \(path): \(ConfigurationFlags.describe(e))")
             } catch {
-                throw ValidationError("--config \(path): not a configuration written by deepcluster (\(error))")
+                throw ValidationError("--config \(path): not a configuration written by deepcluster (\(ConfigurationFlags.describeDecoding(error)))")
             }
         }
         do {

@@ -41,5 +41,26 @@ extension LaunchSuites {
         let lines = r.stderr.split(separator: "\n").filter { $0.hasPrefix("deepcluster") }
         #expect(r.status != 0 && r.seconds < 30 && lines.count == 1 && lines[0].contains("more than a checkpoint can gather"), "\(r.stderr)")
     }
+
+    /// A COMPLETE marker of another shape is damage, not a reason to skip state.json's CRC; a malformed
+    /// --config names the field instead of printing Swift's DecodingError.
+    @Test func aDamagedMarkerOrConfigIsNamedInOneLine() throws {
+        let dir = Launcher.tempDir()
+        let t = try Launcher.run(["train", "--limit", "120", "--epochs", "1", "--clusters", "4", "--batch-size", "40", "--kmeans-iters", "2",
+                                  "--checkpoint-dir", "\(dir)/ck", "--quiet"], ranks: 2, timeout: 120)
+        #expect(t.status == 0, "\(t.stderr)")
+        let ck = "\(dir)/ck/epoch-0001"
+        var state = try String(contentsOfFile: "\(ck)/state.json", encoding: .utf8)
+        state = state.replacingOccurrences(of: "\"seed\" : 31", with: "\"seed\" : 32")
+        try state.write(toFile: "\(ck)/state.json", atomically: true, encoding: .utf8)
+        try "ok state.json 12x\n".write(toFile: "\(ck)/COMPLETE", atomically: true, encoding: .utf8)
+        let r = try Launcher.run(["extract", "--checkpoint", ck, "--limit", "120", "--out", "\(dir)/x"], ranks: 2, timeout: 60)
+        let lines = r.stderr.split(separator: "\n").filter { $0.hasPrefix("deepcluster") }
+        #expect(r.status != 0 && lines.count == 1 && lines[0].contains("COMPLETE") && lines[0].contains("not a marker"), "\(r.stderr)")
+        try "{\"epochs\": \"many\"}".write(toFile: "\(dir)/config.json", atomically: true, encoding: .utf8)
+        let c = try Launcher.run(["train", "--config", "\(dir)/config.json"], ranks: 2, timeout: 60)
+        let cl = c.stderr.split(separator: "\n").filter { $0.hasPrefix("deepcluster") }
+        #expect(c.status != 0 && cl.count == 1 && cl[0].contains("expected Int at epochs") && !c.stderr.contains("DecodingError"), "\(c.stderr)")
+    }
 }
 }

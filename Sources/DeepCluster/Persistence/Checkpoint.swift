@@ -190,10 +190,16 @@ public struct Checkpoint {
         }
         let stateData = try read("state.json")
         // Markers since format 1's second revision hold state.json's CRC-32 ("ok state.json N"); older ones just "ok".
-        let markerText = String(decoding: try read(marker), as: UTF8.self).split(separator: " ")
-        if markerText.count == 3, markerText[1] == "state.json", let expected = UInt32(markerText[2].trimmingCharacters(in: .whitespacesAndNewlines)),
-           Checksum.crc32(stateData) != expected {
-            throw CheckpointError.corrupt(path: "\(path)/state.json", reason: "CRC-32 \(Checksum.crc32(stateData)) does not match \(expected) in \(marker)")
+        // Exactly one of the two shapes: "ok state.json CRC" or the older bare "ok"; anything else is damage,
+        // not a reason to skip the check.
+        let markerText = String(decoding: try read(marker), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let markerParts = markerText.split(separator: " ")
+        if markerParts.count == 3, markerParts[0] == "ok", markerParts[1] == "state.json", let expected = UInt32(markerParts[2]) {
+            if Checksum.crc32(stateData) != expected {
+                throw CheckpointError.corrupt(path: "\(path)/state.json", reason: "CRC-32 \(Checksum.crc32(stateData)) does not match \(expected) in \(marker)")
+            }
+        } else if markerText != "ok" {
+            throw CheckpointError.corrupt(path: "\(path)/\(marker)", reason: "not a marker this program writes (\(markerText.prefix(40).debugDescription))")
         }
         let state: State
         do { state = try JSONDecoder().decode(State.self, from: stateData) } catch let e as CheckpointError { throw e } catch {
