@@ -10,14 +10,7 @@ extension LaunchSuites {
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("../DatasetsTests/Fixtures/folder").standardized.path
 
-    func npy(_ bytes: [UInt8], dtype: String, shape: [Int]) -> Data {
-        let s = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
-        var header = "{'descr': '\(dtype)', 'fortran_order': False, 'shape': \(s), }"
-        header += String(repeating: " ", count: (64 - (10 + header.utf8.count + 1) % 64) % 64) + "\n"
-        var d = Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count & 0xff), UInt8(header.utf8.count >> 8)])
-        d.append(contentsOf: Array(header.utf8)); d.append(contentsOf: bytes)
-        return d
-    }
+    func npy(_ bytes: [UInt8], dtype: String, shape: [Int]) -> Data { Launcher.npy(bytes, dtype: dtype, shape: shape) }
 
     func expectFailure(_ args: [String], mentions parts: [String]) throws {
         let r = try Launcher.run(["train", "--epochs", "1", "--clusters", "2", "--batch-size", "4", "--quiet"] + args, ranks: 2, timeout: 60)

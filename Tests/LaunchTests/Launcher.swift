@@ -162,6 +162,16 @@ enum Launcher {
         return FileManager.default.fileExists(atPath: path)
     }
 
+    /// A NumPy .npy file (format 1.0) of `bytes` with this dtype and shape, for the jobs' inputs.
+    static func npy(_ bytes: [UInt8], dtype: String, shape: [Int]) -> Data {
+        let s = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
+        var header = "{'descr': '\(dtype)', 'fortran_order': False, 'shape': \(s), }"
+        header += String(repeating: " ", count: (64 - (10 + header.utf8.count + 1) % 64) % 64) + "\n"
+        var d = Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count & 0xff), UInt8(header.utf8.count >> 8)])
+        d.append(contentsOf: Array(header.utf8)); d.append(contentsOf: bytes)
+        return d
+    }
+
     static func tempDir() -> String {
         let p = NSTemporaryDirectory() + "dc-launch-\(UUID().uuidString)"
         try? FileManager.default.createDirectory(atPath: p, withIntermediateDirectories: true)

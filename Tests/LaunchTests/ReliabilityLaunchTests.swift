@@ -4,14 +4,7 @@ import Testing
 /// Findings of the second reliability pass that a user meets at start-up or in eval.
 extension LaunchSuites {
 @Suite(.enabled(if: Launcher.hasMPI)) struct ReliabilityLaunchTests {
-    func npy(_ bytes: [UInt8], dtype: String, shape: [Int]) -> Data {
-        let s = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
-        var header = "{'descr': '\(dtype)', 'fortran_order': False, 'shape': \(s), }"
-        header += String(repeating: " ", count: (64 - (10 + header.utf8.count + 1) % 64) % 64) + "\n"
-        var d = Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count & 0xff), UInt8(header.utf8.count >> 8)])
-        d.append(contentsOf: Array(header.utf8)); d.append(contentsOf: bytes)
-        return d
-    }
+    func npy(_ bytes: [UInt8], dtype: String, shape: [Int]) -> Data { Launcher.npy(bytes, dtype: dtype, shape: shape) }
 
     /// Labels 1…3 (as STL-10's 1…10) are three classes: eval clusters into k = 3, not 4.
     @Test func evalCountsDistinctLabelsNotTheLargestPlusOne() throws {
