@@ -15,12 +15,7 @@ public enum EncodedImageCheck {
                              read: (_ offset: Int, _ count: Int) throws -> [UInt8]) -> String? {
         do {
             guard size > 0 else { return "empty file" }
-            var bytes = try read(0, min(size, decode ? size : headBytes))
-            var probe = try bytes.withUnsafeBufferPointer { try ImageCodec.probe($0, path: path) }
-            if probe == .needsMoreBytes && bytes.count < size {
-                bytes = try read(0, size)
-                probe = try bytes.withUnsafeBufferPointer { try ImageCodec.probe($0, path: path) }
-            }
+            var (probe, bytes) = try header(size: size, path: path, whole: decode, read: read)
             guard case let .header(header, scanOffset) = probe else { return "truncated: the file ends inside its header" }
             let isJPEG = bytes.count >= 2 && bytes[0] == 0xff && bytes[1] == 0xd8
             let tailStart = max(isJPEG ? scanOffset : 8, size - tailBytes)
@@ -42,6 +37,28 @@ public enum EncodedImageCheck {
         } catch {
             return "\(error)"
         }
+    }
+
+    /// The header read from the first `headBytes` (all of them with `whole`), read again from the whole
+    /// image when it runs past them; with the bytes it was read from.
+    public static func header(size: Int, path: String, whole: Bool = false,
+                              read: (_ offset: Int, _ count: Int) throws -> [UInt8]) throws -> (probe: ImageCodec.Probe, bytes: [UInt8]) {
+        var bytes = try read(0, min(size, whole ? size : headBytes))
+        var probe = try bytes.withUnsafeBufferPointer { try ImageCodec.probe($0, path: path) }
+        if probe == .needsMoreBytes && bytes.count < size {
+            bytes = try read(0, size)
+            probe = try bytes.withUnsafeBufferPointer { try ImageCodec.probe($0, path: path) }
+        }
+        return (probe, bytes)
+    }
+
+    /// The channels of the first of `count` images whose header reads (3 when none does: the pre-scan names them).
+    public static func firstChannels(count: Int, size: (Int) -> Int, path: (Int) -> String,
+                                     read: (_ index: Int, _ offset: Int, _ count: Int) throws -> [UInt8]) -> Int {
+        for i in 0..<min(count, 64) {
+            if case let .header(h, _)? = try? header(size: size(i), path: path(i), read: { try read(i, $0, $1) }).probe { return h.channels }
+        }
+        return 3
     }
 
     static func contains(_ bytes: [UInt8], _ pattern: [UInt8]) -> Bool {

@@ -42,7 +42,10 @@ public struct ImageFolder: ImageSource {
         self.sizes = files.map(\.1)
         self.classes = classes
         self.labels = classes.isEmpty ? nil : labels
-        self.channels = try channels ?? Self.firstChannels(self.files, sizes: self.sizes)
+        let (paths, sizes) = (self.files, self.sizes)
+        self.channels = channels ?? EncodedImageCheck.firstChannels(count: paths.count, size: { sizes[$0] }, path: { paths[$0] }) {
+            try FileRange.read(paths[$0], offset: $1, count: $2)
+        }
     }
 
     private init(root: String, files: [String], sizes: [Int], labels: [Int32]?, classes: [String], channels: Int, minimumDecodeSide: Int) {
@@ -100,19 +103,6 @@ public struct ImageFolder: ImageSource {
         } catch DatasetError.undecodable(_, let reason) {
             throw DatasetError.undecodable(path: path, reason: "image \(index): \(reason)")
         }
-    }
-
-    /// The channels of the first image whose header reads (3 when none does: the pre-scan names them).
-    static func firstChannels(_ files: [String], sizes: [Int]) throws -> Int {
-        for (path, size) in zip(files.prefix(64), sizes) {
-            guard let head = try? FileRange.read(path, offset: 0, count: min(size, EncodedImageCheck.headBytes)) else { continue }
-            var probe = try? head.withUnsafeBufferPointer { try ImageCodec.probe($0, path: path) }
-            if probe == .needsMoreBytes, let whole = try? FileRange.read(path, offset: 0, count: size) {
-                probe = try? whole.withUnsafeBufferPointer { try ImageCodec.probe($0, path: path) }
-            }
-            if case let .header(h, _)? = probe { return h.channels }
-        }
-        return 3
     }
 
     struct Entry { let path: String; let isDirectory: Bool; let size: Int }

@@ -74,17 +74,10 @@ public struct TarShards: ImageSource {
         self.files = files
         self.listingProblems = problems
         self.labels = labels.allSatisfy { $0 != nil } ? labels.map { $0! } : nil
-        var found = 3
-        if channels == nil {
-            for i in 0..<min(samples.count, 64) {
-                if let bytes = try? Self.read(samples[i], files: files, shards: shards, count: min(Int(samples[i].size), EncodedImageCheck.headBytes)),
-                   case let .header(h, _)? = try? bytes.withUnsafeBufferPointer({ try ImageCodec.probe($0, path: samples[i].name) }) {
-                    found = h.channels
-                    break
-                }
-            }
+        self.channels = channels ?? EncodedImageCheck.firstChannels(count: samples.count, size: { Int(samples[$0].size) },
+                                                                    path: { samples[$0].name }) { i, offset, count in
+            try Self.read(samples[i], files: files, shards: shards, offset: offset, count: count)
         }
-        self.channels = channels ?? found
     }
 
     private init(_ base: TarShards, samples: [Sample], labels: [Int32]?, channels: Int? = nil, minimumDecodeSide: Int? = nil) {
@@ -128,8 +121,8 @@ public struct TarShards: ImageSource {
 
     public func check(_ index: Int, decode: Bool) -> String? {
         let s = samples[index]
-        return EncodedImageCheck.check(size: Int(s.size), path: location(index), decode: decode) { offset, count in
-            try files.withDescriptor(s.shard) { try FileRange.read(fd: $0, path: shards[Int(s.shard)], offset: Int(s.offset) + offset, count: count) }
+        return EncodedImageCheck.check(size: Int(s.size), path: location(index), decode: decode) {
+            try Self.read(s, files: files, shards: shards, offset: $0, count: $1)
         }
     }
 
@@ -141,8 +134,9 @@ public struct TarShards: ImageSource {
         return f.value
     }
 
-    static func read(_ s: Sample, files: ShardFiles, shards: [String], count: Int) throws -> [UInt8] {
-        try files.withDescriptor(s.shard) { try FileRange.read(fd: $0, path: shards[Int(s.shard)], offset: Int(s.offset), count: count) }
+    /// `count` bytes of a sample's member from `offset` within it.
+    static func read(_ s: Sample, files: ShardFiles, shards: [String], offset: Int = 0, count: Int) throws -> [UInt8] {
+        try files.withDescriptor(s.shard) { try FileRange.read(fd: $0, path: shards[Int(s.shard)], offset: Int(s.offset) + offset, count: count) }
     }
 
     /// WebDataset's key: the path up to the first dot of the file name.

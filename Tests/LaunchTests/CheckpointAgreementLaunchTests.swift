@@ -13,9 +13,7 @@ extension LaunchSuites {
         // Rank 1's copy of the folder has a damaged newest checkpoint (a node-local disk, a half-synced cache).
         try FileManager.default.copyItem(atPath: "\(a)/ck", toPath: "\(b)/ck")
         let damaged = "\(b)/ck/epoch-0002/model.safetensors"
-        var d = try Data(contentsOf: URL(fileURLWithPath: damaged))
-        d[d.count / 2] ^= 0xff
-        try d.write(to: URL(fileURLWithPath: damaged))
+        try Launcher.damage(damaged)
         let out = Launcher.tempDir()
         let tail = ["--limit", "240", "--out", "\(out)/two"]
         let r = try Launcher.runPerRank([["extract", "--checkpoint", "\(a)/ck"] + tail, ["extract", "--checkpoint", "\(b)/ck"] + tail], timeout: 120)

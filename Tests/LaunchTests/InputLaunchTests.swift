@@ -70,14 +70,7 @@ extension LaunchSuites {
     @Test func anArrayWithoutATestSplitHoldsOutTheProbesImages() throws {
         let dir = Launcher.tempDir()
         let n = 60
-        var pixels: [UInt8] = [], labels: [UInt8] = []
-        for i in 0..<n {
-            let c = i % 3
-            labels.append(UInt8(c))
-            pixels += (0..<784).map { UInt8((($0 / 28 + c * 9) % 28 < 10 ? 200 : 20) &+ UInt8(($0 * 7 + i) % 13)) }
-        }
-        FileManager.default.createFile(atPath: "\(dir)/x.npy", contents: npy(pixels, dtype: "|u1", shape: [n, 28, 28]))
-        FileManager.default.createFile(atPath: "\(dir)/y.npy", contents: npy(labels, dtype: "|u1", shape: [n]))
+        Launcher.writeStripedArrays(in: dir, count: n)
         let t = try Launcher.run(["train", "--data", "\(dir)/x.npy", "--epochs", "1", "--clusters", "3", "--batch-size", "20",
                                   "--pca-dim", "8", "--kmeans-iters", "3", "--checkpoint-dir", "\(dir)/ck", "--quiet"], timeout: 120)
         #expect(t.status == 0, "\(t.stderr)")

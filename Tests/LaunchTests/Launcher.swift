@@ -172,6 +172,26 @@ enum Launcher {
         return d
     }
 
+    /// `count` 28×28 grey images of three stripe classes as DIR/x.npy and their labels (`firstLabel`…`firstLabel + 2`)
+    /// as DIR/y.npy.
+    static func writeStripedArrays(in dir: String, count n: Int, firstLabel: UInt8 = 0) {
+        var pixels: [UInt8] = [], labels: [UInt8] = []
+        for i in 0..<n {
+            let c = i % 3
+            labels.append(UInt8(c) + firstLabel)
+            pixels += (0..<784).map { UInt8((($0 / 28 + c * 9) % 28 < 10 ? 200 : 20) &+ UInt8(($0 * 7 + i) % 13)) }
+        }
+        FileManager.default.createFile(atPath: "\(dir)/x.npy", contents: npy(pixels, dtype: "|u1", shape: [n, 28, 28]))
+        FileManager.default.createFile(atPath: "\(dir)/y.npy", contents: npy(labels, dtype: "|u1", shape: [n]))
+    }
+
+    /// Flips one byte in the middle of a file (a damaged copy).
+    static func damage(_ path: String) throws {
+        var d = try Data(contentsOf: URL(fileURLWithPath: path))
+        d[d.count / 2] ^= 0xff
+        try d.write(to: URL(fileURLWithPath: path))
+    }
+
     static func tempDir() -> String {
         let p = NSTemporaryDirectory() + "dc-launch-\(UUID().uuidString)"
         try? FileManager.default.createDirectory(atPath: p, withIntermediateDirectories: true)

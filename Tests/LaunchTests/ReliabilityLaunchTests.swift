@@ -4,19 +4,10 @@ import Testing
 /// Findings of the second reliability pass that a user meets at start-up or in eval.
 extension LaunchSuites {
 @Suite(.enabled(if: Launcher.hasMPI)) struct ReliabilityLaunchTests {
-    func npy(_ bytes: [UInt8], dtype: String, shape: [Int]) -> Data { Launcher.npy(bytes, dtype: dtype, shape: shape) }
-
     /// Labels 1…3 (as STL-10's 1…10) are three classes: eval clusters into k = 3, not 4.
     @Test func evalCountsDistinctLabelsNotTheLargestPlusOne() throws {
-        let dir = Launcher.tempDir(), n = 60
-        var pixels: [UInt8] = [], labels: [UInt8] = []
-        for i in 0..<n {
-            let c = i % 3
-            labels.append(UInt8(c + 1))
-            pixels += (0..<784).map { UInt8((($0 / 28 + c * 9) % 28 < 10 ? 200 : 20) &+ UInt8(($0 * 7 + i) % 13)) }
-        }
-        FileManager.default.createFile(atPath: "\(dir)/x.npy", contents: npy(pixels, dtype: "|u1", shape: [n, 28, 28]))
-        FileManager.default.createFile(atPath: "\(dir)/y.npy", contents: npy(labels, dtype: "|u1", shape: [n]))
+        let dir = Launcher.tempDir()
+        Launcher.writeStripedArrays(in: dir, count: 60, firstLabel: 1)
         let t = try Launcher.run(["train", "--data", "\(dir)/x.npy", "--epochs", "1", "--clusters", "3", "--batch-size", "20",
                                   "--pca-dim", "8", "--kmeans-iters", "3", "--checkpoint-dir", "\(dir)/ck", "--quiet"], timeout: 120)
         #expect(t.status == 0, "\(t.stderr)")

@@ -81,9 +81,7 @@ extension LaunchSuites {
         #expect(first.status == 0, "\(first.stderr)")
         try FileManager.default.copyItem(atPath: "\(a)/ck", toPath: "\(b)/ck")
         let damaged = "\(b)/ck/epoch-0002/model.safetensors"
-        var d = try Data(contentsOf: URL(fileURLWithPath: damaged))
-        d[d.count / 2] ^= 0xff
-        try d.write(to: URL(fileURLWithPath: damaged))
+        try Launcher.damage(damaged)
         let tail = ["--epochs", "3", "--resume"] + quick
         let r = try Launcher.runPerRank([["train", "--checkpoint-dir", "\(a)/ck"] + tail, ["train", "--checkpoint-dir", "\(b)/ck"] + tail],
                                         timeout: 300)
