@@ -8,7 +8,8 @@
 #       and its OpenMP, libpng, libjpeg) downloaded into .device/ (git ignores it), with Fashion-MNIST's
 #       training files and this script.
 #   bash Launch/device-scaling.sh run [RANKS=1,2,4,8,16] [OUT=$OUT or .device/out] [bench scaling flags...]
-#       there (or here, to test it at 1–4 ranks): unpacks the packages into /tmp/ompi, then
+#       there (or here, to test it at 1–4 ranks): unpacks the binary and the packages into a private
+#       folder of its own (mktemp -d, removed at the end: never a fixed /tmp name another user could fill), then
 #       `deepcluster bench scaling --ranks RANKS --predict 64,256,1024` with every job started by the
 #       unpacked mpirun (bound to cores; more ranks than cores share them, as when tested here), and writes scaling.md/.json/.svg and prediction.json to OUT.
 set -euo pipefail
@@ -26,32 +27,32 @@ prepare)
      libpng16-16 libjpeg62-turbo >/dev/null)
   mkdir -p .device/fashion-mnist
   cp /usr/share/datasets/fashion-mnist/train-*-ubyte.gz .device/fashion-mnist/
-  cp ../shared/device/mpirun-bundled.sh .device/mpirun-bundled.sh
   cp Launch/device-scaling.sh .device/device-scaling.sh
-  echo "device-scaling: ready: .device/ ($(du -sh .device | cut -f1)): deepcluster.xz, mpirun-bundled.sh, $(ls .device/debs | wc -l) packages, Fashion-MNIST's train split"
+  echo "device-scaling: ready: .device/ ($(du -sh .device | cut -f1)): deepcluster.xz, $(ls .device/debs | wc -l) packages, Fashion-MNIST's train split"
   ;;
 run)
   ranks=${2:-1,2,4,8,16}
   out=${3:-${OUT:-.device/out}}
   shift $(( $# < 3 ? $# : 3 ))
-  here=$(cd .device && pwd)
-  exe=/tmp/deepcluster-device
-  [ -x "$exe" ] || { xz -dc "$here/deepcluster.xz" > "$exe.partial" && chmod +x "$exe.partial" && mv "$exe.partial" "$exe"; }
-  root=/tmp/ompi
-  if [ ! -x "$root/usr/bin/orterun" ]; then
-    mkdir -p "$root"
-    for f in "$here"/debs/*.deb; do dpkg -x "$f" "$root"; done
-  fi
+  here=$(cd "${DEEPCLUSTER_DEVICE_DIR:-.device}" && pwd)
+  work=$(mktemp -d "${TMPDIR:-/tmp}/deepcluster-device.XXXXXX")
+  trap 'rm -rf "$work"' EXIT
+  exe=$work/deepcluster
+  xz -dc "$here/deepcluster.xz" > "$exe"
+  chmod +x "$exe"
+  root=$work/ompi
+  mkdir -p "$root"
+  for f in "$here"/debs/*.deb; do [ -f "$f" ] && dpkg -x "$f" "$root"; done
   # The sweep's own process loads the same libraries as its ranks.
   lib=$root/usr/lib/x86_64-linux-gnu
   export LD_LIBRARY_PATH=$lib:$lib/openmpi/lib:$lib/openblas-pthread:$lib/lapack:$lib/blas${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-  export OPAL_PREFIX=$root/usr OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+  export OPAL_PREFIX=$root/usr OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 PMIX_MCA_pcompress_base_silence_warning=1
   mkdir -p "$out"
   # Fashion-MNIST's training files travel in .device/fashion-mnist (the benchmarks read the train split).
   export DEEPCLUSTER_FASHION_MNIST=${DEEPCLUSTER_FASHION_MNIST:-$here/fashion-mnist}
   "$exe" --version
-  exec "$exe" bench scaling --ranks "$ranks" --out "$out" --predict 64,256,1024 \
-    --mpirun "$here/mpirun-bundled.sh $here/debs --bind-to core:overload-allowed -x DEEPCLUSTER_FASHION_MNIST" "$@"
+  "$exe" bench scaling --ranks "$ranks" --out "$out" --predict 64,256,1024 \
+    --mpirun "$root/usr/bin/orterun --oversubscribe -x LD_LIBRARY_PATH -x OPAL_PREFIX -x PMIX_MCA_pcompress_base_silence_warning --bind-to core:overload-allowed -x DEEPCLUSTER_FASHION_MNIST" "$@"
   ;;
 *)
   echo "usage: bash Launch/device-scaling.sh prepare | run [RANKS] [OUT] [bench scaling flags...]" >&2

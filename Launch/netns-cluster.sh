@@ -16,9 +16,12 @@
 #                                        network is then the bottleneck; `shape off` lifts it); BURST
 #                                        bytes may leave at line rate after the link was idle
 #   Launch/netns-cluster.sh down         stop the daemons and remove everything
-# State (keys, sshd configs, hostfile) lives in ${DC_NETNS_DIR:-/tmp/deepcluster-netns}.
+# State (keys, sshd configs, hostfile) lives in ${DC_NETNS_DIR:-/run/deepcluster-netns}, a folder
+# that `up` creates itself (mode 700; it refuses one that exists) and that the other commands use only
+# while it is root's and private: root's ssh keys and the pid files that `down` kills by must not
+# come from a folder another user could have made first.
 set -euo pipefail
-state=${DC_NETNS_DIR:-/tmp/deepcluster-netns}
+state=${DC_NETNS_DIR:-/run/deepcluster-netns}
 bridge=dcbr0
 net=10.77.0
 slots=${DC_NETNS_SLOTS:-1}
@@ -27,7 +30,8 @@ up() {
   local n=${1:-3}
   command -v sshd >/dev/null || [ -x /usr/sbin/sshd ] || { echo "netns-cluster: install openssh-server" >&2; exit 1; }
   down quiet
-  mkdir -p "$state" /run/sshd
+  mkdir -p /run/sshd
+  mkdir -m 700 "$state" || { echo "netns-cluster: $state exists and was not made by this script; not using it" >&2; exit 1; }
   ssh-keygen -q -t ed25519 -N "" -f "$state/id_ed25519" <<<y >/dev/null
   ssh-keygen -q -t ed25519 -N "" -f "$state/host_ed25519" <<<y >/dev/null
   cp "$state/id_ed25519.pub" "$state/authorized_keys"
@@ -66,7 +70,7 @@ AuthorizedKeysFile $state/authorized_keys
 PermitRootLogin prohibit-password
 PasswordAuthentication no
 UsePAM no
-StrictModes no
+StrictModes yes
 PidFile $state/sshd_$i.pid
 ClientAliveInterval 5
 ClientAliveCountMax 3
@@ -82,8 +86,12 @@ CFG
   echo "netns-cluster: $n hosts up; hostfile $state/hostfile"
 }
 
+# True when $state is a folder of root's that no one else can write or read.
+private_state() { [ -d "$state" ] && [ ! -L "$state" ] && [ "$(stat -c %u:%a "$state")" = "0:700" ]; }
+
 run() {
   [ -f "$state/hostfile" ] || { echo "netns-cluster: not up" >&2; exit 1; }
+  private_state || { echo "netns-cluster: $state is not root's private folder; not using it" >&2; exit 1; }
   export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
   # ssh with this cluster's key; TCP (out-of-band and MPI traffic) only on the bridge's subnet.
   # TCP keepalive on mpirun's links to its daemons (default: first probe after 300 s idle, 9 probes
@@ -109,7 +117,9 @@ shape() {
 }
 
 down() {
-  for pid in "$state"/sshd_*.pid; do [ -f "$pid" ] && kill "$(cat "$pid")" 2>/dev/null || true; done
+  if private_state; then
+    for pid in "$state"/sshd_*.pid; do [ -f "$pid" ] && kill "$(cat "$pid")" 2>/dev/null || true; done
+  fi
   for ns in $(ip netns list 2>/dev/null | awk '/^dchost|^dclogin/ {print $1}'); do
     ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
     ip netns del "$ns"
@@ -125,5 +135,5 @@ case "${1:-}" in
   cut) shift; cut "$@" ;;
   shape) shift; shape "$@" ;;
   down) shift; down "$@" ;;
-  *) sed -n '2,19p' "$0"; exit 2 ;;
+  *) sed -n '2,22p' "$0"; exit 2 ;;
 esac

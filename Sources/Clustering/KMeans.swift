@@ -51,9 +51,11 @@ public struct KMeans {
     }
 
     /// `x`: this rank's `rows` points (d columns), which are global indices `offset ..< offset + rows`
-    /// of `total` points.
+    /// of `total` points. `stop`, when given, is called at the start of each of the `iterations + 1`
+    /// assignment passes on every rank (a safe point for a stop request; it throws to end the run).
     public func run(_ x: UnsafePointer<Float>, rows: Int, dimension d: Int, offset: Int, total: Int,
-                    epoch: Int, communicator comm: Communicator?, initialIndices: [Int]? = nil) throws -> Result {
+                    epoch: Int, communicator comm: Communicator?, initialIndices: [Int]? = nil,
+                    stop: (() throws -> Void)? = nil) throws -> Result {
         guard total >= k else { throw ClusteringError.tooFewPoints(needed: k, got: total, what: "k-means with k = \(k)") }
         var centroids = [Float](repeating: 0, count: k * d)
         var rng = RandomGenerator(seed: seed, purpose: .kmeansInit, epoch)
@@ -76,6 +78,7 @@ public struct KMeans {
             var s: Float = 0; for j in 0..<d { s += x[i * d + j] * x[i * d + j] }; return s
         }
         for iteration in 0...iterations {
+            try stop?()
             let objective = assign(x, rows: rows, d: d, centroids: centroids, rowNorms: rowNorms, dots: &dots, into: &assignments)
             if iteration == iterations {
                 var tail = [Double](repeating: 0, count: k + 1)

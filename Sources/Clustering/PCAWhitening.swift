@@ -18,6 +18,8 @@ public struct PCAWhitening {
     /// Kept eigenvalues, largest first.
     public private(set) var eigenvalues: [Double]
     public static let eigenvalueFloor = 1e-5
+    /// Rows per block of the covariance pass.
+    public static let covarianceBlock = 1024
 
     /// A fitted transform read back (a checkpoint's `pca_mean.npy`, `pca_projection.npy` d × dimension
     /// with the whitening folded in, `pca_eigenvalues.npy`).
@@ -31,8 +33,10 @@ public struct PCAWhitening {
 
     /// `epsilon` is added to every eigenvalue before the λ^-1/2 scaling, as faiss's PCAMatrix.epsilon
     /// (the PyTorch peer uses 1e-5): it damps weak directions instead of whitening them fully.
+    /// `stop`, when given, is called after each block of `covarianceBlock` rows of the covariance
+    /// pass (a safe point for a stop request; it throws to end the fit).
     public init(fitting x: UnsafePointer<Float>, rows: Int, columns d: Int, dimension: Int, whiten: Bool = true,
-                epsilon: Double = 0, communicator comm: Communicator?) throws {
+                epsilon: Double = 0, communicator comm: Communicator?, stop: (() throws -> Void)? = nil) throws {
         precondition(dimension <= d, "PCA to \(dimension) dimensions of \(d)-dimensional features")
         inputDimension = d; self.dimension = dimension; self.whiten = whiten
         // Pass 1: global mean.
@@ -45,7 +49,7 @@ public struct PCAWhitening {
         let mu = (0..<d).map { sums[$0] / total }
         // Pass 2: centred covariance, accumulated block by block in double.
         var cov = [Double](repeating: 0, count: d * d)
-        let block = 1024
+        let block = PCAWhitening.covarianceBlock
         var centred = [Double](repeating: 0, count: block * d)
         var start = 0
         while start < rows {
@@ -58,6 +62,7 @@ public struct PCAWhitening {
                 }
             }
             start += m
+            try stop?()
         }
         try comm?.allreduce(&cov, op: .sum)
         for i in 0..<cov.count { cov[i] /= total }

@@ -66,6 +66,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "A bundle of settings that flags given override: \(TrainingPreset.names.joined(separator: ", ")) (see README).") var preset: String?
     @Option(help: "Load the configuration from a config.json written beside checkpoints; flags given override it.") var config: String?
     @Option(name: .customLong("collective-timeout"), help: "Seconds a rank may wait in one MPI call for the others before it exits with an error, so a lost host ends the job instead of hanging it; 0 never (default: \(Int(MPIRuntime.defaultCollectiveTimeout)), or DEEPCLUSTER_COLLECTIVE_TIMEOUT).") var collectiveTimeout: Double?
+    @Option(name: .customLong("status-file"), help: "When the run ends (finished, or stopped by a signal), write one JSON object here (rank 0): finished, stopped (where), epochs, newest_checkpoint. Batch scripts requeue on it.") var statusFile: String?
     @Flag(help: "Print nothing but errors (no progress line, no epoch lines).") var quiet = false
     @Flag(help: "Draw the progress line under mpirun too (only when mpirun's output is a terminal).") var progress = false
 
@@ -117,7 +118,20 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         let (c, choice, listed) = try makeConfig()
         MPIRuntime.run(threads: threads, kernels: kernels, collectiveTimeout: collectiveTimeout, stoppable: true) { comm in
-            let run = try DeepClusterRun(config: c, communicator: comm, fieldName: ConfigurationFlags.flag(for:), listed: listed)
+            let run: DeepClusterRun
+            do {
+                run = try DeepClusterRun(config: c, communicator: comm, fieldName: ConfigurationFlags.flag(for:), listed: listed)
+            } catch let stop as StopRequested {
+                // Signalled while the ranks read the checkpoint to resume: nothing has changed.
+                if comm.isRoot {
+                    print("stop requested: stopped \(stop.point) while resuming; nothing changed"); fflush(stdout)
+                    if let path = statusFile {
+                        try RunStatus(finished: false, stopped: "\(stop.point) while resuming", epochs: c.recipe.epochs,
+                                      checkpointDirectory: c.options.checkpointDirectory).write(to: path)
+                    }
+                }
+                return
+            }
             if comm.isRoot && !c.options.quiet {
                 if let choice { print(choice) }
                 print("deepcluster train: \(run.images.count) images, --arch \(c.recipe.arch), k = \(run.model.numClasses), "
@@ -126,7 +140,11 @@ struct TrainCommand: ParsableCommand {
                 fflush(stdout)
             }
             run.log = { line in print(line); fflush(stdout) }
-            try run.run()
+            let finished = try run.run()
+            if comm.isRoot, let path = statusFile {
+                try RunStatus(finished: finished, stopped: run.stoppedAtBoundary ?? (finished ? nil : "inside or at the end of an epoch"),
+                              epochs: c.recipe.epochs, checkpointDirectory: c.options.checkpointDirectory).write(to: path)
+            }
         }
     }
 }

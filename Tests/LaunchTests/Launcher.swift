@@ -49,8 +49,8 @@ enum Launcher {
     }
 
     /// `ranks` nil: the executable alone (a world of one). Otherwise under mpirun, oversubscribed.
-    static func run(_ args: [String], ranks: Int? = nil, timeout: Int = 120) throws -> Result {
-        try start(args, ranks: ranks, timeout: timeout).finish()
+    static func run(_ args: [String], ranks: Int? = nil, timeout: Int = 120, environment: [String: String] = [:]) throws -> Result {
+        try start(args, ranks: ranks, timeout: timeout, environment: environment).finish()
     }
 
     /// One job whose rank r runs with `perRank[r]` (mpirun's MPMD form `-np 1 A : -np 1 B`), e.g. to
@@ -73,15 +73,19 @@ enum Launcher {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().path
 
-    static func start(_ args: [String], ranks: Int? = nil, timeout: Int = 300, program: String? = nil) throws -> Job {
+    /// `environment`: variables added to the clean environment (test hooks, a script's settings);
+    /// `prefix`: arguments for `program` before `args` (a script for bash).
+    static func start(_ args: [String], ranks: Int? = nil, timeout: Int = 300, program: String? = nil,
+                      environment: [String: String] = [:], prefix: [String] = []) throws -> Job {
         let p = Process()
         if let program {
             p.executableURL = URL(fileURLWithPath: program)
-            p.arguments = args
+            p.arguments = prefix + args
         } else if let n = ranks {
             p.executableURL = URL(fileURLWithPath: mpirun)
+            // mpirun passes on to the ranks only the variables -x names.
             p.arguments = ["--oversubscribe", "--bind-to", "none", "--timeout", "\(timeout)", "-np", "\(n)",
-                           "-x", "SWIFT_BACKTRACE=enable=no", executable] + args
+                           "-x", "SWIFT_BACKTRACE=enable=no"] + environment.keys.sorted().flatMap { ["-x", $0] } + [executable] + args
         } else {
             p.executableURL = URL(fileURLWithPath: executable)
             p.arguments = args
@@ -96,6 +100,7 @@ enum Launcher {
         env["OMPI_MCA_rmaps_base_oversubscribe"] = "1"
         env["SWIFT_BACKTRACE"] = "enable=no"
         env[tagVariable] = tag
+        env.merge(environment) { _, given in given }
         p.environment = env
         let out = Pipe(), err = Pipe()
         p.standardOutput = out

@@ -1,3 +1,4 @@
+import Foundation
 import Clustering
 import Collective
 import Datasets
@@ -79,11 +80,20 @@ public enum ClusteringEvaluation {
         min(total, max(3 * classes, min(300, total / 20)))
     }
 
-    /// Every rank's assignments gathered and scored on rank 0 (zeros elsewhere).
+    /// Every rank's assignments gathered and scored on rank 0 (zeros elsewhere). The accuracy's
+    /// matching is O(k³): minutes at a few thousand classes, so the other ranks wait for it at a
+    /// barrier under the watchdog's longer limit instead of in whatever collective comes next.
     static func scores(_ local: [Int32], labels: [Int32], communicator comm: Communicator) throws -> Scores {
         let all = try comm.allgatherv(local)
-        guard comm.isRoot else { return Scores() }
-        return Scores(nmi: ClusterMetrics.nmi(all, labels), ari: ClusterMetrics.ari(all, labels),
-                      accuracy: ClusterMetrics.accuracy(labels: labels, clusters: all))
+        var result = Scores()
+        if comm.isRoot {
+            if let seconds = ProcessInfo.processInfo.environment["DEEPCLUSTER_TEST_SCORING_SECONDS"].flatMap(Double.init) {
+                Thread.sleep(forTimeInterval: seconds)   // test hook: a matching as long as thousands of classes take
+            }
+            result = Scores(nmi: ClusterMetrics.nmi(all, labels), ari: ClusterMetrics.ari(all, labels),
+                            accuracy: ClusterMetrics.accuracy(labels: labels, clusters: all))
+        }
+        try CollectiveWatchdog.patiently { try comm.barrier() }
+        return result
     }
 }

@@ -1,3 +1,4 @@
+import Collective
 import Datasets
 import NN
 import Tensor
@@ -8,15 +9,23 @@ import Tensor
 /// Memory is bounded by the shard: rows × feature dimension floats. `workers` threads decode the next
 /// batches while the model runs.
 public enum FeatureExtractor {
-    public static func extract(_ model: Model, images: any ImageSource, range: Range<Int>, batchSize: Int, workers: Int = 1,
-                               transforms: Transforms, afterReLU: Bool = false) throws -> [Float] {
-        try extract(model, images: images, range: range, batchSize: batchSize, workers: workers, transforms: transforms,
-                    through: model.featureLayer + (afterReLU ? 1 : 0), dimension: model.featureDimension)
+    /// The safe points of a distributed extraction of `count` images in batches of `batchSize`: one
+    /// per batch of the smallest shard, so that every rank polls the same number of times.
+    public static func stopPoll(count: Int, batchSize: Int, epoch: Int, communicator: Communicator) -> StopPoll {
+        let smallest = count / communicator.size
+        return StopPoll("extraction", unit: "batch", polls: (smallest + batchSize - 1) / batchSize, epoch: epoch, communicator: communicator)
     }
 
-    /// The output of layer `through` (width `dimension`), e.g. DeepCluster-v2's embedding.
     public static func extract(_ model: Model, images: any ImageSource, range: Range<Int>, batchSize: Int, workers: Int = 1,
-                               transforms: Transforms, through layer: Int, dimension d: Int) throws -> [Float] {
+                               transforms: Transforms, afterReLU: Bool = false, stop: StopPoll? = nil) throws -> [Float] {
+        try extract(model, images: images, range: range, batchSize: batchSize, workers: workers, transforms: transforms,
+                    through: model.featureLayer + (afterReLU ? 1 : 0), dimension: model.featureDimension, stop: stop)
+    }
+
+    /// The output of layer `through` (width `dimension`), e.g. DeepCluster-v2's embedding. `stop` is
+    /// checked after every batch (its `polls` the batches of the smallest shard).
+    public static func extract(_ model: Model, images: any ImageSource, range: Range<Int>, batchSize: Int, workers: Int = 1,
+                               transforms: Transforms, through layer: Int, dimension d: Int, stop: StopPoll? = nil) throws -> [Float] {
         var out = [Float](repeating: 0, count: range.count * d)
         let all = Array(range)
         let loader = Prefetcher(batches: (all.count + batchSize - 1) / batchSize, workers: workers) { i, tensor in
@@ -33,6 +42,7 @@ public enum FeatureExtractor {
                 (o.baseAddress! + start * d).update(from: f.data, count: (end - start) * d)
             }
             start = end
+            try stop?.check()
         }
         return out
     }

@@ -36,18 +36,22 @@ public final class KMeansLabeler: PseudoLabeler {
         try trainer.synchronizeBuffers()
         let shard = Shard.range(count: n, rank: communicator.rank, size: communicator.size)
         let features = try FeatureExtractor.extract(model, images: images, range: shard, batchSize: recipe.batchSize, workers: workers,
-                                                    transforms: views[0], afterReLU: recipe.clusterFeature == .postReLU)
+                                                    transforms: views[0], afterReLU: recipe.clusterFeature == .postReLU,
+                                                    stop: FeatureExtractor.stopPoll(count: n, batchSize: recipe.batchSize, epoch: epoch, communicator: communicator))
         let t1 = Timing.now()
         let d = model.featureDimension, p = recipe.pcaDim(model.architecture)
         var reduced = [Float](repeating: 0, count: shard.count * p)
+        let blocks = (n / communicator.size + PCAWhitening.covarianceBlock - 1) / PCAWhitening.covarianceBlock
         let pca = try PCAWhitening(fitting: features, rows: shard.count, columns: d, dimension: p, epsilon: recipe.pcaEpsilon,
-                                   communicator: communicator)
+                                   communicator: communicator,
+                                   stop: StopPoll("pca", unit: "block", polls: blocks, epoch: epoch, communicator: communicator).closure)
         pca.apply(features, rows: shard.count, into: &reduced)
         let t2 = Timing.now()
         rec.seconds.extract = t1 - t0
         rec.seconds.pca = t2 - t1
         let km = try KMeans(k: model.numClasses, iterations: recipe.kmeansIterations, seed: recipe.seed)
-            .run(reduced, rows: shard.count, dimension: p, offset: shard.lowerBound, total: n, epoch: epoch, communicator: communicator)
+            .run(reduced, rows: shard.count, dimension: p, offset: shard.lowerBound, total: n, epoch: epoch, communicator: communicator,
+                 stop: StopPoll("k-means", unit: "iteration", polls: recipe.kmeansIterations + 1, epoch: epoch, communicator: communicator).closure)
         clustering = (pca, km.centroids)
         rec.kmeans_objective = km.objectives
         rec.reseeded_clusters = km.repaired

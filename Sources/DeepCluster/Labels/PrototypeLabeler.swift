@@ -54,13 +54,15 @@ public final class PrototypeLabeler: PseudoLabeler {
         let offset = Int(sizes[..<communicator.rank].reduce(0, +)), total = Int(sizes.reduce(0, +))
         let where_ = try communicator.allgatherv(bank.indices.map { Int64($0) })
         var labels = [Int32](repeating: -100, count: heads.count * n)
+        let stop = StopPoll("k-means", unit: "iteration", polls: heads.count * (recipe.kmeansIterations + 1), epoch: epoch, communicator: communicator)
         for (h, k) in heads.enumerated() {
             guard total >= k else {
                 throw TrainingError.invalidConfiguration("the memory banks hold \(total) embeddings, fewer than the \(k) clusters of head \(h)")
             }
             let km = try bank.embeddings[h % bank.views].withUnsafeBufferPointer {
                 try KMeans(k: k, iterations: recipe.kmeansIterations, seed: recipe.seed &+ UInt64(h), spherical: true)
-                    .run($0.baseAddress!, rows: bank.count, dimension: d, offset: offset, total: total, epoch: epoch, communicator: communicator)
+                    .run($0.baseAddress!, rows: bank.count, dimension: d, offset: offset, total: total, epoch: epoch, communicator: communicator,
+                         stop: stop.closure)
             }
             model.setPrototypes(head: h, centroids: km.centroids)
             let all = try communicator.allgatherv(km.assignments)
@@ -143,12 +145,16 @@ public final class PrototypeLabeler: PseudoLabeler {
             if !idx.isEmpty { try MultiCrop.batch(kept, source: images, indices: idx, seed: seed, epoch: epoch, into: tensor) }
         }
         defer { loader.finish() }
+        // Every rank fills the same steps: one safe point after each.
+        let stop = StopPoll("bank fill", unit: "step", polls: steps.count, epoch: epoch, communicator: communicator)
         for s in steps {
             let x = try loader.next()
             let rows = BatchSplit.slice(order, step: s, batch: b, rank: rank, size: size).count
-            guard rows > 0 else { continue }
-            let z = model.forward(x, mode: Mode(dropout: false, batchStatistics: true), through: model.embeddingLayer!)
-            bank.store(step: s, embeddings: z, rows: rows)
+            if rows > 0 {
+                let z = model.forward(x, mode: Mode(dropout: false, batchStatistics: true), through: model.embeddingLayer!)
+                bank.store(step: s, embeddings: z, rows: rows)
+            }
+            try stop.check()
         }
     }
 }

@@ -8,16 +8,19 @@ extension Checkpoint {
     /// The newest checkpoint of rank 0's listing that every rank reads with its checksums intact.
     /// Rank 0 proposes its newest, every rank tries it, and an allreduce tells whether all could;
     /// if one could not, that rank says why and every rank moves to the next older one together.
-    public static func newestValidOnEveryRank(in directory: String, communicator comm: Communicator,
+    /// With `stoppable`, a stop signal ends the search after the read in progress (`StopRequested`).
+    public static func newestValidOnEveryRank(in directory: String, communicator comm: Communicator, stoppable: Bool = false,
                                               warn: (String) -> Void) throws -> Loaded {
         let names = comm.isRoot ? complete(in: directory).map { ($0 as NSString).lastPathComponent } : []
         var count = [Int32(names.count)]
         try comm.broadcast(&count, root: 0)
+        let stop = stoppable ? StopPoll("resume", unit: "checkpoint read", polls: Int(count[0]), epoch: nil, communicator: comm) : nil
         for index in stride(from: Int(count[0]) - 1, through: 0, by: -1) {
             let name = try broadcastString(comm.isRoot ? names[index] : "", comm)
             var loaded: Loaded?
             var failure: Error?
             do { loaded = try load("\(directory)/\(name)") } catch { failure = error }
+            try stop?.check()
             let failing = try comm.allreduce(Int32(loaded == nil ? comm.rank : Int(Int32.max)), op: .min)
             if failing == Int32.max { return loaded! }
             if let failure, comm.rank != 0, Int32(comm.rank) == failing {

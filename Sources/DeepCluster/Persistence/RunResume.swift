@@ -13,7 +13,7 @@ extension DeepClusterRun {
             if communicator.isRoot { log("no checkpoint in \(dir): starting from epoch 0") }
             return
         }
-        let loaded = try Checkpoint.newestValidOnEveryRank(in: dir, communicator: communicator) { [communicator] msg in
+        let loaded = try Checkpoint.newestValidOnEveryRank(in: dir, communicator: communicator, stoppable: true) { [communicator] msg in
             if communicator.isRoot { self.log(msg) }
         }
         let changed = recipe.differences(from: loaded.state.recipe)

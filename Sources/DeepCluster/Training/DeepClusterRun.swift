@@ -28,7 +28,8 @@ public final class DeepClusterRun {
     var midEpoch: (labels: PseudoLabels, step: Int)?
     /// Whether the last runEpoch returned early on a stop signal.
     public private(set) var stoppedInsideEpoch = false
-    /// The phase boundary at which every rank agreed to stop, nil while running.
+    /// Where every rank agreed to stop — a phase boundary ("before extraction") or a safe point inside
+    /// a phase ("during k-means (iteration 3 of 21)") — nil while running.
     public private(set) var stoppedAtBoundary: String?
     public var log: (String) -> Void = { print($0) }
     /// How log lines name a field of the configuration (the command line sets its flags' names).
@@ -96,7 +97,12 @@ public final class DeepClusterRun {
         }
         for epoch in startEpoch..<recipe.epochs {
             let resumeAt = epoch == startEpoch ? midEpoch : nil
-            let r = try runEpoch(epoch, resumingAt: resumeAt)
+            let r: EpochRecord
+            do { r = try runEpoch(epoch, resumingAt: resumeAt) } catch let stop as StopRequested {
+                // Every rank threw at the same safe point inside a phase: nothing of this epoch is kept.
+                stoppedAtBoundary = stop.point
+                r = EpochRecord(epoch: epoch, ranks: communicator.size, threads: BLAS.threads, images: images.count)
+            }
             if let phase = stoppedAtBoundary {
                 if communicator.isRoot {
                     let saved = options.checkpointDirectory == nil ? "no --checkpoint-dir, nothing saved"

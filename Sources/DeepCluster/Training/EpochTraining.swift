@@ -26,6 +26,7 @@ extension DeepClusterRun {
             let globalCount = min(b, order.count - start)
             let idx = slice(step)
             let input = try loader.next()
+            StopSignal.testHook(phase: "step", count: step + 1, epoch: epoch, rank: rank)
             state.setLearningRate(epoch: epoch, step: step, stepsPerEpoch: totalSteps)
             let result = try trainer.step(input: input, labels: labeler.stepLabels(idx, labels), globalBatch: globalCount * views.count, epoch: epoch)
             total += result.loss
