@@ -25,8 +25,14 @@ import Testing
         let p = Prefetcher(batches: 30, workers: 4, depth: 3) { i, t in
             c.enter(); made.enter(); Thread.sleep(forTimeInterval: 0.001); t.resize([1]); t[0] = Float(i); c.leave()
         }
-        Thread.sleep(forTimeInterval: 0.05)
-        #expect(made.inFlight <= 3)   // nothing consumed yet: at most `depth` batches made
+        // Nothing consumed yet: the workers make exactly `depth` batches and then wait. First see them
+        // reach it (so the check below cannot pass merely because no worker has started), then give
+        // them time to overrun it.
+        var waited = 0.0
+        while made.inFlight < 3 && waited < 10 { Thread.sleep(forTimeInterval: 0.005); waited += 0.005 }
+        #expect(made.inFlight == 3, "the workers made \(made.inFlight) batches in \(waited) s")
+        Thread.sleep(forTimeInterval: 0.2)
+        #expect(made.inFlight == 3, "made \(made.inFlight) batches with none consumed and depth 3")
         for i in 0..<30 { #expect(try p.next()[0] == Float(i)) }
     }
 

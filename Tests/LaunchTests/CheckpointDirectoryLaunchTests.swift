@@ -62,13 +62,15 @@ struct CheckpointDirectoryLaunchTests {
     /// others wait for it in a barrier the watchdog knows to follow a long local phase, and the job lives.
     @Test func aSlowCheckpointBeyondTheCollectiveTimeoutSparesTheJob() throws {
         let dir = Launcher.tempDir() + "/ck"
-        setenv("DEEPCLUSTER_TEST_CHECKPOINT_DELAY", "6", 1)
-        defer { unsetenv("DEEPCLUSTER_TEST_CHECKPOINT_DELAY") }
-        let r = try Launcher.run(["train", "--epochs", "2", "--checkpoint-dir", dir, "--collective-timeout", "2"] + quick,
-                                 ranks: 2, timeout: 300)
+        // 12 s of writing against a 5 s timeout: well past the plain limit, well inside the patient one
+        // (100 s), and 5 s is long enough that no other wait of a run this small reaches it on a busy
+        // machine. The run's length shows that the delay happened.
+        let r = try Launcher.run(["train", "--epochs", "1", "--checkpoint-dir", dir, "--collective-timeout", "5"] + quick,
+                                 ranks: 2, timeout: 300, environment: ["DEEPCLUSTER_TEST_CHECKPOINT_DELAY": "12"])
         #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.seconds > 12, "took \(r.seconds) s: the delay did not happen")
         #expect(!r.stderr.contains("--collective-timeout"), "\(r.stderr)")
-        #expect(FileManager.default.fileExists(atPath: "\(dir)/epoch-0002/COMPLETE"))
+        #expect(FileManager.default.fileExists(atPath: "\(dir)/epoch-0001/COMPLETE"))
     }
 
     /// One rank killed with SIGKILL mid-training: the job ends non-zero within 30 s, no rank is left,

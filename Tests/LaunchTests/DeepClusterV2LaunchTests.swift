@@ -21,7 +21,10 @@ struct DeepClusterV2LaunchTests {
         #expect(lines.count == 2)
         for l in lines {
             #expect((l["loss"] as? Double).map { $0.isFinite && $0 > 0 } == true)
-            #expect((l["nmi_labels"] as? Double ?? -1) > 0)
+            // The field's contract only: at 400 images and two epochs from a random network, v2's
+            // clustering is close to chance (NMI 0.06–0.10 measured against about 0.04 for a random
+            // partition), so no learning floor is claimed here; "> 0" would hold for any partition.
+            #expect((l["nmi_labels"] as? Double).map { (0...1).contains($0) } == true, "\(l)")
             #expect((l["kmeans_objective"] as? [Double])?.count == 4)   // 3 iterations + the final assignment
         }
         // Epoch 0 fills the bank with a forward pass; epoch 1 clusters what epoch 0's training stored.

@@ -177,6 +177,18 @@ enum Launcher {
         return d
     }
 
+    /// The values of a float32 .npy file (format 1.0, little-endian).
+    static func float32s(_ path: String) throws -> [Float] {
+        let d = try Data(contentsOf: URL(fileURLWithPath: path))
+        let start = 10 + Int(d[8]) + Int(d[9]) << 8
+        return d.dropFirst(start).withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+    }
+
+    /// The largest absolute difference between two equally long arrays (infinity when they are not).
+    static func largestDifference(_ a: [Float], _ b: [Float]) -> Float {
+        a.count == b.count ? zip(a, b).map { abs($0 - $1) }.max() ?? 0 : .infinity
+    }
+
     /// `count` 28×28 grey images of three stripe classes as DIR/x.npy and their labels (`firstLabel`…`firstLabel + 2`)
     /// as DIR/y.npy.
     static func writeStripedArrays(in dir: String, count n: Int, firstLabel: UInt8 = 0) {

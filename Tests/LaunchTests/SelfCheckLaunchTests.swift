@@ -17,10 +17,13 @@ extension LaunchSuites {
         #expect(r.status == 0 && r.stdout.contains("all checks passed"))
     }
 
+    /// The bound tells a job taken down by the failing rank's abort (seconds, a 2 s grace included,
+    /// longer with 4 ranks on 2 cores) from one left hanging until mpirun's --timeout (120 s) or the
+    /// watchdog (600 s): it is generous on purpose, so that a loaded machine cannot fail it.
     @Test func aFailingRankTakesTheJobDownWithinSeconds() throws {
-        let r = try Launcher.run(["selfcheck", "--fail-rank", "1"], ranks: 4, timeout: 60)
+        let r = try Launcher.run(["selfcheck", "--fail-rank", "1"], ranks: 4, timeout: 120)
         #expect(r.status != 0)
-        #expect(r.seconds < 10, "took \(r.seconds) s")
+        #expect(r.seconds < 45, "took \(r.seconds) s")
         #expect(r.stderr.contains("rank 1: selfcheck: failing on purpose"))
         Thread.sleep(forTimeInterval: 0.5)
         #expect(Launcher.liveProcesses().isEmpty, "left running: \(Launcher.liveProcesses())")

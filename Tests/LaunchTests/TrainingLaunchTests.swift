@@ -22,7 +22,9 @@ extension LaunchSuites {
         #expect((lines[1]["nmi_prev"] as? Double ?? -1) > 0.05, "\(lines[1])")
         for l in lines {
             #expect(l["ranks"] as? Int == 2)
-            #expect((l["nmi_labels"] as? Double ?? -1) > 0)
+            // NMI is never negative: the floor is a clustering that follows the labels, far above chance
+            // (about 0.03 for 600 images into 10 clusters; Fashion-MNIST's pixels alone give about 0.5).
+            #expect((l["nmi_labels"] as? Double ?? -1) > 0.2, "\(l)")
             #expect(l["ari_labels"] is Double && l["loss"] is Double && l["images_per_s"] is Double)
             #expect((l["peak_rss_bytes"] as? Int ?? 0) > 1 << 20, "\(l)")
             let s = l["seconds"] as? [String: Double] ?? [:]

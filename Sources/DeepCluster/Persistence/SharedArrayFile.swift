@@ -9,7 +9,7 @@ import Foundation
 /// Rank 0 creates `PATH.partial` with the header and its full length; every rank opens it (it must be
 /// on a filesystem all ranks see: a rank that cannot open it says so in one line), writes its rows
 /// with `pwrite` and syncs them; once all have succeeded, rank 0 renames it to `PATH`. A job that
-/// fails or is stopped leaves `PATH` as it was.
+/// fails or is stopped leaves `PATH` as it was, and removes `PATH.partial` (a signal too).
 public enum SharedArrayFile {
     public static func write(rows: [Float], firstRow: Int, totalRows: Int, columns: Int, to path: String,
                              communicator comm: Communicator) throws {
@@ -22,6 +22,13 @@ public enum SharedArrayFile {
     public static func write<T>(pieces: [(firstElement: Int, values: [T])], dtype: NPY.DType, shape: [Int], to path: String,
                                 communicator comm: Communicator) throws {
         let partial = path + ".partial"
+        try StopSignal.removingOnSignal(partial) {
+            try write(pieces: pieces, dtype: dtype, shape: shape, to: path, through: partial, communicator: comm)
+        }
+    }
+
+    private static func write<T>(pieces: [(firstElement: Int, values: [T])], dtype: NPY.DType, shape: [Int], to path: String,
+                                 through partial: String, communicator comm: Communicator) throws {
         let header = NPY.header(dtype: dtype, shape: shape)
         let size = MemoryLayout<T>.stride
         var failure: String?
@@ -32,6 +39,7 @@ public enum SharedArrayFile {
         if try comm.allreduce(Int32(failure == nil ? 0 : 1), op: .max) != 0 {
             throw TrainingError.invalidConfiguration(failure ?? "rank 0 could not create \(partial)")
         }
+        StopSignal.testHook(phase: "array write", count: 1, epoch: nil, rank: comm.rank)
         // 0 written; 1 cannot open; 2 cannot write; with the errno.
         var outcome: (kind: Int32, error: Int32) = (0, 0)
         let fd = open(partial, O_WRONLY)

@@ -19,6 +19,8 @@ public enum StopSignal {
     nonisolated(unsafe) private static var flag: sig_atomic_t = 0
     /// The first signal received (0 before any).
     nonisolated(unsafe) private static var first: sig_atomic_t = 0
+    /// A file that a signal ending the process removes first (see `removingOnSignal`).
+    nonisolated(unsafe) private static var doomed: UnsafeMutablePointer<CChar>?
     public static var requested: Bool { flag != 0 }
 
     /// `deferred`: the first signal only sets the flag (train); otherwise it ends the process.
@@ -30,13 +32,17 @@ public enum StopSignal {
                 signal(sig) { s in
                     if StopSignal.flag != 0 {
                         if s == SIGTERM && StopSignal.first == SIGUSR1 { return }   // the time limit of the stop USR1 asked for
+                        if let p = StopSignal.doomed { unlink(p) }
                         _exit(128 + s)
                     }
                     StopSignal.first = s
                     StopSignal.flag = 1
                 }
             } else {
-                signal(sig) { s in _exit(128 + s) }
+                signal(sig) { s in
+                    if let p = StopSignal.doomed { unlink(p) }
+                    _exit(128 + s)
+                }
             }
             sigaddset(&set, sig)
         }
@@ -47,6 +53,17 @@ public enum StopSignal {
 
     /// For tests and benchmarks.
     public static func request() { flag = 1 }
+
+    /// Runs `body` while `path` (an output being written under a temporary name, as `features.npy.partial`)
+    /// is removed by a signal that ends the process: an interrupted `extract` leaves no half-written
+    /// file of its size behind. (unlink is async-signal-safe; a crash or SIGKILL still can leave one,
+    /// which the next write of the same output replaces.)
+    public static func removingOnSignal<T>(_ path: String, _ body: () throws -> T) rethrows -> T {
+        let c = strdup(path)
+        doomed = c
+        defer { doomed = nil; free(c) }
+        return try body()
+    }
 
     /// The test hook `DEEPCLUSTER_TEST_RAISE=SIGNALS:PHASE:COUNT:EPOCH:RANK` (SIGNALS one or more of
     /// usr1, term, int joined by "+"; EPOCH a number or "*"): the rank raises those signals on itself at
