@@ -8,8 +8,14 @@ import Tensor
 /// by sgemm (‖x‖² − 2x·y + ‖y‖²), keeps each row's k closest so far, then rank r + 1 broadcasts — so
 /// no rank ever holds more than its own rows and one other rank's block, and every rank receives the
 /// N × d points once, as an allgather would send them. Each point is its own first neighbour at
-/// distance 0, as UMAP's `nearest_neighbors` returns it. Ties go to the lower index, so the result
-/// does not depend on the number of ranks.
+/// distance 0, as UMAP's `nearest_neighbors` returns it.
+///
+/// The result does not depend on the number of ranks, to the bit: sgemm's dot products do (OpenBLAS
+/// takes another micro-kernel for a tile's edge, and where a row or column falls in a tile depends on
+/// how the rows are shared — on AVX2 neighbours 7 and 8 of a point swapped between 1 and 2 ranks). So
+/// sgemm only screens: a candidate whose screened distance comes within sgemm's error bound of the
+/// row's k-th is measured again in double, in one fixed order, and the lists hold those exact
+/// distances. Ties go to the lower index.
 public enum NearestNeighbours {
     public struct Result: Sendable {
         public let k: Int
@@ -32,10 +38,13 @@ public enum NearestNeighbours {
         guard total >= k else { throw ClusteringError.tooFewPoints(needed: k, got: total, what: "\(k) nearest neighbours") }
         let size = comm?.size ?? 1
         let layout = try comm?.allgather([Int64(offset), Int64(rows)]) ?? [Int64(offset), Int64(rows)]
-        // Each row's best k so far as (squared distance, index), sorted ascending; filled with +∞.
-        var best = [Float](repeating: .infinity, count: rows * k)
+        // Each row's best k so far as (exact squared distance, index), sorted ascending; filled with +∞.
+        var best = [Double](repeating: .infinity, count: rows * k)
         var bestIndex = [Int32](repeating: Int32.max, count: rows * k)
         let norms = rowNorms(x, rows: rows, d: d)
+        // |screened − exact| ≤ 3·d·u·(‖x‖² + ‖y‖²): the error bound of a length-d float dot product
+        // and of the two float norms (u = 2⁻²⁴), so no candidate that belongs is screened out.
+        let slack = 3 * Float(d) * Float.ulpOfOne / 2
         var dots = [Float](repeating: 0, count: blockRows * blockColumns)
         for r in 0..<size {
             let theirOffset = Int(layout[2 * r]), theirRows = Int(layout[2 * r + 1])
@@ -49,16 +58,15 @@ public enum NearestNeighbours {
                 var i0 = 0
                 while i0 < rows {
                     let m = min(blockRows, rows - i0)
-                    block.withUnsafeBufferPointer { b in
-                        dots.withUnsafeMutableBufferPointer { out in
-                            BLAS.sgemm(transB: true, m: m, n: n, k: d, a: x + i0 * d, lda: d, b: b.baseAddress! + start * d, ldb: d,
-                                       c: out.baseAddress!, ldc: n)
-                        }
+                    block.withUnsafeBufferPointer { bp in
+                    dots.withUnsafeMutableBufferPointer { out in
+                        BLAS.sgemm(transB: true, m: m, n: n, k: d, a: x + i0 * d, lda: d, b: bp.baseAddress! + start * d, ldb: d,
+                                   c: out.baseAddress!, ldc: n)
                     }
                     dots.withUnsafeBufferPointer { dp in
                         best.withUnsafeMutableBufferPointer { bd in
                             bestIndex.withUnsafeMutableBufferPointer { bi in
-                                let dp = dp.baseAddress!, bd = bd.baseAddress!, bi = bi.baseAddress!
+                                let dp = dp.baseAddress!, bd = bd.baseAddress!, bi = bi.baseAddress!, b = bp.baseAddress!
                                 Parallel.forEachChunk(m, minChunk: 64) { range in
                                     for i in range {
                                         let row = i0 + i, me = offset + row
@@ -66,8 +74,11 @@ public enum NearestNeighbours {
                                         for j in 0..<n {
                                             let g = theirOffset + start + j
                                             // Itself first (below any distance), whatever the rounding.
-                                            let s: Float = g == me ? -1 : max(norms[row] + theirNorms[start + j] - 2 * dp[i * n + j], 0)
-                                            if s < dist[k - 1] || (s == dist[k - 1] && Int32(g) < idx[k - 1]) {
+                                            let screened: Float = g == me ? -1 : norms[row] + theirNorms[start + j] - 2 * dp[i * n + j]
+                                            let worst = dist[k - 1]
+                                            guard Double(screened) <= worst + Double(slack * (norms[row] + theirNorms[start + j])) else { continue }
+                                            let s = g == me ? -1 : squaredDistance(x + row * d, b + (start + j) * d, d)
+                                            if s < worst || (s == worst && Int32(g) < idx[k - 1]) {
                                                 insert(s, Int32(g), into: dist, idx, k: k)
                                             }
                                         }
@@ -76,18 +87,27 @@ public enum NearestNeighbours {
                             }
                         }
                     }
+                    }
                     i0 += m
                 }
                 start += n
             }
         }
-        let distances = best.map { $0 <= 0 ? 0 : $0.squareRoot() }
+        let distances = best.map { $0 <= 0 ? Float(0) : Float($0.squareRoot()) }
         return Result(k: k, indices: bestIndex, distances: distances)
+    }
+
+    /// ‖a − b‖² in double, summed in index order: the same bits on every rank and in every tiling.
+    @inline(__always)
+    static func squaredDistance(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ d: Int) -> Double {
+        var s = 0.0
+        for t in 0..<d { let e = Double(a[t]) - Double(b[t]); s += e * e }
+        return s
     }
 
     /// Puts (s, g) into the sorted k-list, dropping the last.
     @inline(__always)
-    static func insert(_ s: Float, _ g: Int32, into dist: UnsafeMutablePointer<Float>, _ idx: UnsafeMutablePointer<Int32>, k: Int) {
+    static func insert(_ s: Double, _ g: Int32, into dist: UnsafeMutablePointer<Double>, _ idx: UnsafeMutablePointer<Int32>, k: Int) {
         var p = k - 1
         while p > 0 && (dist[p - 1] > s || (dist[p - 1] == s && idx[p - 1] > g)) {
             dist[p] = dist[p - 1]; idx[p] = idx[p - 1]

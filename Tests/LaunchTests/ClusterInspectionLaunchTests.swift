@@ -35,12 +35,22 @@ extension LaunchSuites {
         #expect(events.count == 1)
         let bytes = try Data(contentsOf: URL(fileURLWithPath: "\(dir)/tb/\(events[0])"))
         #expect(bytes.count > 300 && String(decoding: bytes.prefix(64), as: UTF8.self).contains("brain.Event:2"))
-        // assign on 2 ranks and on 1: the same files; most training images keep their cluster.
+        // assign on 2 ranks and on 1: the same answers; most training images keep their cluster. (To
+        // rounding: each rank extracts its own batches, and oneDNN may take another kernel for another
+        // batch size — on AVX2 it does — so a score may differ in its last bits, and a cluster only
+        // where the runner-up is as close to rounding.)
         let a2 = try Launcher.run(["assign", "--checkpoint", "\(dir)/ck", "--limit", "600", "--out", "\(dir)/a2"], ranks: 2, timeout: 120)
         let a1 = try Launcher.run(["assign", "--checkpoint", "\(dir)/ck", "--limit", "600", "--out", "\(dir)/a1"], ranks: 1, timeout: 120)
         #expect(a2.status == 0 && a1.status == 0, "\(a2.stderr)\(a1.stderr)")
-        for name in ["assignments.npy", "scores.npy", "runner_up.npy", "runner_up_scores.npy", "assignments.csv"] {
-            #expect(try Data(contentsOf: URL(fileURLWithPath: "\(dir)/a2/\(name)")) == Data(contentsOf: URL(fileURLWithPath: "\(dir)/a1/\(name)")), "\(name)")
+        for name in ["scores.npy", "runner_up_scores.npy"] {
+            let two = try Launcher.float32s("\(dir)/a2/\(name)"), one = try Launcher.float32s("\(dir)/a1/\(name)")
+            #expect(two.count == 600 && Launcher.largestDifference(two, one) < 1e-4, "\(name): \(Launcher.largestDifference(two, one))")
+        }
+        let scores = try Launcher.float32s("\(dir)/a1/scores.npy"), runnerUp = try Launcher.float32s("\(dir)/a1/runner_up_scores.npy")
+        for name in ["assignments.npy", "runner_up.npy"] {
+            let two = int64s(try npy("\(dir)/a2/\(name)").data), one = int64s(try npy("\(dir)/a1/\(name)").data)
+            let differing = (0..<600).filter { two[$0] != one[$0] && abs(scores[$0] - runnerUp[$0]) > 1e-4 }
+            #expect(two.count == 600 && differing.isEmpty, "\(name): images \(differing) change cluster with the rank count")
         }
         let assigned = try npy("\(dir)/a2/assignments.npy"), saved = try npy("\(dir)/ck/epoch-0002/assignments.npy")
         #expect(assigned.shape == [600])
