@@ -29,5 +29,23 @@ extension LaunchSuites {
             #expect(p.terminationReason == .exit && [1, 2].contains(p.terminationStatus), "\(args): \(p.terminationReason) \(p.terminationStatus)")
         }
     }
+
+    /// The disk fills while a checkpoint is written (ENOSPC injected into its model file's write): one
+    /// line naming the file, a non-zero exit, no half-written folder left taking space, and the
+    /// previous checkpoint is the one --resume continues from.
+    @Test func aDiskThatFillsDuringACheckpointKeepsThePreviousOne() throws {
+        let dir = Launcher.tempDir() + "/ck"
+        let args = ["train", "--limit", "240", "--clusters", "5", "--batch-size", "48", "--kmeans-iters", "3", "--checkpoint-dir", dir, "--quiet"]
+        let r = try Launcher.run(args + ["--epochs", "3"], ranks: 2, timeout: 300,
+                                 environment: ["DEEPCLUSTER_TEST_WRITE_ERRNO": "28:epoch-0002-"])
+        #expect(r.status != 0)
+        let lines = r.stderr.split(separator: "\n").filter { $0.hasPrefix("deepcluster") }
+        #expect(lines.count == 1 && lines[0].contains("No space left on device") && lines[0].contains("epoch-0002"), "\(r.stderr)")
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir)
+        #expect(names.contains("epoch-0001") && !names.contains { $0.contains("epoch-0002") }, "\(names)")
+        let resumed = try Launcher.run(args + ["--epochs", "2", "--resume"], ranks: 2, timeout: 300)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(FileManager.default.fileExists(atPath: "\(dir)/epoch-0002/COMPLETE"))
+    }
 }
 }

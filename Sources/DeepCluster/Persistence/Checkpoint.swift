@@ -107,6 +107,10 @@ public struct Checkpoint {
         let tmp = held.temporary(for: name)
         try? fm.removeItem(atPath: tmp)
         try fm.createDirectory(atPath: tmp, withIntermediateDirectories: true)
+        // A write that fails (a full disk, a quota) takes its half-written folder with it at once, giving
+        // back the space; the previous checkpoints are untouched and stay the ones to resume from.
+        var placed = false
+        defer { if !placed { try? fm.removeItem(atPath: tmp) } }
         var files = training.checkpointFiles(epoch: epoch)
         files["assignments.npy"] = NPY.encode(assignments.map { Int64($0) }, dtype: .int64, shape: [assignments.count])
         for (name, array) in arrays { files[name] = NPY.encode(array.values, dtype: .float32, shape: array.shape) }
@@ -137,6 +141,7 @@ public struct Checkpoint {
             if hadOne { _ = rename(aside, final) }
             throw CheckpointError.io(path: final, reason: "rename failed: \(String(cString: strerror(errno)))")
         }
+        placed = true
         AtomicFile.syncDirectory(of: final)
         if hadOne { try? fm.removeItem(atPath: aside) }
         try AtomicFile.write(try enc.encode(config), to: "\(directory)/config.json")
