@@ -1,8 +1,8 @@
 import Tensor
 
-/// 2-D convolution with bias on (C, N, H, W) tensors, PyTorch's (out, in, kh, kw) weights. The
-/// arithmetic runs on the kernel backend chosen in `KernelBackend` (Kernels/): oneDNN's primitives,
-/// or the im2col + sgemm reference.
+/// 2-D convolution with bias on (C, N, H, W) tensors, PyTorch's (out, in, kh, kw) weights. The layer
+/// holds the weights and the shapes; the arithmetic runs on the kernel that its `ConvolutionKernels`
+/// (Kernels/) picks: oneDNN's primitives, or the im2col + sgemm reference.
 public final class Conv2d: Layer {
     public let name: String
     public let inChannels, outChannels, kernel, stride, padding: Int
@@ -16,32 +16,22 @@ public final class Conv2d: Layer {
     private var input: Tensor?
     private let output = Tensor(shape: [0])
     private let inputGrad = Tensor(shape: [0])
-    /// The im2col + sgemm kernel: the reference, and the fallback for shapes oneDNN refuses.
-    private lazy var reference = Im2colConvolution(shape: convolutionShape([inChannels, 1, kernel, kernel], training: false))
-    /// oneDNN primitives per shape (a few: the training batch, the last partial batch, extraction's).
-    private var primitives: [ConvolutionShape: OneDNNConvolution] = [:]
-    private var primitiveOrder: [ConvolutionShape] = []
-    /// Shapes oneDNN refused, which run on the reference kernel.
-    private var refused: Set<ConvolutionShape> = []
+    /// Which kernel runs each shape, the primitives' cache and the fall-back (Kernels/ConvolutionKernels).
+    private let policy: ConvolutionKernels
     /// The kernel of the last forward, which its backward uses.
     private var active: ConvolutionKernel?
-    /// Target size of one chunk's column matrix, in floats (reference kernel).
-    nonisolated(unsafe) public static var columnBudget = 1 << 20
-    /// In training, the reference kernel's forward keeps every chunk's column matrix for backward (no
-    /// second im2col) when the whole batch's columns fit in this many floats (512 MB); otherwise
-    /// backward recomputes them chunk by chunk.
-    nonisolated(unsafe) public static var retainBudget = 1 << 27
     /// This layer's backend, when it is not the process-wide `KernelBackend.current` (tests run both).
-    public var kernels: KernelBackend?
-    /// This layer's precision, when it is not the process-wide `KernelBackend.precision`.
-    public var precision: Precision?
-    /// What ran the last forward: "onednn:<implementation>" or "reference".
-    public var lastKernelName: String {
-        if let p = active as? OneDNNConvolution { return "onednn:\(p.implementation)" }
-        return active == nil ? "none" : "reference"
+    public var kernels: KernelBackend? {
+        get { policy.backend }
+        set { policy.backend = newValue }
     }
-    /// How many shapes' oneDNN primitives a layer keeps.
-    static let primitiveCacheSize = 4
+    /// This layer's precision, when it is not the process-wide `KernelBackend.precision`.
+    public var precision: Precision? {
+        get { policy.precision }
+        set { policy.precision = newValue }
+    }
+    /// What ran the last forward: "onednn:<implementation>" or "reference".
+    public var lastKernelName: String { ConvolutionKernels.describe(active) }
 
     public init(name: String, in inChannels: Int, out outChannels: Int, kernel: Int, stride: Int = 1,
                 padding: Int = 0, fixedWeights: [Float]? = nil) {
@@ -50,6 +40,9 @@ public final class Conv2d: Layer {
         self.kernel = kernel; self.stride = stride; self.padding = padding
         self.fixedWeights = fixedWeights
         trainable = fixedWeights == nil
+        policy = ConvolutionKernels(name: name, referenceShape: ConvolutionShape(
+            batch: 1, inChannels: inChannels, height: kernel, width: kernel, outChannels: outChannels,
+            kernel: kernel, stride: stride, padding: padding, training: false))
     }
 
     private var weightShape: [Int] { [outChannels, inChannels, kernel, kernel] }
@@ -90,50 +83,17 @@ public final class Conv2d: Layer {
                          kernel: kernel, stride: stride, padding: padding, training: training)
     }
 
-    /// The kernel for a shape: oneDNN's primitive (created on first use) unless the reference is
-    /// chosen or oneDNN refused the shape, in which case a note says so once.
-    private func kernel(for shape: ConvolutionShape) -> ConvolutionKernel {
-        if (kernels ?? KernelBackend.current) == .onednn && !refused.contains(shape) {
-            if let p = primitives[shape] { return p }
-            do {
-                let p = try OneDNNConvolution(shape: shape, precision: precision ?? KernelBackend.precision)
-                if primitiveOrder.count >= Conv2d.primitiveCacheSize {
-                    primitives[primitiveOrder.removeFirst()] = nil
-                }
-                primitives[shape] = p
-                primitiveOrder.append(shape)
-                return p
-            } catch {
-                refused.insert(shape)
-                KernelBackend.note("\(name): \(error); this shape runs on the reference kernels")
-            }
-        }
-        reference.shape = shape
-        return reference
-    }
-
-    /// Runs on the reference kernel after oneDNN failed during a call (never expected; noted once).
-    private func fallBack(_ shape: ConvolutionShape, _ error: Error) -> ConvolutionKernel {
-        refused.insert(shape)
-        primitives[shape] = nil
-        primitiveOrder.removeAll { $0 == shape }
-        KernelBackend.note("\(name): \(error); this shape runs on the reference kernels")
-        reference.shape = shape
-        reference.forgetRetained()
-        return reference
-    }
-
     public func forward(_ x: Tensor, mode: Mode) -> Tensor {
         precondition(x.shape.count == 4 && x.shape[0] == inChannels, "\(name): expected (\(inChannels), N, H, W), got \(x.shape)")
         input = x
         let shape = convolutionShape(x.shape, training: mode.batchStatistics)
         let g = shape.geometry
         output.resize([outChannels, shape.batch, g.outHeight, g.outWidth])
-        var k = kernel(for: shape)
+        var k = policy.kernel(for: shape)
         do {
             try k.forward(input: x.data, weight: weight, bias: bias, output: output.data)
         } catch {
-            k = fallBack(shape, error)
+            k = policy.fallBack(shape, error)
             try! k.forward(input: x.data, weight: weight, bias: bias, output: output.data)
         }
         active = k
@@ -148,8 +108,7 @@ public final class Conv2d: Layer {
             try k.backward(outputGradient: dy.data, input: x.data, weight: weight, inputGradient: dx,
                            weightGradient: weightGrad, biasGradient: biasGrad)
         } catch {
-            // The reference recomputes its columns, so it can take over a backward from oneDNN's forward.
-            k = fallBack(convolutionShape(x.shape, training: true), error)
+            k = policy.fallBack(convolutionShape(x.shape, training: true), error)
             try! k.backward(outputGradient: dy.data, input: x.data, weight: weight, inputGradient: dx,
                             weightGradient: weightGrad, biasGradient: biasGrad)
         }

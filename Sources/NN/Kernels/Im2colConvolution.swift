@@ -1,11 +1,17 @@
 import Tensor
 
 /// The reference convolution: im2col + sgemm over chunks of the batch. Chunks of about
-/// `Conv2d.columnBudget` floats of columns keep im2col's output in cache for the sgemm that reads it.
+/// `columnBudget` floats of columns keep im2col's output in cache for the sgemm that reads it.
 /// In training, forward keeps every chunk's columns for backward (no second im2col) when the whole
-/// batch's columns fit in `Conv2d.retainBudget` floats; otherwise backward recomputes them.
+/// batch's columns fit in `retainBudget` floats; otherwise backward recomputes them.
 /// Workspaces are sized for the largest shape seen and reused.
-final class Im2colConvolution: ConvolutionKernel {
+public final class Im2colConvolution: ConvolutionKernel {
+    /// Target size of one chunk's column matrix, in floats.
+    nonisolated(unsafe) public static var columnBudget = 1 << 20
+    /// In training, forward keeps every chunk's column matrix for backward (no second im2col) when the
+    /// whole batch's columns fit in this many floats (512 MB); otherwise backward recomputes them chunk by chunk.
+    nonisolated(unsafe) public static var retainBudget = 1 << 27
+
     /// The shape of the current call; the workspaces follow it, so one instance serves every batch size.
     var shape: ConvolutionShape
     private let columns = Tensor(shape: [0])
@@ -21,7 +27,7 @@ final class Im2colConvolution: ConvolutionKernel {
     func forgetRetained() { retainedInput = nil }
 
     private func chunkSize(_ g: ConvGeometry) -> Int {
-        max(1, min(shape.batch, Conv2d.columnBudget / max(1, g.patchSize * g.outHeight * g.outWidth)))
+        max(1, min(shape.batch, Im2colConvolution.columnBudget / max(1, g.patchSize * g.outHeight * g.outWidth)))
     }
 
     func forward(input x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
@@ -30,7 +36,7 @@ final class Im2colConvolution: ConvolutionKernel {
         let ohw = g.outHeight * g.outWidth
         let nb = chunkSize(g)
         // Retained columns: chunk after chunk, each a [patch, count·ohw] block at offset patch·first·ohw.
-        let retain = shape.training && g.patchSize * n * ohw <= Conv2d.retainBudget
+        let retain = shape.training && g.patchSize * n * ohw <= Im2colConvolution.retainBudget
         retainedInput = retain ? x : nil
         if retain { retained.resize([g.patchSize * n * ohw]) } else { columns.resize([g.patchSize * nb * ohw]) }
         var first = 0

@@ -1,0 +1,67 @@
+import Tensor
+
+/// The kernel policy of one convolution layer, kept out of the layer: which backend runs each shape,
+/// the oneDNN primitives created for the shapes it has seen (a few: the training batch, the last
+/// partial batch, extraction's), and the fall-back to the im2col + sgemm reference for a shape oneDNN
+/// refuses or fails on — with one note, never a crash. `Conv2d` asks it for a kernel per call and
+/// knows nothing of backends; a backend that holds more than convolutions (the whole trunk on
+/// oneDNN) takes its place here.
+final class ConvolutionKernels {
+    /// The layer's name, for notes.
+    let name: String
+    /// This layer's backend and precision when they are not the process-wide choice (tests run both).
+    var backend: KernelBackend?
+    var precision: Precision?
+    /// The reference kernel: the oracle, and the fall-back.
+    private let reference: Im2colConvolution
+    private var primitives: [ConvolutionShape: OneDNNConvolution] = [:]
+    /// Shapes in the order their primitives were made (the oldest goes first when the cache is full).
+    private var primitiveOrder: [ConvolutionShape] = []
+    /// Shapes oneDNN refused, which run on the reference kernel.
+    private var refused: Set<ConvolutionShape> = []
+    /// How many shapes' oneDNN primitives a layer keeps.
+    static let cacheSize = 4
+
+    init(name: String, referenceShape: ConvolutionShape) {
+        self.name = name
+        reference = Im2colConvolution(shape: referenceShape)
+    }
+
+    /// The kernel for a shape: oneDNN's primitive (created on first use) unless the reference is
+    /// chosen or oneDNN refused the shape, in which case a note says so once.
+    func kernel(for shape: ConvolutionShape) -> ConvolutionKernel {
+        if (backend ?? KernelBackend.current) == .onednn && !refused.contains(shape) {
+            if let p = primitives[shape] { return p }
+            do {
+                let p = try OneDNNConvolution(shape: shape, precision: precision ?? KernelBackend.precision)
+                if primitiveOrder.count >= Self.cacheSize { primitives[primitiveOrder.removeFirst()] = nil }
+                primitives[shape] = p
+                primitiveOrder.append(shape)
+                return p
+            } catch {
+                refused.insert(shape)
+                KernelBackend.note("\(name): \(error); this shape runs on the reference kernels")
+            }
+        }
+        reference.shape = shape
+        return reference
+    }
+
+    /// The reference kernel after oneDNN failed during a call (never expected; noted once). It
+    /// recomputes its columns, so it can also take over a backward from oneDNN's forward.
+    func fallBack(_ shape: ConvolutionShape, _ error: Error) -> ConvolutionKernel {
+        refused.insert(shape)
+        primitives[shape] = nil
+        primitiveOrder.removeAll { $0 == shape }
+        KernelBackend.note("\(name): \(error); this shape runs on the reference kernels")
+        reference.shape = shape
+        reference.forgetRetained()
+        return reference
+    }
+
+    /// What ran a kernel: "onednn:<implementation>" or "reference".
+    static func describe(_ kernel: ConvolutionKernel?) -> String {
+        if let p = kernel as? OneDNNConvolution { return "onednn:\(p.implementation)" }
+        return kernel == nil ? "none" : "reference"
+    }
+}
