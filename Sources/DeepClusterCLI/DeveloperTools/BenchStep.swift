@@ -101,6 +101,7 @@ struct BenchExtract: ParsableCommand {
     @Option(help: "Architecture (default: fmnist-alexnet).") var arch = "fmnist-alexnet"
     @Option(name: .customLong("batch-size"), help: "Batch per rank (default: 256).") var batchSize = 256
     @Option(help: "Timed batches (default: 10).") var steps = 10
+    @Flag(help: "Also report milliseconds per layer on rank 0.") var profile = false
 
     func run() throws {
         MPIRuntime.run(threads: common.threads, kernels: common.kernels) { comm in
@@ -112,6 +113,7 @@ struct BenchExtract: ParsableCommand {
             _ = model.forward(x, mode: .eval, through: model.featureLayer)
             let peak = try measureFMAPeak(comm, threads: Parallel.threads)
             var times: [Double] = []
+            if profile { model.profile = LayerProfile(layers: model.layers.count) }
             for _ in 0..<steps {
                 try comm.barrier()
                 let t0 = Timing.now()
@@ -127,6 +129,14 @@ struct BenchExtract: ParsableCommand {
             r.add("median_of", steps); r.add("openblas_core", BLAS.coreName)
             r.add("kernels", KernelBackend.current.rawValue); r.add("precision", KernelBackend.precision.rawValue)
             r.emit(comm, json: common.json)
+            if let p = model.profile, comm.isRoot {
+                for (i, layer) in model.layers.enumerated() where p.forward[i] > 0 {
+                    var l = BenchReport()
+                    l.add("bench", "extract_layer"); l.add("layer", layer.name)
+                    l.add("forward_ms", 1000 * p.forward[i] / Double(steps))
+                    l.emit(comm, json: common.json)
+                }
+            }
         }
     }
 }
