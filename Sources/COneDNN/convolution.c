@@ -69,6 +69,7 @@ static void destroy_unlocked(dc_convolution *c) {
     if (c->backward_data_scratch) dnnl_memory_destroy(c->backward_data_scratch);
     if (c->backward_weights_scratch) dnnl_memory_destroy(c->backward_weights_scratch);
     if (c->attributes) dnnl_primitive_attr_destroy(c->attributes);
+    if (c->forward_attributes) dnnl_primitive_attr_destroy(c->forward_attributes);
     free(c->scratchpad);
     free(c->diff_weights_buffer);
     free(c->diff_bias_buffer);

@@ -38,7 +38,19 @@ int dc_build(dc_convolution *c, char *error, size_t error_size) {
                                              dnnl_convolution_direct, &any_src, &any_weights, &user_bias, &any_dst,
                                              strides, pad_l, pad_r),
           "convolution forward descriptor");
-    CHECK(dnnl_primitive_desc_create(&c->forward_pd, &fd, c->attributes, dc_engine, NULL), "convolution forward");
+    // The ReLU post-op belongs to the forward primitive alone, not to the reorders that share `attributes`.
+    dnnl_primitive_attr_t forward_attributes = c->attributes;
+    if (s->relu && !s->training) {
+        dnnl_post_ops_t post_ops;
+        CHECK(dnnl_primitive_attr_clone(&c->forward_attributes, c->attributes), "primitive attributes");
+        CHECK(dnnl_post_ops_create(&post_ops), "post-ops");
+        dnnl_status_t appended = dnnl_post_ops_append_eltwise(post_ops, 1.0f, dnnl_eltwise_relu, 0.0f, 0.0f);
+        dnnl_status_t set = appended == dnnl_success ? dnnl_primitive_attr_set_post_ops(c->forward_attributes, post_ops) : appended;
+        dnnl_post_ops_destroy(post_ops);
+        CHECK(set, "ReLU post-op");
+        forward_attributes = c->forward_attributes;
+    }
+    CHECK(dnnl_primitive_desc_create(&c->forward_pd, &fd, forward_attributes, dc_engine, NULL), "convolution forward");
     CHECK(dnnl_primitive_create(&c->forward, c->forward_pd), "convolution forward");
     CHECK(dc_scratch_memory(c, c->forward_pd, &c->forward_scratch), "convolution forward scratchpad");
     const dnnl_memory_desc_t *f_src = dnnl_primitive_desc_query_md(c->forward_pd, dnnl_query_src_md, 0);

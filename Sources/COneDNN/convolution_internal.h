@@ -42,6 +42,8 @@ struct dc_convolution {
     // created it. Here each convolution owns one buffer, as large as the largest its primitives ask for
     // (they run one after another), so a layer may run on any thread and beside any other layer.
     dnnl_primitive_attr_t attributes;
+    /// The forward primitive's own attributes when it carries a post-op (NULL otherwise).
+    dnnl_primitive_attr_t forward_attributes;
     dnnl_memory_t forward_scratch, backward_data_scratch, backward_weights_scratch;
     void *scratchpad;
     size_t scratchpad_size;

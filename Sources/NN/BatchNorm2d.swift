@@ -46,6 +46,21 @@ public final class BatchNorm: Layer {
 
     public func outputShape(_ x: [Int]) -> [Int] { x }
 
+    /// True for the (C, N, H, W) form that follows a convolution.
+    public var followsConvolution: Bool { channelMajor }
+
+    /// Eval mode as one affine map per channel, y = x·scale + shift (running statistics), for folding
+    /// into the convolution before it (`Conv2d.forwardFolded`).
+    public func inferenceAffine() -> (scale: [Float], shift: [Float]) {
+        var scale = [Float](repeating: 0, count: features), shift = [Float](repeating: 0, count: features)
+        for c in 0..<features {
+            let istd = 1 / (runningVar[c] + eps).squareRoot()
+            scale[c] = gamma[c] * istd
+            shift[c] = beta[c] - runningMean[c] * scale[c]
+        }
+        return (scale, shift)
+    }
+
     /// Element i of feature c sits at base(c) + i·step: (C,N,H,W) rows are contiguous, (N,F) columns strided.
     @inline(__always) private func layout(_ x: Tensor) -> (m: Int, base: Int, step: Int) {
         if channelMajor { let m = x.count / features; return (m, m, 1) }

@@ -31,7 +31,10 @@ public final class Conv2d: Layer {
         set { policy.precision = newValue }
     }
     /// What ran the last forward: "onednn:<implementation>" or "reference".
-    public var lastKernelName: String { ConvolutionKernels.describe(active) }
+    public var lastKernelName: String { ConvolutionKernels.describe(active ?? lastFoldedKernel) }
+    /// `forwardFolded`'s weights and bias (the BatchNorm folded in) and the kernel that ran it.
+    private var foldedWeight: [Float] = [], foldedBias: [Float] = []
+    private var lastFoldedKernel: ConvolutionKernel?
 
     public init(name: String, in inChannels: Int, out outChannels: Int, kernel: Int, stride: Int = 1,
                 padding: Int = 0, fixedWeights: [Float]? = nil) {
@@ -97,6 +100,39 @@ public final class Conv2d: Layer {
             try! k.forward(input: x.data, weight: weight, bias: bias, output: output.data)
         }
         active = k
+        lastFoldedKernel = nil
+        return output
+    }
+
+    /// Inference only: this convolution followed by an eval-mode BatchNorm (per output channel,
+    /// y·scale + shift) and, with `relu`, a ReLU — run as one convolution whose weights and bias carry
+    /// the BatchNorm, the ReLU a post-op of oneDNN's primitive, so the activation is written once
+    /// instead of three times. PyTorch's eager mode runs the three. No backward follows.
+    public func forwardFolded(_ x: Tensor, scale: [Float], shift: [Float], relu: Bool) -> Tensor {
+        precondition(x.shape.count == 4 && x.shape[0] == inChannels, "\(name): expected (\(inChannels), N, H, W), got \(x.shape)")
+        precondition(scale.count == outChannels && shift.count == outChannels, "\(name): folding \(scale.count) channels into \(outChannels)")
+        let p = patch
+        if foldedWeight.count != outChannels * p { foldedWeight = [Float](repeating: 0, count: outChannels * p) }
+        if foldedBias.count != outChannels { foldedBias = [Float](repeating: 0, count: outChannels) }
+        for o in 0..<outChannels {
+            let s = scale[o]
+            for j in 0..<p { foldedWeight[o * p + j] = weight[o * p + j] * s }
+            foldedBias[o] = bias[o] * s + shift[o]
+        }
+        var shape = convolutionShape(x.shape, training: false)
+        shape.relu = relu
+        let g = shape.geometry
+        output.resize([outChannels, shape.batch, g.outHeight, g.outWidth])
+        var k = policy.kernel(for: shape)
+        do {
+            try k.forward(input: x.data, weight: foldedWeight, bias: foldedBias, output: output.data)
+        } catch {
+            k = policy.fallBack(shape, error)
+            try! k.forward(input: x.data, weight: foldedWeight, bias: foldedBias, output: output.data)
+        }
+        input = nil
+        active = nil
+        lastFoldedKernel = k
         return output
     }
 

@@ -17,10 +17,15 @@ public final class MaxPool2d: Layer {
         [x[0], x[1], (x[2] - kernel) / stride + 1, (x[3] - kernel) / stride + 1]
     }
 
+    /// False after an eval-mode forward, which keeps no argmax (no backward may follow it).
+    private var argmaxKept = false
+
     public func forward(_ x: Tensor, mode: Mode) -> Tensor {
         inputShape = x.shape
         let o = outputShape(x.shape)
         output.resize(o)
+        argmaxKept = mode != .eval
+        if mode == .eval { return forwardInference(x, o) }
         let planes = o[0] * o[1], h = x.shape[2], w = x.shape[3], oh = o[2], ow = o[3]
         if argmax.count < output.count { argmax = [Int32](repeating: 0, count: output.count) }
         let src = x.data, dst = output.data, k = kernel, s = stride
@@ -50,8 +55,48 @@ public final class MaxPool2d: Layer {
         return output
     }
 
+    /// Eval mode: the maxima only, no argmax, the same values as the training path (the first maximum
+    /// of each window, compared in the same order).
+    private func forwardInference(_ x: Tensor, _ o: [Int]) -> Tensor {
+        let planes = o[0] * o[1], h = x.shape[2], w = x.shape[3], oh = o[2], ow = o[3]
+        let src = x.data, dst = output.data, k = kernel, s = stride
+        Parallel.forEachChunk(planes, minChunk: 4) { ps in
+            for p in ps {
+                let plane = src + p * h * w
+                for oy in 0..<oh {
+                    let out = dst + (p * oh + oy) * ow
+                    let first = plane + oy * s * w
+                    if k == 2 && s == 2 {
+                        // The common window, unrolled: four loads and three selects per output.
+                        let below = first + w
+                        for ox in 0..<ow {
+                            var best = first[2 * ox]
+                            let b = first[2 * ox + 1], c = below[2 * ox], d = below[2 * ox + 1]
+                            best = b > best ? b : best
+                            best = c > best ? c : best
+                            best = d > best ? d : best
+                            out[ox] = best
+                        }
+                        continue
+                    }
+                    for ox in 0..<ow {
+                        let window = first + ox * s
+                        var best = window[0]
+                        for ky in 0..<k {
+                            let row = window + ky * w
+                            for kx in 0..<k { let v = row[kx]; best = v > best ? v : best }
+                        }
+                        out[ox] = best
+                    }
+                }
+            }
+        }
+        return output
+    }
+
     public func backward(_ dy: Tensor, needInputGradient: Bool) -> Tensor? {
         guard needInputGradient else { return nil }
+        precondition(argmaxKept, "\(name): backward after an eval-mode forward")
         inputGrad.resize(inputShape)
         inputGrad.zero()
         let hw = inputShape[2] * inputShape[3], ohw = dy.shape[2] * dy.shape[3]

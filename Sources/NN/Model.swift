@@ -178,20 +178,43 @@ public final class Model {
         forward(x, mode: mode, through: nil, keeping: kept)
     }
 
+    /// In eval mode, a convolution and the BatchNorm (and ReLU) after it run as one folded convolution
+    /// (`Conv2d.forwardFolded`): extraction as inference. Off, every layer runs on its own (the two
+    /// agree to float rounding; tests compare them).
+    public var foldsForInference = true
+    /// Whether the last forward folded layers (no backward may follow it).
+    private var lastForwardFolded = false
+
     private func forward(_ x: Tensor, mode: Mode, through last: Int?, keeping kept: Int?) -> (output: Tensor, kept: Tensor?) {
         var h = x
         var keptOutput: Tensor?
-        for i in 0...(last ?? layers.count - 1) {
-            if let p = profile {
-                let t0 = Timing.now()
-                h = layers[i].forward(h, mode: mode)
-                p.forward[i] += Timing.now() - t0
+        let end = last ?? layers.count - 1
+        lastForwardFolded = false
+        var i = 0
+        while i <= end {
+            let t0 = profile == nil ? 0 : Timing.now()
+            var next = i + 1
+            if let group = foldable(at: i, end: end, mode: mode, kept: kept) {
+                h = group.conv.forwardFolded(h, scale: group.affine.scale, shift: group.affine.shift, relu: group.relu)
+                next = i + (group.relu ? 3 : 2)
+                lastForwardFolded = true
             } else {
                 h = layers[i].forward(h, mode: mode)
             }
-            if i == kept { keptOutput = h }
+            if let p = profile { p.forward[i] += Timing.now() - t0 }
+            if next - 1 == kept { keptOutput = h }
+            i = next
         }
         return (h, keptOutput)
+    }
+
+    /// Conv2d → BatchNorm (→ ReLU) starting at layer `i`, all within `end`, in eval mode, with no
+    /// kept output inside the group.
+    private func foldable(at i: Int, end: Int, mode: Mode, kept: Int?) -> (conv: Conv2d, affine: (scale: [Float], shift: [Float]), relu: Bool)? {
+        guard foldsForInference, mode == .eval, i + 1 <= end, let conv = layers[i] as? Conv2d,
+              let bn = layers[i + 1] as? BatchNorm, bn.followsConvolution, kept != i else { return nil }
+        let relu = i + 2 <= end && layers[i + 2] is ReLU && kept != i + 1
+        return (conv, bn.inferenceAffine(), relu)
     }
 
     public func zeroGradients() { store.gradients.update(repeating: 0) }
@@ -199,6 +222,7 @@ public final class Model {
     /// Back-propagates `dy` through every layer; `layerDone(i)` is called as soon as layer i's
     /// parameter gradients are final (in reverse order).
     public func backward(_ dy: Tensor, layerDone: ((Int) -> Void)? = nil) {
+        precondition(!lastForwardFolded, "Model.backward after an eval-mode forward that folded BatchNorm into the convolutions")
         var g = dy
         let firstTrainable = parameterRanges.firstIndex { !$0.isEmpty } ?? 0
         for i in stride(from: layers.count - 1, through: 0, by: -1) {

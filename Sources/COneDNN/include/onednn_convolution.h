@@ -15,6 +15,9 @@ typedef struct {
     int training;
     /// 1: convolutions compute in bf16 with fp32 accumulation (inputs and weights rounded to bf16).
     int bf16;
+    /// 1 (inference only): max(0, ·) applied to the output as a post-op of the convolution itself, so
+    /// the activation is written once (Conv–BatchNorm–ReLU with the BatchNorm folded into the weights).
+    int relu;
 } dc_convolution_shape;
 
 /// NULL on failure, with one line naming the primitive and the shape in `error`.

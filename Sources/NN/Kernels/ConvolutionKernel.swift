@@ -6,6 +6,8 @@ public struct ConvolutionShape: Hashable, Sendable {
     public let outChannels, kernel, stride, padding: Int
     /// Forward keeps what backward needs (training) or not (inference).
     public let training: Bool
+    /// Inference only: max(0, ·) applied to the output inside the kernel (a oneDNN post-op).
+    public var relu = false
 
     public var geometry: ConvGeometry {
         ConvGeometry(channels: inChannels, height: height, width: width, kernel: kernel, stride: stride, padding: padding)

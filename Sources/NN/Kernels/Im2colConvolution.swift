@@ -55,6 +55,10 @@ public final class Im2colConvolution: ConvolutionKernel {
                 for i in 0..<row { p[i] += v }
             }
         }
+        if shape.relu {
+            let count = outChannels * n * ohw
+            Parallel.forEachChunk(count, minChunk: 1 << 15) { r in for i in r { output[i] = max(output[i], 0) } }
+        }
     }
 
     func backward(outputGradient dy: UnsafePointer<Float>, input x: UnsafePointer<Float>, weight: UnsafePointer<Float>,

@@ -12,7 +12,8 @@ final class OneDNNConvolution: ConvolutionKernel {
                                      height: Int32(shape.height), width: Int32(shape.width),
                                      out_channels: Int32(shape.outChannels), kernel: Int32(shape.kernel),
                                      stride: Int32(shape.stride), padding: Int32(shape.padding),
-                                     training: shape.training ? 1 : 0, bf16: precision == .bf16 ? 1 : 0)
+                                     training: shape.training ? 1 : 0, bf16: precision == .bf16 ? 1 : 0,
+                                     relu: shape.relu ? 1 : 0)
         var text = [CChar](repeating: 0, count: 512)
         guard let h = dc_convolution_create(&s, &text, text.count) else {
             throw KernelError.onednn(String(cString: text))
