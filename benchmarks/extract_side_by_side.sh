@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# Alternating rounds: ours (1×2, 2×1) and the peer (NCHW, channels_last) fp32 extraction, fmnist-alexnet, batch 256.
-cd /work/main
+# Extraction beside the peer in its two fp32 modes, alternating in each round: ours (1 rank x 2 threads,
+# 2 ranks x 1 thread) and PyTorch (2 threads, NCHW and channels_last), fmnist-alexnet, batch 256.
+# WITH_224=1 adds alexnet at 224 px (batch 64 per rank). Medians are taken by the reader.
+#   ROUNDS=5 [WITH_224=1] [BIN=.build/release/deepcluster] bash benchmarks/extract_side_by_side.sh
+cd "$(dirname "$0")/.."
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 bin=${BIN:-.build/release/deepcluster}
 for r in $(seq ${ROUNDS:-3}); do
   a=$($bin bench extract --json --steps 20 | tail -1 | python3 -c "import json,sys; print(json.loads(sys.stdin.read())['images_per_s'])")
   b=$(mpirun --oversubscribe -np 2 $bin bench extract --json --steps 20 | tail -1 | python3 -c "import json,sys; print(json.loads(sys.stdin.read())['images_per_s'])")
   rm -f /tmp/p1.json /tmp/p2.json
-  (cd /work/shared/peer && OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench_torch_step.py --threads 2 --train-steps 2 --eval-steps 20 --warmup 2 --json /tmp/p1.json > /dev/null 2>&1)
-  (cd /work/shared/peer && OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench_torch_step.py --threads 2 --train-steps 2 --eval-steps 20 --warmup 2 --channels-last --json /tmp/p2.json > /dev/null 2>&1)
+  (cd ../shared/peer && OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench_torch_step.py --threads 2 --train-steps 2 --eval-steps 20 --warmup 2 --json /tmp/p1.json > /dev/null 2>&1)
+  (cd ../shared/peer && OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench_torch_step.py --threads 2 --train-steps 2 --eval-steps 20 --warmup 2 --channels-last --json /tmp/p2.json > /dev/null 2>&1)
   c=$(python3 -c "import json; print(round(json.loads(open('/tmp/p1.json').read().splitlines()[-1])['eval_img_s']))")
   d=$(python3 -c "import json; print(round(json.loads(open('/tmp/p2.json').read().splitlines()[-1])['eval_img_s']))")
   echo "round $r: ours 1x2 $a, ours 2x1 $b, peer nchw $c, peer channels_last $d"
