@@ -1,17 +1,21 @@
 import Tensor
 
-/// How a forward pass behaves: dropout active or not, BatchNorm on batch or running statistics.
+/// How a forward pass behaves: dropout active or not, BatchNorm on batch or running statistics, and
+/// whether a backward pass may follow (without one, the model may fold layers and keep no state for it).
 public struct Mode: Sendable, Equatable {
     public var dropout: Bool
     public var batchStatistics: Bool
-    public init(dropout: Bool, batchStatistics: Bool) {
+    public var backward: Bool
+    public init(dropout: Bool, batchStatistics: Bool, backward: Bool = true) {
         self.dropout = dropout
         self.batchStatistics = batchStatistics
+        self.backward = backward
     }
     /// Training as PyTorch's `model.train()`.
     public static let train = Mode(dropout: true, batchStatistics: true)
-    /// Inference as `model.eval()`.
-    public static let eval = Mode(dropout: false, batchStatistics: false)
+    /// Inference as `model.eval()` under `torch.no_grad()`: extraction, probes, assignment. (Training
+    /// with frozen BatchNorm is `Mode(dropout:batchStatistics: false)`, which keeps its backward.)
+    public static let eval = Mode(dropout: false, batchStatistics: false, backward: false)
 }
 
 /// How a tensor of the state is initialised.

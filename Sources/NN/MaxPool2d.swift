@@ -17,15 +17,15 @@ public final class MaxPool2d: Layer {
         [x[0], x[1], (x[2] - kernel) / stride + 1, (x[3] - kernel) / stride + 1]
     }
 
-    /// False after an eval-mode forward, which keeps no argmax (no backward may follow it).
+    /// False after an inference forward (`Mode.eval`), which keeps no argmax (no backward may follow it).
     private var argmaxKept = false
 
     public func forward(_ x: Tensor, mode: Mode) -> Tensor {
         inputShape = x.shape
         let o = outputShape(x.shape)
         output.resize(o)
-        argmaxKept = mode != .eval
-        if mode == .eval { return forwardInference(x, o) }
+        argmaxKept = mode.backward
+        if !mode.backward { return forwardInference(x, o) }
         let planes = o[0] * o[1], h = x.shape[2], w = x.shape[3], oh = o[2], ow = o[3]
         if argmax.count < output.count { argmax = [Int32](repeating: 0, count: output.count) }
         let src = x.data, dst = output.data, k = kernel, s = stride
@@ -55,7 +55,7 @@ public final class MaxPool2d: Layer {
         return output
     }
 
-    /// Eval mode: the maxima only, no argmax, the same values as the training path (the first maximum
+    /// Inference: the maxima only, no argmax, the same values as the training path (the first maximum
     /// of each window, compared in the same order).
     private func forwardInference(_ x: Tensor, _ o: [Int]) -> Tensor {
         let planes = o[0] * o[1], h = x.shape[2], w = x.shape[3], oh = o[2], ow = o[3]
@@ -96,7 +96,7 @@ public final class MaxPool2d: Layer {
 
     public func backward(_ dy: Tensor, needInputGradient: Bool) -> Tensor? {
         guard needInputGradient else { return nil }
-        precondition(argmaxKept, "\(name): backward after an eval-mode forward")
+        precondition(argmaxKept, "\(name): backward after an inference forward (Mode.eval)")
         inputGrad.resize(inputShape)
         inputGrad.zero()
         let hw = inputShape[2] * inputShape[3], ohw = dy.shape[2] * dy.shape[3]

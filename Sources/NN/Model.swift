@@ -178,7 +178,8 @@ public final class Model {
         forward(x, mode: mode, through: nil, keeping: kept)
     }
 
-    /// In eval mode, a convolution and the BatchNorm (and ReLU) after it run as one folded convolution
+    /// In inference (`Mode.eval`: running statistics, no backward to follow), a convolution and the
+    /// BatchNorm (and ReLU) after it run as one folded convolution
     /// (`Conv2d.forwardFolded`): extraction as inference. Off, every layer runs on its own (the two
     /// agree to float rounding; tests compare them).
     public var foldsForInference = true
@@ -208,10 +209,10 @@ public final class Model {
         return (h, keptOutput)
     }
 
-    /// Conv2d → BatchNorm (→ ReLU) starting at layer `i`, all within `end`, in eval mode, with no
+    /// Conv2d → BatchNorm (→ ReLU) starting at layer `i`, all within `end`, in inference, with no
     /// kept output inside the group.
     private func foldable(at i: Int, end: Int, mode: Mode, kept: Int?) -> (conv: Conv2d, affine: (scale: [Float], shift: [Float]), relu: Bool)? {
-        guard foldsForInference, mode == .eval, i + 1 <= end, let conv = layers[i] as? Conv2d,
+        guard foldsForInference, !mode.backward, !mode.batchStatistics, i + 1 <= end, let conv = layers[i] as? Conv2d,
               let bn = layers[i + 1] as? BatchNorm, bn.followsConvolution, kept != i else { return nil }
         let relu = i + 2 <= end && layers[i + 2] is ReLU && kept != i + 1
         return (conv, bn.inferenceAffine(), relu)
@@ -222,7 +223,7 @@ public final class Model {
     /// Back-propagates `dy` through every layer; `layerDone(i)` is called as soon as layer i's
     /// parameter gradients are final (in reverse order).
     public func backward(_ dy: Tensor, layerDone: ((Int) -> Void)? = nil) {
-        precondition(!lastForwardFolded, "Model.backward after an eval-mode forward that folded BatchNorm into the convolutions")
+        precondition(!lastForwardFolded, "Model.backward after an inference forward (Mode.eval), which folded BatchNorm into the convolutions")
         var g = dy
         let firstTrainable = parameterRanges.firstIndex { !$0.isEmpty } ?? 0
         for i in stride(from: layers.count - 1, through: 0, by: -1) {

@@ -10,7 +10,7 @@ import Tensor
 /// drawn uniformly over the clusters, the same on every rank. The top layer is trained on them with
 /// cross-entropy.
 public final class KMeansLabeler: PseudoLabeler {
-    public let loss = DataParallelTrainer.Loss.crossEntropy
+    public let loss: any LossFunction = CrossEntropyLoss()
     public let views: [Transforms]
     let trainer: DataParallelTrainer
     let images: any ImageSource

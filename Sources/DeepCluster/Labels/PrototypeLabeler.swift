@@ -10,7 +10,7 @@ import Tensor
 /// gathered back to dataset order; a plain shuffle as the order (no balancing, SwAV appendix D); the
 /// tempered prototype loss on every view; the bank refilled by the training steps themselves.
 public final class PrototypeLabeler: PseudoLabeler {
-    public let loss: DataParallelTrainer.Loss
+    public let loss: any LossFunction
     public let views: [Transforms]
     let bank: MemoryBank
     let trainer: DataParallelTrainer
@@ -30,7 +30,7 @@ public final class PrototypeLabeler: PseudoLabeler {
         let crops = try recipe.multiCrop()
         views = crops.transforms(from: transforms)
         bank = MemoryBank(views: crops.assignViews, dimension: trainer.model.embeddingDimension)
-        loss = .prototypes(heads: trainer.model.head.clusters, temperature: recipe.temperature)
+        loss = PrototypeLoss(heads: trainer.model.head.clusters, temperature: recipe.temperature)
     }
 
     var communicator: Communicator { trainer.communicator }

@@ -1,4 +1,5 @@
 import Datasets
+import NN
 import Tensor
 
 /// The seam between the run loop and a method: how the method labels the images each epoch and
@@ -12,7 +13,7 @@ import Tensor
 /// k-means per head, prototypes). A new method is a third implementation, not a branch in the loop.
 public protocol PseudoLabeler: AnyObject {
     /// What the training step minimises on these labels.
-    var loss: DataParallelTrainer.Loss { get }
+    var loss: any LossFunction { get }
     /// The transform of each view a training step sees of an image (`MultiCrop.batch`).
     var views: [Transforms] { get }
     /// Steps 1–4: every image's labels for `epoch`; the clustering's figures go to `record`

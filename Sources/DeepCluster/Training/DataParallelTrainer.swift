@@ -23,10 +23,9 @@ public final class DataParallelTrainer {
     public let communicator: Communicator
     public let reducer: GradientReducer
     public var mode: Mode = .train
-    /// What the step minimises: DeepCluster's cross-entropy of the top layer, or DeepCluster-v2's
-    /// prototype loss (labels then hold H per row).
-    public enum Loss: Sendable { case crossEntropy, prototypes(heads: [Int], temperature: Float) }
-    public var loss: Loss
+    /// What the step minimises: the method's labeler supplies it (`PseudoLabeler.loss`); the trainer
+    /// knows no method.
+    public var loss: any LossFunction
     /// Set by the last step when any rank has been asked to stop.
     public private(set) var stopAgreed = false
     /// For tests: the rank and step at which a NaN is injected into the input (so loss and gradient go NaN).
@@ -46,7 +45,7 @@ public final class DataParallelTrainer {
     public private(set) var lastBackwardEnd = 0.0
     public private(set) var lastAllreduceEnd = 0.0
 
-    public init(state: TrainingState, loss: Loss = .crossEntropy, communicator: Communicator, bucketBytes: Int) throws {
+    public init(state: TrainingState, loss: any LossFunction = CrossEntropyLoss(), communicator: Communicator, bucketBytes: Int) throws {
         self.state = state
         self.loss = loss
         self.communicator = communicator
@@ -88,13 +87,7 @@ public final class DataParallelTrainer {
             let logits = forward.output
             embedding = forward.kept
             localLoss = labels.withUnsafeBufferPointer {
-                switch loss {
-                case .crossEntropy:
-                    return CrossEntropy.forwardBackward(logits: logits, labels: $0, divisor: globalBatch, gradient: logitGradient)
-                case let .prototypes(heads, t):
-                    return PrototypeCrossEntropy.forwardBackward(logits: logits, heads: heads, temperature: t, labels: $0,
-                                                                 divisor: globalBatch, gradient: logitGradient)
-                }
+                loss.forwardBackward(logits: logits, labels: $0, divisor: globalBatch, gradient: logitGradient)
             }
             t1 = Timing.now()
             let ranges = model.parameterRanges
