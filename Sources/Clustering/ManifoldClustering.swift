@@ -71,7 +71,7 @@ public struct ManifoldClustering: Sendable {
                          initialIndices: start)
             })
         }
-        let best = runs.min { $0.objectives.last! < $1.objectives.last! }!
+        let best = KMeans.best(of: runs)
         // Held to equal sizes from each run's centroids under one ε (from the best run's spread); the
         // assignment nearest its centroids is kept.
         var equal: BalancedKMeans.Result?

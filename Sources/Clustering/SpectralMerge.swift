@@ -45,14 +45,11 @@ public enum SpectralMerge {
             let s = n > 0 ? 1 / n.squareRoot() : 0
             for e in 0..<c { u[i * c + e] = Float(a[i * k + (k - 1 - e)] * s) }
         }
-        var best: KMeans.Result?
-        for r in 0..<max(restarts, 1) {
-            let run = try u.withUnsafeBufferPointer {
+        return try KMeans.bestOfRestarts(restarts) { r in
+            try u.withUnsafeBufferPointer {
                 try KMeans(k: c, iterations: 50, seed: seed).run($0.baseAddress!, rows: k, dimension: c, offset: 0, total: k,
                                                                   epoch: r, communicator: nil)
             }
-            if best == nil || run.objectives.last! < best!.objectives.last! { best = run }
-        }
-        return best!.assignments
+        }.assignments
     }
 }

@@ -50,14 +50,3 @@ struct ExtractCommand: ParsableCommand {
         }
     }
 }
-
-extension Recipe {
-    /// The checkpoint's configuration applied to other images: `data` (nil: Fashion-MNIST), and
-    /// `resize` when given (otherwise the training run's).
-    func reading(_ data: String?, resize: Int?) -> Recipe {
-        var c = self
-        c.data = data
-        if let r = resize { c.resize = r }
-        return c
-    }
-}

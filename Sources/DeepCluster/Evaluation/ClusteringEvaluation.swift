@@ -28,14 +28,11 @@ public enum ClusteringEvaluation {
         } else {
             x.withUnsafeMutableBufferPointer { L2.normalizeRows($0.baseAddress!, rows: rows, columns: d) }
         }
-        var km: KMeans.Result?
-        for r in 0..<max(restarts, 1) {
-            // The objective is reduced over ranks, so every rank keeps the same run.
-            let run = try KMeans(k: classes, iterations: 20, seed: seed)
+        let km = try KMeans.bestOfRestarts(restarts) { r in
+            try KMeans(k: classes, iterations: 20, seed: seed)
                 .run(x, rows: rows, dimension: dim, offset: offset, total: total, epoch: r, communicator: comm)
-            if km == nil || run.objectives.last! < km!.objectives.last! { km = run }
         }
-        return try scores(km!.assignments, labels: labels, communicator: comm)
+        return try scores(km.assignments, labels: labels, communicator: comm)
     }
 
     /// The over-clustering merged spectrally (`SpectralMerge`, KASP): k-means with `representatives`
@@ -46,15 +43,13 @@ public enum ClusteringEvaluation {
                                    restarts: Int = 1, communicator comm: Communicator) throws -> Scores {
         var x = features
         x.withUnsafeMutableBufferPointer { L2.normalizeRows($0.baseAddress!, rows: rows, columns: d) }
-        var km: KMeans.Result?
-        for r in 0..<max(restarts, 1) {
-            let run = try KMeans(k: representatives, iterations: 20, seed: seed)
+        let km = try KMeans.bestOfRestarts(restarts) { r in
+            try KMeans(k: representatives, iterations: 20, seed: seed)
                 .run(x, rows: rows, dimension: d, offset: offset, total: total, epoch: r, communicator: comm)
-            if km == nil || run.objectives.last! < km!.objectives.last! { km = run }
         }
-        let groups = try SpectralMerge.groups(centroids: km!.centroids, count: representatives, dimension: d,
+        let groups = try SpectralMerge.groups(centroids: km.centroids, count: representatives, dimension: d,
                                               classes: classes, seed: seed)
-        return try scores(km!.assignments.map { groups[Int($0)] }, labels: labels, communicator: comm)
+        return try scores(km.assignments.map { groups[Int($0)] }, labels: labels, communicator: comm)
     }
 
     /// k-means on a UMAP layout of the features (`ManifoldClustering`, N2D), the lowest-objective of
