@@ -33,7 +33,7 @@ let package = Package(
         .target(name: "Tensor", dependencies: ["COpenBLAS"], swiftSettings: mode),
         .target(name: "NN", dependencies: ["Tensor", "COneDNN"], swiftSettings: mode),
         .target(name: "Datasets", dependencies: ["Tensor", "CZlib", "CImageCodecs"], swiftSettings: mode),
-        .target(name: "Clustering", dependencies: ["Tensor", "Collective", "COpenBLAS"], swiftSettings: mode),
+        .target(name: "Clustering", dependencies: ["Tensor", "Collective"], swiftSettings: mode),
         .target(name: "DeepCluster",
                 dependencies: ["Collective", "Tensor", "NN", "Datasets", "Clustering", "CZlib"],
                 swiftSettings: mode),

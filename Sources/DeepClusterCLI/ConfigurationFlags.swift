@@ -61,10 +61,31 @@ enum ConfigurationFlags {
     static let fields = Set(Mirror(reflecting: Recipe()).children.compactMap(\.label)
                             + Mirror(reflecting: RunOptions()).children.compactMap(\.label))
 
+    /// Options of `train` that are the command's own, not fields of the configuration: read where the
+    /// command runs (threads, kernels, the preset and config file, resume and output switches).
+    static let commandOptions: Set<String> = ["threads", "kernels", "preset", "config", "resume", "resumeOverride", "quiet",
+                                              "progress", "statusFile", "collectiveTimeout"]
+
+    /// The options of `command` that reach neither a field of the configuration nor `commandOptions`:
+    /// a new option whose name does not match its field would otherwise be ignored without a word.
+    static func unrouted(_ command: Any) -> [String] {
+        Mirror(reflecting: command).children.compactMap { child -> String? in
+            guard let label = child.label, label.hasPrefix("_"), child.value is GivenOption || child.value is OptionGroup<KernelOptions> else { return nil }
+            let property = String(label.dropFirst())
+            let field = fieldOfProperty[property] ?? property
+            return fields.contains(field) || commandOptions.contains(property) ? nil : flag(for: field)
+        }
+    }
+
     /// `config` with every option of `command` that was given (an `@Option` whose value is not nil)
     /// set in the field of its name. The configuration goes through its own coding, so values are
-    /// checked as config.json's are (an unknown choice fails with its field).
+    /// checked as config.json's are (an unknown choice fails with its field). An option that reaches
+    /// no field and is not the command's own is refused before anything runs.
     static func apply(_ command: Any, to config: TrainingConfig) throws -> TrainingConfig {
+        let lost = unrouted(command)
+        guard lost.isEmpty else {
+            throw ValidationError("internal: \(lost.joined(separator: ", ")) reach no field of the configuration (ConfigurationFlags.shortNames or commandOptions must name them)")
+        }
         let encoder = JSONEncoder(), decoder = JSONDecoder()
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
