@@ -17,11 +17,10 @@ struct AssignCommand: ParsableCommand {
         """)
     @OptionGroup var source: CheckpointImageOptions
     @Option(help: "Output directory (on a filesystem every rank sees).") var out: String
-    @Option(help: "BLAS threads per rank (default: cores ÷ ranks on the node).") var threads: Int?
-    @OptionGroup var kernels: KernelOptions
+    @OptionGroup var runtime: RuntimeOptions
 
     func run() throws {
-        MPIRuntime.run(threads: threads, kernels: kernels) { comm in
+        runtime.run { comm in
             let (model, loaded) = try Checkpoint.openModel(source.checkpoint, communicator: comm) { if comm.isRoot { print($0) } }
             if model.embeddingLayer == nil { _ = try ClusterAssignment.clustering(of: loaded) }   // an older checkpoint: say so first
             let (set, transforms, _) = try source.images(for: model, loaded, communicator: comm)

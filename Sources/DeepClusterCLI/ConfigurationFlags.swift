@@ -63,14 +63,14 @@ enum ConfigurationFlags {
 
     /// Options of `train` that are the command's own, not fields of the configuration: read where the
     /// command runs (threads, kernels, the preset and config file, resume and output switches).
-    static let commandOptions: Set<String> = ["threads", "kernels", "preset", "config", "resume", "resumeOverride", "quiet",
-                                              "progress", "statusFile", "collectiveTimeout"]
+    /// (Option groups — `RuntimeOptions`: threads, kernels, precision, collective timeout — are the command's own too.)
+    static let commandOptions: Set<String> = ["preset", "config", "resume", "resumeOverride", "quiet", "progress", "statusFile"]
 
     /// The options of `command` that reach neither a field of the configuration nor `commandOptions`:
     /// a new option whose name does not match its field would otherwise be ignored without a word.
     static func unrouted(_ command: Any) -> [String] {
         Mirror(reflecting: command).children.compactMap { child -> String? in
-            guard let label = child.label, label.hasPrefix("_"), child.value is GivenOption || child.value is OptionGroup<KernelOptions> else { return nil }
+            guard let label = child.label, label.hasPrefix("_"), child.value is GivenOption else { return nil }
             let property = String(label.dropFirst())
             let field = fieldOfProperty[property] ?? property
             return fields.contains(field) || commandOptions.contains(property) ? nil : flag(for: field)

@@ -32,8 +32,7 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "On the UMAP layout, also k-means held to equal cluster sizes (equal: SeLa's and SwAV's equipartition, which assumes classes of about equal size) or not (none) (default: equal).") var balance = "equal"
     @Option(name: .customLong("kmeans-restarts"), help: "k-means runs from different initial centroids; the lowest objective is scored (default: 10).") var kmeansRestarts = 10
     @Option(help: "Seed of the evaluation's k-means and probe (default: 0).") var seed: UInt64 = 0
-    @Option(help: "BLAS threads per rank (default: cores ÷ ranks on the node).") var threads: Int?
-    @OptionGroup var kernels: KernelOptions
+    @OptionGroup var runtime: RuntimeOptions
     @OptionGroup var dataCheck: DataCheckOptions
     @Flag(name: .customLong("random-init"), help: "Evaluate the randomly initialised network of the checkpoint's architecture instead (a baseline).") var randomInit = false
     @Flag(help: "Also evaluate, in the same run, the randomly initialised network and the raw pixels (k-means and linear probe).") var baselines = false
@@ -68,7 +67,7 @@ struct EvalCommand: ParsableCommand {
         o.probeEpochs = probeEpochs; o.probeLearningRate = probeLR; o.pcaDimension = pcaDim
         o.feature = feature.flatMap(Representation.init(rawValue:)); o.umapNeighbours = umapNeighbours; o.balanced = balance == "equal"
         o.kmeansRestarts = kmeansRestarts; o.seed = seed; o.randomInit = randomInit; o.baselines = baselines; o.knn = knn
-        MPIRuntime.run(threads: threads, kernels: kernels) { comm in
+        runtime.run { comm in
             let r = try EvaluationRun.run(checkpoint: checkpoint, options: o, communicator: comm,
                                           prepare: { try dataCheck.prepare($0, communicator: comm).images }, log: { print($0) })
             guard comm.isRoot else { return }

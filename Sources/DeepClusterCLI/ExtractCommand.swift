@@ -14,12 +14,11 @@ struct ExtractCommand: ParsableCommand {
     @OptionGroup var source: CheckpointImageOptions
     @Option(help: "Output directory.") var out: String
     @Option(help: "Features to write: conv (the convolutional trunk's last pooled maps, flattened), trunk (the classifier's last Linear, before its ReLU) or embedding (DeepCluster-v2's L2-normalised projection) (default: trunk).") var feature = "trunk"
-    @Option(help: "BLAS threads per rank (default: cores ÷ ranks on the node).") var threads: Int?
-    @OptionGroup var kernels: KernelOptions
+    @OptionGroup var runtime: RuntimeOptions
 
     func run() throws {
         guard let representation = Representation(rawValue: feature) else { throw ValidationError("--feature must be one of \(Representation.names), got '\(feature)'") }
-        MPIRuntime.run(threads: threads, kernels: kernels) { comm in
+        runtime.run { comm in
             let (model, loaded) = try Checkpoint.openModel(source.checkpoint, communicator: comm) { if comm.isRoot { print($0) } }
             guard let (at, width) = model.layer(for: representation) else {
                 throw TrainingError.invalidConfiguration("--feature embedding needs a deepcluster-v2 checkpoint; \(loaded.path) has a top layer, not a projection head")

@@ -20,15 +20,14 @@ struct GalleryCommand: ParsableCommand {
     @Option(help: "Side of each thumbnail in pixels (default: 64; 28-px images are enlarged).") var thumbnail = 64
     @Option(name: .customLong("per-page"), help: "Clusters per HTML page (default: 100).") var perPage = 100
     @Option(help: "Seed of the random members (default: 0).") var seed: UInt64 = 0
-    @Option(help: "BLAS threads per rank (default: cores ÷ ranks on the node).") var threads: Int?
-    @OptionGroup var kernels: KernelOptions
+    @OptionGroup var runtime: RuntimeOptions
 
     func run() throws {
         guard columns >= 1 && columns <= 32, thumbnail >= 8 && thumbnail <= 512, perPage >= 1 else {
             throw ValidationError("--columns must be 1–32, --thumbnail 8–512 and --per-page at least 1")
         }
         if let l = largest, l < 1 { throw ValidationError("--largest must be at least 1, got \(l)") }
-        MPIRuntime.run(threads: threads, kernels: kernels) { comm in
+        runtime.run { comm in
             let (model, loaded) = try Checkpoint.openModel(source.checkpoint, communicator: comm) { if comm.isRoot { print($0) } }
             if let l = largest, l > model.numClasses {
                 throw TrainingError.invalidConfiguration("--largest \(l) asks for more clusters than the checkpoint's \(model.numClasses)")

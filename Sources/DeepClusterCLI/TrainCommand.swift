@@ -47,8 +47,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "SGD momentum (default: \(d.momentum)).") var momentum: Float?
     @Option(name: .customLong("weight-decay"), help: "Weight decay (default: \(d.weightDecay)).") var weightDecay: Float?
     @Option(help: "Seed of every generator (default: \(d.seed)).") var seed: UInt64?
-    @Option(help: "BLAS threads per rank (default: cores ÷ ranks on the node).") var threads: Int?
-    @OptionGroup var kernels: KernelOptions
+    @OptionGroup var runtime: RuntimeOptions
     @Option(help: "Use only the first N images (quick runs).") var limit: Int?
     @Option(name: .customLong("data-check"), help: "Before training, check every image: headers (its header and end marker, a few KB per file), decode (decode it whole) or none; unreadable images are all named at once (default: \(o.dataCheck.rawValue)).") var dataCheck: String?
     @Flag(name: .customLong("skip-unreadable"), help: "Train without the images the check finds unreadable (each named in the log, their count in the metrics and checkpoints) instead of refusing to start.") var skipUnreadable = false
@@ -65,7 +64,6 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Write TensorBoard event files (loss, NMI, k-NN top-1, learning rate, seconds per phase, images/s per epoch) to this directory (rank 0).") var tensorboard: String?
     @Option(help: "A bundle of settings that flags given override: \(TrainingPreset.names.joined(separator: ", ")) (see README).") var preset: String?
     @Option(help: "Load the configuration from a config.json written beside checkpoints; flags given override it.") var config: String?
-    @Option(name: .customLong("collective-timeout"), help: "Seconds a rank may wait in one MPI call for the others before it exits with an error, so a lost host ends the job instead of hanging it; 0 never (default: \(Int(MPIRuntime.defaultCollectiveTimeout)), or DEEPCLUSTER_COLLECTIVE_TIMEOUT).") var collectiveTimeout: Double?
     @Option(name: .customLong("status-file"), help: "When the run ends (finished, or stopped by a signal), write one JSON object here (rank 0): finished, stopped (where), epochs, newest_checkpoint. Batch scripts requeue on it.") var statusFile: String?
     @Flag(help: "Print nothing but errors (no progress line, no epoch lines).") var quiet = false
     @Flag(help: "Draw the progress line under mpirun too (only when mpirun's output is a terminal).") var progress = false
@@ -110,14 +108,12 @@ struct TrainCommand: ParsableCommand {
             throw ValidationError(ConfigurationFlags.describe(error))
         }
         if resume && c.options.checkpointDirectory == nil { throw ValidationError("--resume needs --checkpoint-dir") }
-        if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1, got \(t)") }
-        if let t = collectiveTimeout, !(t >= 0 && t <= 7 * 86_400) { throw ValidationError("--collective-timeout must be between 0 and 604800 seconds (a week), got \(t)") }
         return (c, presetChoice, listed)
     }
 
     func run() throws {
         let (c, choice, listed) = try makeConfig()
-        MPIRuntime.run(threads: threads, kernels: kernels, collectiveTimeout: collectiveTimeout, stoppable: true) { comm in
+        runtime.run(stoppable: true) { comm in
             let run: DeepClusterRun
             do {
                 run = try DeepClusterRun(config: c, communicator: comm, fieldName: ConfigurationFlags.flag(for:), listed: listed)

@@ -13,7 +13,7 @@ struct BenchAllreduce: ParsableCommand {
     @Option(help: "Repetitions per size; medians are reported (default: 20).") var reps = 20
 
     func run() throws {
-        MPIRuntime.run(threads: common.threads, kernels: common.kernels) { comm in
+        common.runtime.run { comm in
             for size in sizes {
                 let n = max(1, size / 4)
                 var buffer = [Float](repeating: 1, count: n)

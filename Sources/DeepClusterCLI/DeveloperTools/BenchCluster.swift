@@ -30,7 +30,7 @@ struct BenchCluster: ParsableCommand {
         guard k >= 2 && k <= points else { throw ValidationError("--k must be between 2 and --points, got \(k)") }
         guard centres >= 1 && centres <= points else { throw ValidationError("--true-clusters must be between 1 and --points, got \(centres)") }
         guard iterations >= 1 else { throw ValidationError("--iterations must be at least 1, got \(iterations)") }
-        MPIRuntime.run(threads: common.threads, kernels: common.kernels) { comm in
+        common.runtime.run { comm in
             let shard = Shard.range(count: points, rank: comm.rank, size: comm.size)
             let t0 = Timing.now()
             let x = SyntheticFeatures.make(rows: shard, dimension: d0, centres: centres, seed: seed)

@@ -8,7 +8,6 @@ struct BenchCommand: ParsableCommand {
 }
 
 struct CommonBenchOptions: ParsableArguments {
-    @Option(help: "BLAS threads per rank (default: cores ÷ ranks on the node).") var threads: Int?
+    @OptionGroup var runtime: RuntimeOptions
     @Flag(help: "One JSON object per line.") var json = false
-    @OptionGroup var kernels: KernelOptions
 }

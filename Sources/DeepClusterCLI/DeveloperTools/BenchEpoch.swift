@@ -11,7 +11,7 @@ struct BenchEpoch: ParsableCommand {
     @Option(help: "Clusters (default: 100).") var clusters = 100
 
     func run() throws {
-        MPIRuntime.run(threads: common.threads, kernels: common.kernels) { comm in
+        common.runtime.run { comm in
             var c = TrainingConfig()
             c.recipe.epochs = 1
             c.recipe.limit = limit

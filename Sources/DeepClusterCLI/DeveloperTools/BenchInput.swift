@@ -34,7 +34,7 @@ struct BenchInput: ParsableCommand {
         guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
         let architecture: Architecture
         do { architecture = try Architecture.named(arch) } catch { throw ValidationError("--arch: \(error)") }
-        MPIRuntime.run(threads: common.threads, kernels: common.kernels) { comm in
+        common.runtime.run { comm in
             let arch = architecture
             let small = arch.inputChannels == 1
             let idx = try DatasetLoader.load(data: nil, labels: nil, format: "auto").limited(to: images)

@@ -19,7 +19,7 @@ struct BenchKMeans: ParsableCommand {
     func run() throws {
         guard points >= 2 && points <= 100_000_000 else { throw ValidationError("--points must be between 2 and 100000000, got \(points)") }
         guard clusters.allSatisfy({ $0 >= 2 && $0 <= points }) else { throw ValidationError("--clusters must be between 2 and --points, got \(clusters)") }
-        MPIRuntime.run(threads: common.threads, kernels: common.kernels) { comm in
+        common.runtime.run { comm in
             let p = FashionMNIST.paths()
             let set = try IDX.load(images: p.images, labels: nil)
             // Past the 60,000 images, point i is image i mod 60,000 with seeded noise (σ = 0.01 of the

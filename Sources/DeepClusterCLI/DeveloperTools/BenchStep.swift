@@ -17,7 +17,7 @@ struct BenchStep: ParsableCommand {
     @Flag(help: "Also report seconds per layer (forward, backward) on rank 0.") var profile = false
 
     func run() throws {
-        MPIRuntime.run(threads: common.threads, kernels: common.kernels) { comm in
+        common.runtime.run { comm in
             let a = try Architecture.named(arch)
             let model = Model(architecture: a, numClasses: clusters, seed: 0)
             let trainer = try DataParallelTrainer(model: model, communicator: comm, learningRate: 0.05, momentum: 0.9,
@@ -104,7 +104,7 @@ struct BenchExtract: ParsableCommand {
     @Flag(help: "Also report milliseconds per layer on rank 0.") var profile = false
 
     func run() throws {
-        MPIRuntime.run(threads: common.threads, kernels: common.kernels) { comm in
+        common.runtime.run { comm in
             let a = try Architecture.named(arch)
             let model = Model(architecture: a, numClasses: 100, seed: 0)
             var rng = RandomGenerator(seed: 3, purpose: .synthetic, comm.rank)
