@@ -89,7 +89,14 @@ public final class Conv2d: Layer {
     public func forward(_ x: Tensor, mode: Mode) -> Tensor {
         precondition(x.shape.count == 4 && x.shape[0] == inChannels, "\(name): expected (\(inChannels), N, H, W), got \(x.shape)")
         input = x
-        let shape = convolutionShape(x.shape, training: mode.batchStatistics)
+        active = run(x, shape: convolutionShape(x.shape, training: mode.batchStatistics), weight: weight, bias: bias)
+        lastFoldedKernel = nil
+        return output
+    }
+
+    /// Runs one forward of `shape` into `output` on the policy's kernel, falling back to the reference
+    /// when oneDNN fails during the call (never expected; noted once); returns the kernel that ran.
+    private func run(_ x: Tensor, shape: ConvolutionShape, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>) -> ConvolutionKernel {
         let g = shape.geometry
         output.resize([outChannels, shape.batch, g.outHeight, g.outWidth])
         var k = policy.kernel(for: shape)
@@ -99,9 +106,7 @@ public final class Conv2d: Layer {
             k = policy.fallBack(shape, error)
             try! k.forward(input: x.data, weight: weight, bias: bias, output: output.data)
         }
-        active = k
-        lastFoldedKernel = nil
-        return output
+        return k
     }
 
     /// Inference only: this convolution followed by an eval-mode BatchNorm (per output channel,
@@ -121,18 +126,9 @@ public final class Conv2d: Layer {
         }
         var shape = convolutionShape(x.shape, training: false)
         shape.relu = relu
-        let g = shape.geometry
-        output.resize([outChannels, shape.batch, g.outHeight, g.outWidth])
-        var k = policy.kernel(for: shape)
-        do {
-            try k.forward(input: x.data, weight: foldedWeight, bias: foldedBias, output: output.data)
-        } catch {
-            k = policy.fallBack(shape, error)
-            try! k.forward(input: x.data, weight: foldedWeight, bias: foldedBias, output: output.data)
-        }
         input = nil
         active = nil
-        lastFoldedKernel = k
+        lastFoldedKernel = run(x, shape: shape, weight: foldedWeight, bias: foldedBias)
         return output
     }
 
