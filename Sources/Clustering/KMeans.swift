@@ -3,7 +3,7 @@ import Tensor
 
 /// Distributed Lloyd k-means as DeepCluster runs it through faiss, over points spread across ranks.
 ///
-/// - init: k distinct global indices from the (seed, kmeansInit, epoch) generator; each owning rank
+/// - init: k distinct global indices from the (seed, kmeansInit, stream) generator; each owning rank
 ///   contributes its rows and one allreduce assembles the k×d centroids on every rank;
 /// - each iteration: every rank assigns its own points (‖x‖² − 2x·c + ‖c‖² by sgemm, in blocks of
 ///   rows so memory stays bounded for large N·k), per-cluster counts and sums (double) plus the
@@ -51,10 +51,12 @@ public struct KMeans {
     }
 
     /// `x`: this rank's `rows` points (d columns), which are global indices `offset ..< offset + rows`
-    /// of `total` points. `stop`, when given, is called at the start of each of the `iterations + 1`
-    /// assignment passes on every rank (a safe point for a stop request; it throws to end the run).
+    /// of `total` points. `stream` picks the generators' stream for the initial centroids and the
+    /// repairs: the epoch in training, the restart in evaluation. `stop`, when given, is called at the
+    /// start of each of the `iterations + 1` assignment passes on every rank (a safe point for a stop
+    /// request; it throws to end the run).
     public func run(_ x: UnsafePointer<Float>, rows: Int, dimension d: Int, offset: Int, total: Int,
-                    epoch: Int, communicator comm: Communicator?, initialIndices: [Int]? = nil,
+                    stream epoch: Int, communicator comm: Communicator?, initialIndices: [Int]? = nil,
                     stop: (() throws -> Void)? = nil) throws -> Result {
         guard total >= k else { throw ClusteringError.tooFewPoints(needed: k, got: total, what: "k-means with k = \(k)") }
         var centroids = [Float](repeating: 0, count: k * d)

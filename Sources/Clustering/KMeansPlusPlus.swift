@@ -8,11 +8,11 @@ extension KMeans {
     /// candidates drawn with probability proportional to their squared distance to the nearest centre
     /// so far, and the candidate that lowers the sum of those distances most is kept. Returns the k
     /// global indices, the same on every rank: the ranks' sums are gathered, a draw from the
-    /// (seed, kmeansInit, epoch) generator picks a rank and a point in it, the candidates' rows are
+    /// (seed, kmeansInit, stream) generator picks a rank and a point in it, the candidates' rows are
     /// shared by one allreduce and their sums by another. Costs about k · (2 + ln k) passes over the
     /// rows: meant for a small k, e.g. the classes of a dataset.
     public static func plusPlusIndices(_ x: UnsafePointer<Float>, rows: Int, dimension d: Int, offset: Int, total: Int,
-                                       k: Int, seed: UInt64, epoch: Int, communicator comm: Communicator?) throws -> [Int] {
+                                       k: Int, seed: UInt64, stream epoch: Int, communicator comm: Communicator?) throws -> [Int] {
         guard total >= k else { throw ClusteringError.tooFewPoints(needed: k, got: total, what: "k-means with k = \(k)") }
         var rng = RandomGenerator(seed: seed, purpose: .kmeansInit, epoch)
         let trials = 2 + Int(log(Double(k)))

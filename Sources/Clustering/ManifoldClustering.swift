@@ -65,9 +65,9 @@ public struct ManifoldClustering: Sendable {
         for r in 0..<max(restarts, 1) {
             runs.append(try layout.withUnsafeBufferPointer { y in
                 let start = try KMeans.plusPlusIndices(y.baseAddress!, rows: rows, dimension: dim, offset: offset, total: total,
-                                                       k: k, seed: seed, epoch: r, communicator: comm)
+                                                       k: k, seed: seed, stream: r, communicator: comm)
                 return try KMeans(k: k, iterations: kmeansIterations, seed: seed)
-                    .run(y.baseAddress!, rows: rows, dimension: dim, offset: offset, total: total, epoch: r, communicator: comm,
+                    .run(y.baseAddress!, rows: rows, dimension: dim, offset: offset, total: total, stream: r, communicator: comm,
                          initialIndices: start)
             })
         }

@@ -48,7 +48,7 @@ public enum SpectralMerge {
         return try KMeans.bestOfRestarts(restarts) { r in
             try u.withUnsafeBufferPointer {
                 try KMeans(k: c, iterations: 50, seed: seed).run($0.baseAddress!, rows: k, dimension: c, offset: 0, total: k,
-                                                                  epoch: r, communicator: nil)
+                                                                  stream: r, communicator: nil)
             }
         }.assignments
     }

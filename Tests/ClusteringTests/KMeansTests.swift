@@ -19,7 +19,7 @@ struct SklearnFixture: Decodable {
     @Test func objectiveMatchesScikitLearnFromTheSameInitialCentroids() throws {
         let f = try SklearnFixture.load().kmeans
         let res = try KMeans(k: f.k, iterations: f.iterations, seed: 0)
-            .run(f.points, rows: f.n, dimension: f.d, offset: 0, total: f.n, epoch: 0, communicator: nil, initialIndices: f.init_index)
+            .run(f.points, rows: f.n, dimension: f.d, offset: 0, total: f.n, stream: 0, communicator: nil, initialIndices: f.init_index)
         let objective = res.objectives.last!
         #expect(abs(objective - f.inertia) / f.inertia < 0.01, "objective \(objective) vs scikit-learn \(f.inertia)")
         // Same Lloyd iterations from the same start: the partitions agree almost everywhere.
@@ -29,7 +29,7 @@ struct SklearnFixture: Decodable {
 
     @Test func objectiveNeverIncreases() throws {
         let f = try SklearnFixture.load().kmeans
-        let res = try KMeans(k: f.k, iterations: 15, seed: 3).run(f.points, rows: f.n, dimension: f.d, offset: 0, total: f.n, epoch: 2, communicator: nil)
+        let res = try KMeans(k: f.k, iterations: 15, seed: 3).run(f.points, rows: f.n, dimension: f.d, offset: 0, total: f.n, stream: 2, communicator: nil)
         for (a, b) in zip(res.objectives, res.objectives.dropFirst()) { #expect(b <= a * (1 + 1e-6)) }
         #expect(res.sizes.reduce(0, +) == f.n)
     }
@@ -43,7 +43,7 @@ struct SklearnFixture: Decodable {
         for i in 0..<400 { let c = i % 4; truth.append(Int32(c)); x += [centres[c][0] + Float(rng.normal()), centres[c][1] + Float(rng.normal())] }
         // One initial centroid in each blob (points 0..3): Lloyd must then recover the blobs exactly.
         let res = try KMeans(k: 4, iterations: 20, seed: 5)
-            .run(x, rows: 400, dimension: 2, offset: 0, total: 400, epoch: 0, communicator: nil, initialIndices: [0, 1, 2, 3])
+            .run(x, rows: 400, dimension: 2, offset: 0, total: 400, stream: 0, communicator: nil, initialIndices: [0, 1, 2, 3])
         #expect(ClusterMetrics.nmi(res.assignments, truth) > 0.999)
     }
 
@@ -67,7 +67,7 @@ struct SklearnFixture: Decodable {
         // 40 points but only 5 distinct values, k = 8: clusters go empty every iteration and are repaired.
         var x: [Float] = []
         for i in 0..<40 { x += [Float(i % 5) * 10, Float(i % 5)] }
-        let res = try KMeans(k: 8, iterations: 5, seed: 2).run(x, rows: 40, dimension: 2, offset: 0, total: 40, epoch: 0, communicator: nil)
+        let res = try KMeans(k: 8, iterations: 5, seed: 2).run(x, rows: 40, dimension: 2, offset: 0, total: 40, stream: 0, communicator: nil)
         #expect(res.repaired > 0)
         // Points sit on their centroids up to faiss's ×(1 ± 1/1024) split perturbation.
         // (Σ‖x‖² is about 12,000 here; a wrong assignment would cost at least 100.)
@@ -77,7 +77,7 @@ struct SklearnFixture: Decodable {
 
     @Test func tooFewPointsIsAnError() {
         #expect(throws: ClusteringError.self) {
-            try KMeans(k: 10, seed: 0).run([1, 2, 3], rows: 3, dimension: 1, offset: 0, total: 3, epoch: 0, communicator: nil)
+            try KMeans(k: 10, seed: 0).run([1, 2, 3], rows: 3, dimension: 1, offset: 0, total: 3, stream: 0, communicator: nil)
         }
     }
 }

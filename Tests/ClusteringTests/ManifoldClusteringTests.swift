@@ -89,9 +89,9 @@ func separatedBlobs(n: Int, d: Int, blobs: Int, seed: UInt64) -> (points: [Float
         for i in 0..<600 { for j in 0..<6 { x[i * 6 + j] = (j == i % 6 ? 50 : 0) + Float(rng.normal()) } }
         let truth = (0..<600).map { $0 % 6 }
         for epoch in 0..<5 {
-            let seeds = try KMeans.plusPlusIndices(x, rows: 600, dimension: 6, offset: 0, total: 600, k: 6, seed: 1, epoch: epoch, communicator: nil)
+            let seeds = try KMeans.plusPlusIndices(x, rows: 600, dimension: 6, offset: 0, total: 600, k: 6, seed: 1, stream: epoch, communicator: nil)
             #expect(Set(seeds.map { truth[$0] }).count == 6, "epoch \(epoch): \(seeds)")
-            #expect(seeds == (try KMeans.plusPlusIndices(x, rows: 600, dimension: 6, offset: 0, total: 600, k: 6, seed: 1, epoch: epoch, communicator: nil)))
+            #expect(seeds == (try KMeans.plusPlusIndices(x, rows: 600, dimension: 6, offset: 0, total: 600, k: 6, seed: 1, stream: epoch, communicator: nil)))
         }
     }
 }
@@ -126,7 +126,7 @@ func separatedBlobs(n: Int, d: Int, blobs: Int, seed: UInt64) -> (points: [Float
         for a in assignments { sizes[Int(a)] += 1 }
         #expect(sizes.allSatisfy { abs($0 - f.n / f.k) <= 3 }, "\(sizes)")
         // Plain k-means from the same start keeps the crowded group (300 points) in one cluster.
-        let plain = try KMeans(k: f.k, iterations: 20, seed: 0).run(f.points, rows: f.n, dimension: 2, offset: 0, total: f.n, epoch: 0,
+        let plain = try KMeans(k: f.k, iterations: 20, seed: 0).run(f.points, rows: f.n, dimension: 2, offset: 0, total: f.n, stream: 0,
                                                                      communicator: nil, initialIndices: [0, 300, 450, 525])
         #expect(plain.sizes.max()! >= 290, "\(plain.sizes)")
     }

@@ -17,7 +17,7 @@ import Testing
     @Test func matchesSwAVsClusterMemory() throws {
         let f = try Fixture.load()
         let r = try KMeans(k: f.k, iterations: f.iterations, seed: 0, spherical: true)
-            .run(f.points, rows: f.n, dimension: f.d, offset: 0, total: f.n, epoch: 0, communicator: nil, initialIndices: f.init_index)
+            .run(f.points, rows: f.n, dimension: f.d, offset: 0, total: f.n, stream: 0, communicator: nil, initialIndices: f.init_index)
         // Same algorithm, same start: the same partition, the same unit centroids, the same empty
         // clusters met (they keep their centroid: nothing is split).
         #expect(r.assignments == f.labels)
@@ -33,7 +33,7 @@ import Testing
     @Test func objectiveNeverIncreases() throws {
         let f = try Fixture.load()
         let r = try KMeans(k: 12, iterations: 10, seed: 4, spherical: true)
-            .run(f.points, rows: f.n, dimension: f.d, offset: 0, total: f.n, epoch: 1, communicator: nil)
+            .run(f.points, rows: f.n, dimension: f.d, offset: 0, total: f.n, stream: 1, communicator: nil)
         // Σ‖x − c‖² = Σ(2 − 2 x·c) for unit vectors: the spherical objective, monotone under Lloyd.
         for (a, b) in zip(r.objectives, r.objectives.dropFirst()) { #expect(b <= a * (1 + 1e-5)) }
         #expect(r.sizes.reduce(0, +) == f.n)

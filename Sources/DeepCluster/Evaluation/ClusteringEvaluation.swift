@@ -30,7 +30,7 @@ public enum ClusteringEvaluation {
         }
         let km = try KMeans.bestOfRestarts(restarts) { r in
             try KMeans(k: classes, iterations: 20, seed: seed)
-                .run(x, rows: rows, dimension: dim, offset: offset, total: total, epoch: r, communicator: comm)
+                .run(x, rows: rows, dimension: dim, offset: offset, total: total, stream: r, communicator: comm)
         }
         return try scores(km.assignments, labels: labels, communicator: comm)
     }
@@ -45,7 +45,7 @@ public enum ClusteringEvaluation {
         x.withUnsafeMutableBufferPointer { L2.normalizeRows($0.baseAddress!, rows: rows, columns: d) }
         let km = try KMeans.bestOfRestarts(restarts) { r in
             try KMeans(k: representatives, iterations: 20, seed: seed)
-                .run(x, rows: rows, dimension: d, offset: offset, total: total, epoch: r, communicator: comm)
+                .run(x, rows: rows, dimension: d, offset: offset, total: total, stream: r, communicator: comm)
         }
         let groups = try SpectralMerge.groups(centroids: km.centroids, count: representatives, dimension: d,
                                               classes: classes, seed: seed)

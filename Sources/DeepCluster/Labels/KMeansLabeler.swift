@@ -50,7 +50,7 @@ public final class KMeansLabeler: PseudoLabeler {
         rec.seconds.extract = t1 - t0
         rec.seconds.pca = t2 - t1
         let km = try KMeans(k: model.numClasses, iterations: recipe.kmeansIterations, seed: recipe.seed)
-            .run(reduced, rows: shard.count, dimension: p, offset: shard.lowerBound, total: n, epoch: epoch, communicator: communicator,
+            .run(reduced, rows: shard.count, dimension: p, offset: shard.lowerBound, total: n, stream: epoch, communicator: communicator,
                  stop: StopPoll("k-means", unit: "iteration", polls: recipe.kmeansIterations + 1, epoch: epoch, communicator: communicator).closure)
         clustering = (pca, km.centroids)
         rec.kmeans_objective = km.objectives

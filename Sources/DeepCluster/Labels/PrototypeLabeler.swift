@@ -61,7 +61,7 @@ public final class PrototypeLabeler: PseudoLabeler {
             }
             let km = try bank.embeddings[h % bank.views].withUnsafeBufferPointer {
                 try KMeans(k: k, iterations: recipe.kmeansIterations, seed: recipe.seed &+ UInt64(h), spherical: true)
-                    .run($0.baseAddress!, rows: bank.count, dimension: d, offset: offset, total: total, epoch: epoch, communicator: communicator,
+                    .run($0.baseAddress!, rows: bank.count, dimension: d, offset: offset, total: total, stream: epoch, communicator: communicator,
                          stop: stop.closure)
             }
             model.setPrototypes(head: h, centroids: km.centroids)

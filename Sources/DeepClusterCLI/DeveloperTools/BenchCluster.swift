@@ -47,7 +47,7 @@ struct BenchCluster: ParsableCommand {
             try comm.barrier()
             let t2 = Timing.now()
             let result = try KMeans(k: k, iterations: iterations, seed: seed)
-                .run(z, rows: shard.count, dimension: dim, offset: shard.lowerBound, total: points, epoch: 0, communicator: comm)
+                .run(z, rows: shard.count, dimension: dim, offset: shard.lowerBound, total: points, stream: 0, communicator: comm)
             let kmeansSeconds = try comm.allreduce(Timing.now() - t2, op: .max)
             var r = BenchReport()
             r.add("bench", "cluster"); r.add("points", points); r.add("input_dim", d0); r.add("dim", dim); r.add("k", k)

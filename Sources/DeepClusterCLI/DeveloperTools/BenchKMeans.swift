@@ -60,7 +60,7 @@ struct BenchKMeans: ParsableCommand {
                     try comm.barrier()
                     let t0 = Timing.now()
                     let res = try KMeans(k: k, iterations: iterations, seed: 0)
-                        .run(z, rows: shard.count, dimension: pcaDim, offset: shard.lowerBound, total: n, epoch: 0, communicator: comm)
+                        .run(z, rows: shard.count, dimension: pcaDim, offset: shard.lowerBound, total: n, stream: 0, communicator: comm)
                     times.append(try comm.allreduce(Timing.now() - t0, op: .max))
                     objective = res.objectives.last ?? .nan
                 }

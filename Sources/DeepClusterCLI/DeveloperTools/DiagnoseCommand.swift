@@ -49,7 +49,7 @@ struct DiagnoseKMeans: ParsableCommand {
             let shard = Shard.range(count: points, rank: comm.rank, size: comm.size)
             let local = Array(x[(shard.lowerBound * dim)..<(shard.upperBound * dim)])
             let res = try KMeans(k: clusters, iterations: iterations, seed: seed)
-                .run(local, rows: shard.count, dimension: dim, offset: shard.lowerBound, total: points, epoch: 0, communicator: comm)
+                .run(local, rows: shard.count, dimension: dim, offset: shard.lowerBound, total: points, stream: 0, communicator: comm)
             let all = try comm.allgatherv(res.assignments)
             // Every rank must hold the same centroids.
             let spread = try Checksum.rangeOverRanks(res.centroids, communicator: comm)

@@ -26,7 +26,7 @@ struct DiagnoseManifold: ParsableCommand {
                                                  k: neighbours, communicator: comm)
             let graph = try FuzzySimplicialSet(neighbours: nn, rows: shard.count, offset: shard.lowerBound, communicator: comm)
             let seeds = try KMeans.plusPlusIndices(local, rows: shard.count, dimension: dim, offset: shard.lowerBound, total: points,
-                                                   k: blobs, seed: seed, epoch: 0, communicator: comm)
+                                                   k: blobs, seed: seed, stream: 0, communicator: comm)
             var method = ManifoldClustering()
             method.neighbours = neighbours
             method.layoutEpochs = layoutEpochs
