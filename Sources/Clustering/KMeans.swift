@@ -56,11 +56,11 @@ public struct KMeans {
     /// start of each of the `iterations + 1` assignment passes on every rank (a safe point for a stop
     /// request; it throws to end the run).
     public func run(_ x: UnsafePointer<Float>, rows: Int, dimension d: Int, offset: Int, total: Int,
-                    stream epoch: Int, communicator comm: Communicator?, initialIndices: [Int]? = nil,
+                    stream: Int, communicator comm: Communicator?, initialIndices: [Int]? = nil,
                     stop: (() throws -> Void)? = nil) throws -> Result {
         guard total >= k else { throw ClusteringError.tooFewPoints(needed: k, got: total, what: "k-means with k = \(k)") }
         var centroids = [Float](repeating: 0, count: k * d)
-        var rng = RandomGenerator(seed: seed, purpose: .kmeansInit, epoch)
+        var rng = RandomGenerator(seed: seed, purpose: .kmeansInit, stream)
         let chosen = initialIndices ?? rng.distinct(k, of: total)
         precondition(chosen.count == k, "k-means: \(chosen.count) initial indices for k = \(k)")
         for (c, g) in chosen.enumerated() where g >= offset && g < offset + rows {
@@ -111,7 +111,7 @@ public struct KMeans {
                 repaired += counts.filter { $0 == 0 }.count   // kept their previous centroid
                 continue
             }
-            var repairRng = RandomGenerator(seed: seed, purpose: .kmeansRepair, epoch, iteration)
+            var repairRng = RandomGenerator(seed: seed, purpose: .kmeansRepair, stream, iteration)
             repaired += KMeans.splitEmptyClusters(&centroids, counts: &counts, k: k, d: d, total: total, rng: &repairRng)
         }
         fatalError("unreachable")

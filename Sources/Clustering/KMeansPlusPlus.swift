@@ -12,9 +12,9 @@ extension KMeans {
     /// shared by one allreduce and their sums by another. Costs about k · (2 + ln k) passes over the
     /// rows: meant for a small k, e.g. the classes of a dataset.
     public static func plusPlusIndices(_ x: UnsafePointer<Float>, rows: Int, dimension d: Int, offset: Int, total: Int,
-                                       k: Int, seed: UInt64, stream epoch: Int, communicator comm: Communicator?) throws -> [Int] {
+                                       k: Int, seed: UInt64, stream: Int, communicator comm: Communicator?) throws -> [Int] {
         guard total >= k else { throw ClusteringError.tooFewPoints(needed: k, got: total, what: "k-means with k = \(k)") }
-        var rng = RandomGenerator(seed: seed, purpose: .kmeansInit, epoch)
+        var rng = RandomGenerator(seed: seed, purpose: .kmeansInit, stream)
         let trials = 2 + Int(log(Double(k)))
         var nearest = [Double](repeating: .infinity, count: rows)
         var chosen: [Int] = []
