@@ -4,11 +4,7 @@ import Testing
 /// Data-parallel training is the same computation whatever the number of ranks.
 extension LaunchSuites {
 @Suite(.enabled(if: Launcher.hasMPI)) struct DataParallelLaunchTests {
-    func parameters(_ path: String) throws -> [Float] {
-        let d = try Data(contentsOf: URL(fileURLWithPath: path))
-        let headerLength = Int(d[8]) | Int(d[9]) << 8
-        return d.subdata(in: (10 + headerLength)..<d.count).withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
-    }
+    func parameters(_ path: String) throws -> [Float] { try Launcher.float32s(path) }
 
     @Test func oneStepOnTwoAndThreeRanksEqualsOneRank() throws {
         let dir = Launcher.tempDir()

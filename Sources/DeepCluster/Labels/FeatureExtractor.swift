@@ -1,4 +1,3 @@
-import Collective
 import Datasets
 import NN
 import Tensor
@@ -9,13 +8,6 @@ import Tensor
 /// Memory is bounded by the shard: rows × feature dimension floats. `workers` threads decode the next
 /// batches while the model runs.
 public enum FeatureExtractor {
-    /// The safe points of a distributed extraction of `count` images in batches of `batchSize`: one
-    /// per batch of the smallest shard, so that every rank polls the same number of times.
-    public static func stopPoll(count: Int, batchSize: Int, epoch: Int, communicator: Communicator) -> StopPoll {
-        let smallest = count / communicator.size
-        return StopPoll("extraction", unit: "batch", polls: (smallest + batchSize - 1) / batchSize, epoch: epoch, communicator: communicator)
-    }
-
     public static func extract(_ model: Model, images: any ImageSource, range: Range<Int>, batchSize: Int, workers: Int = 1,
                                transforms: Transforms, afterReLU: Bool = false, stop: StopPoll? = nil) throws -> [Float] {
         try extract(model, images: images, range: range, batchSize: batchSize, workers: workers, transforms: transforms,

@@ -37,14 +37,14 @@ public final class KMeansLabeler: PseudoLabeler {
         let shard = Shard.range(count: n, rank: communicator.rank, size: communicator.size)
         let features = try FeatureExtractor.extract(model, images: images, range: shard, batchSize: recipe.batchSize, workers: workers,
                                                     transforms: views[0], afterReLU: recipe.clusterFeature == .postReLU,
-                                                    stop: FeatureExtractor.stopPoll(count: n, batchSize: recipe.batchSize, epoch: epoch, communicator: communicator))
+                                                    stop: .perChunk("extraction", unit: "batch", count: n, chunk: recipe.batchSize, epoch: epoch, communicator: communicator))
         let t1 = Timing.now()
         let d = model.featureDimension, p = recipe.pcaDim(model.architecture)
         var reduced = [Float](repeating: 0, count: shard.count * p)
-        let blocks = (n / communicator.size + PCAWhitening.covarianceBlock - 1) / PCAWhitening.covarianceBlock
         let pca = try PCAWhitening(fitting: features, rows: shard.count, columns: d, dimension: p, epsilon: recipe.pcaEpsilon,
                                    communicator: communicator,
-                                   stop: StopPoll("pca", unit: "block", polls: blocks, epoch: epoch, communicator: communicator).closure)
+                                   stop: StopPoll.perChunk("pca", unit: "block", count: n, chunk: PCAWhitening.covarianceBlock, epoch: epoch,
+                                                          communicator: communicator).closure)
         pca.apply(features, rows: shard.count, into: &reduced)
         let t2 = Timing.now()
         rec.seconds.extract = t1 - t0

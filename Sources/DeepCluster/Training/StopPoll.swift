@@ -27,6 +27,14 @@ public final class StopPoll {
         self.phase = phase; self.unit = unit; self.polls = polls; self.epoch = epoch; self.communicator = communicator
     }
 
+    /// One safe point per chunk of `chunk` items of the smallest rank's share of `count` (shards differ
+    /// by at most one item, so every rank polls that many times): extraction batches, PCA blocks.
+    public static func perChunk(_ phase: String, unit: String, count: Int, chunk: Int, epoch: Int?,
+                                communicator: Communicator) -> StopPoll {
+        let smallest = count / communicator.size
+        return StopPoll(phase, unit: unit, polls: (smallest + chunk - 1) / chunk, epoch: epoch, communicator: communicator)
+    }
+
     public func check() throws {
         count += 1
         guard count <= polls else { return }
