@@ -31,6 +31,12 @@ public final class Communicator: @unchecked Sendable {
         var initialized: Int32 = 0
         MPI_Initialized(&initialized)
         if initialized == 0 {
+            // Started without mpirun, Open MPI's singleton init would fork a helper daemon (orted).
+            // OpenBLAS's fork handler then stops its worker threads, and OpenBLAS 0.3.21 can hang
+            // there when a worker is between its spin and its sleep (seen in CI: fork → blas_thread_
+            // shutdown_ → pthread_join, forever). A world of one needs no daemon; it only matters to
+            // MPI_Comm_spawn, which this trainer never calls. A user's own setting wins.
+            setenv("OMPI_MCA_ess_singleton_isolated", "1", 0)
             var provided: Int32 = 0
             let rc = MPI_Init_thread(nil, nil, cmpi_thread_funneled(), &provided)
             if rc != MPI_SUCCESS { throw MPIError(call: "MPI_Init_thread", code: rc) }

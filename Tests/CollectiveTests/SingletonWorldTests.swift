@@ -1,4 +1,5 @@
 import Collective
+import Foundation
 import Testing
 
 /// A test process is an MPI world of one (Open MPI singleton init): every collective must work and
@@ -21,6 +22,21 @@ import Testing
             #expect(r.isComplete)
         }
         try w.barrier()
+    }
+
+    /// A world of one starts no orted: forking one from a process whose OpenBLAS threads are running
+    /// can hang in OpenBLAS's fork handler (a CI run stopped there for an hour).
+    @Test func worldOfOneForksNoDaemon() throws {
+        _ = try Communicator.world()
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+        let children = tasks.flatMap { task in
+            ((try? String(contentsOfFile: "/proc/self/task/\(task)/children", encoding: .utf8)) ?? "")
+                .split(separator: " ").map(String.init)
+        }
+        let names = children.compactMap { pid in
+            (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        #expect(!names.contains("orted"), "children: \(names)")
     }
 
     @Test func mpiErrorsCarryMPIsMessage() throws {
