@@ -32,6 +32,7 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("pca-dim"), help: "PCA dimensions before k-means (default: from the architecture, 64 for fmnist-alexnet).") var pcaDim: Int?
     @Option(name: .customLong("kmeans-iters"), help: "k-means iterations (default: \(d.kmeansIterations)).") var kmeansIters: Int?
     @Option(name: .customLong("cluster-feature"), help: "Cluster the classifier's last Linear output before its ReLU (pre-relu, as the reference) or after it (post-relu, as the PyTorch peer) (default: \(d.clusterFeature)).") var clusterFeature: String?
+    @Option(name: .customLong("top-layer"), help: "DeepCluster: each epoch's top layer starts random (drawn anew, as the reference) or from centroids (the nearest cluster mean of the epoch's new clusters, as a Gaussian classifier of the features it reads, then trained) (default: \(d.topLayer)).") var topLayer: String?
     @Option(name: .customLong("pca-epsilon"), help: "Added to PCA eigenvalues before whitening, as faiss's PCAMatrix.epsilon; the PyTorch peer uses 1e-5 (default: \(d.pcaEpsilon), full whitening with eigenvalues floored at 1e-5 × the largest).") var pcaEpsilon: Double?
     @Option(help: "Epochs (default: \(d.epochs)).") var epochs: Int?
     @Option(name: .customLong("batch-size"), help: "Global batch, split over the ranks (default: \(d.batchSize)).") var batchSize: Int?

@@ -157,6 +157,17 @@ public final class Model {
         (w + top.inFeatures * top.outFeatures).update(repeating: 0, count: top.outFeatures)
     }
 
+    /// Sets the classifier's top layer: `weights` [out, in] as `Linear` stores them, then `bias`.
+    public func setTopLayer(weights: [Float], bias: [Float]) {
+        guard case .classifier = head else { preconditionFailure("setTopLayer: not a classifier head") }
+        let top = layers.last as! Linear
+        precondition(weights.count == top.inFeatures * top.outFeatures && bias.count == top.outFeatures,
+                     "setTopLayer: \(weights.count) weights and \(bias.count) biases for a \(top.inFeatures) → \(top.outFeatures) layer")
+        let w = store.parameters.baseAddress! + topRange.lowerBound
+        w.update(from: weights, count: weights.count)
+        (w + weights.count).update(from: bias, count: bias.count)
+    }
+
     /// Seeds every dropout layer for one step, so masks depend on (seed, step, rank) only.
     public func seedDropout(seed: UInt64, step: Int, rank: Int) {
         for (i, layer) in layers.enumerated() {

@@ -47,6 +47,31 @@ extension LaunchSuites {
         #expect(FileManager.default.fileExists(atPath: "\(dir)/ck/epoch-0003/COMPLETE"))
     }
 
+    /// `--top-layer centroids`: each epoch's top layer starts as the nearest-centroid rule of its
+    /// k-means, so it already predicts most of the new labels and the epoch's loss starts below the
+    /// random layer's log k.
+    @Test func centroidTopLayerStartsEachEpochPredictingItsLabels() throws {
+        let dir = Launcher.tempDir()
+        var losses: [String: [Double]] = [:]
+        for start in ["random", "centroids"] {
+            let r = try Launcher.run(["train", "--epochs", "2", "--top-layer", start, "--metrics", "\(dir)/\(start).jsonl", "--quiet"] + quick,
+                                     ranks: 2, timeout: 300)
+            #expect(r.status == 0, "\(r.stderr)")
+            let lines = try String(contentsOfFile: "\(dir)/\(start).jsonl", encoding: .utf8).split(separator: "\n").map { Launcher.json(String($0)) }
+            #expect(lines.count == 2)
+            losses[start] = lines.map { $0["loss"] as? Double ?? .nan }
+            for l in lines {
+                if start == "centroids" {
+                    #expect((l["top_layer_agreement"] as? Double ?? 0) > 0.25, "\(l)")   // chance: 0.1
+                } else {
+                    #expect(l["top_layer_agreement"] == nil, "\(l)")
+                }
+            }
+        }
+        // 10 clusters: a random top layer starts at log 10 ≈ 2.3 and 10 steps barely move it.
+        #expect(losses["centroids"]![0] < losses["random"]![0], "\(losses)")
+    }
+
     @Test func resumedRunEndsBitIdenticalToAnUninterruptedOne() throws {
         let dir = Launcher.tempDir()
         let full = try Launcher.run(["train", "--epochs", "3", "--checkpoint-dir", "\(dir)/full", "--quiet"] + quick, ranks: 2, timeout: 300)

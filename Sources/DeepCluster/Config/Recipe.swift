@@ -39,6 +39,9 @@ public struct Recipe: Codable, Sendable {
     public enum Input: String, RecipeChoice { case sobel, raw }
     /// The clustered feature: the classifier's last Linear output before its ReLU (the reference) or after it.
     public enum ClusterFeature: String, RecipeChoice { case preReLU = "pre-relu", postReLU = "post-relu" }
+    /// DeepCluster's top layer at the start of each epoch: drawn at random (the reference), or set from
+    /// the epoch's clusters so that it already predicts the new pseudo-labels (`CentroidTopLayer`).
+    public enum TopLayerStart: String, RecipeChoice { case random, centroids }
     /// Training augmentation: automatic (pad-crop at the input size, resized-crop otherwise) or either one.
     public enum Augmentation: String, RecipeChoice { case auto, padCrop = "pad-crop", resizedCrop = "resized-crop" }
 
@@ -68,6 +71,9 @@ public struct Recipe: Codable, Sendable {
     public var pcaDimension: Int? = nil
     public var kmeansIterations = 20
     public var clusterFeature = ClusterFeature.preReLU
+    /// DeepCluster: how each epoch's top layer starts (random, the reference; centroids: the nearest
+    /// cluster mean of the epoch's new clusters, `CentroidTopLayer`).
+    public var topLayer = TopLayerStart.random
     /// Added to the PCA eigenvalues before whitening (faiss's PCAMatrix.epsilon; 0 = full whitening).
     public var pcaEpsilon = 0.0
     public var epochs = 5
@@ -137,7 +143,7 @@ extension Recipe {
         try get(.heads, &heads); try get(.temperature, &temperature); try optional(.hiddenDimension, &hiddenDimension)
         try get(.embeddingDimension, &embeddingDimension); try optional(.crops, &crops)
         try optional(.clusters, &clusters); try optional(.pcaDimension, &pcaDimension); try get(.kmeansIterations, &kmeansIterations)
-        try get(.clusterFeature, &clusterFeature); try get(.pcaEpsilon, &pcaEpsilon)
+        try get(.clusterFeature, &clusterFeature); try get(.topLayer, &topLayer); try get(.pcaEpsilon, &pcaEpsilon)
         try get(.epochs, &epochs); try get(.batchSize, &batchSize); try get(.learningRate, &learningRate)
         try get(.lrSchedule, &lrSchedule); try get(.warmupEpochs, &warmupEpochs); try get(.finalLearningRate, &finalLearningRate)
         try get(.momentum, &momentum); try get(.weightDecay, &weightDecay); try get(.seed, &seed)

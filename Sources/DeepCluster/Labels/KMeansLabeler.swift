@@ -19,6 +19,8 @@ public final class KMeansLabeler: PseudoLabeler {
     /// The epoch's clustering (PCA-whitening and centroids), written into checkpoints so that `assign`
     /// can place new images.
     var clustering: (pca: PCAWhitening, centroids: [Float])?
+    /// `--top-layer centroids`: the epoch's top layer, made from its clustering.
+    public private(set) var topLayerStart: (weights: [Float], bias: [Float])?
 
     init(trainer: DataParallelTrainer, images: any ImageSource, transforms: Transforms, recipe: Recipe, workers: Int) {
         self.trainer = trainer
@@ -55,6 +57,16 @@ public final class KMeansLabeler: PseudoLabeler {
         clustering = (pca, km.centroids)
         rec.kmeans_objective = km.objectives
         rec.reseeded_clusters = km.repaired
+        topLayerStart = nil
+        if recipe.topLayer == .centroids {
+            // The top layer reads the features after the classifier's ReLU.
+            var inputs = features
+            if recipe.clusterFeature == .preReLU { for i in inputs.indices where inputs[i] < 0 { inputs[i] = 0 } }
+            let top = try CentroidTopLayer(inputs: inputs, rows: shard.count, dimension: d, labels: km.assignments,
+                                           clusters: model.numClasses, communicator: communicator)
+            rec.top_layer_agreement = try top.agreement(inputs: inputs, rows: shard.count, labels: km.assignments, communicator: communicator)
+            topLayerStart = (top.weights, top.bias)
+        }
         return PseudoLabels(heads: 1, count: n, values: try communicator.allgatherv(km.assignments))
     }
 

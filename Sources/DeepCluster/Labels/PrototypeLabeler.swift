@@ -75,6 +75,9 @@ public final class PrototypeLabeler: PseudoLabeler {
         return PseudoLabels(heads: heads.count, count: n, values: labels)
     }
 
+    /// The prototypes are the top layer, set by `labels` and never trained.
+    public var topLayerStart: (weights: [Float], bias: [Float])? { nil }
+
     public func order(_ labels: PseudoLabels, epoch: Int) -> [Int] {
         EpochOrder.permutation(labels.count, seed: recipe.seed, epoch: epoch)
     }

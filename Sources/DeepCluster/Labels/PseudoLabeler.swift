@@ -19,6 +19,9 @@ public protocol PseudoLabeler: AnyObject {
     /// Steps 1–4: every image's labels for `epoch`; the clustering's figures go to `record`
     /// (`seconds.extract` and `seconds.pca`: the durations of those phases). Collective.
     func labels(epoch: Int, record: inout EpochRecord) throws -> PseudoLabels
+    /// The top layer to start this epoch's training with, when the method makes it from the epoch's
+    /// clustering (`--top-layer centroids`); nil: the training state's own rule (drawn at random, or frozen).
+    var topLayerStart: (weights: [Float], bias: [Float])? { get }
     /// Step 5: the order in which the epoch visits the images (global batches are cut from it).
     func order(_ labels: PseudoLabels, epoch: Int) -> [Int]
     /// Called before training on `order` from step `step` (non-zero when resuming inside the epoch).

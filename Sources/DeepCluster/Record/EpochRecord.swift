@@ -27,6 +27,9 @@ public struct EpochRecord: Codable, Sendable {
     public var images = 0
     /// Images left out as unreadable (--skip-unreadable); 0 when none was.
     public var unreadable_images: Int? = nil
+    /// `--top-layer centroids`: the share of images whose largest logit of the epoch's new top layer is
+    /// their pseudo-label, before training (absent with a random top layer).
+    public var top_layer_agreement: Double? = nil
     /// Learning rate at the epoch's first step.
     public var learning_rate: Double? = nil
     /// The weighted k-NN classifier's top-1 on the features (--knn-every), in epochs it ran.
@@ -58,6 +61,7 @@ public struct EpochRecord: Codable, Sendable {
             + "  sizes \(cluster_sizes.min)/\(cluster_sizes.median)/\(cluster_sizes.max)"
             + "  \(f(seconds.total, 1))s = extract \(f(seconds.extract, 1)) + cluster \(f(seconds.cluster, 2)) + train \(f(seconds.train, 1))"
             + " (\(Int(images_per_s)) img/s)" + (knn_top1.map { String(format: "  kNN top-1 %.3f", $0) } ?? "")
+            + (top_layer_agreement.map { String(format: "  top layer %.2f", $0) } ?? "")
     }
 }
 
@@ -70,6 +74,7 @@ extension EpochRecord {
         if let v = nmi_labels { out.append(("clusters/nmi_labels", v)) }
         if let v = ari_labels { out.append(("clusters/ari_labels", v)) }
         if let v = knn_top1 { out.append(("knn/top1", v)) }
+        if let v = top_layer_agreement { out.append(("clusters/top_layer_agreement", v)) }
         out.append(("clusters/reseeded", Double(reseeded_clusters)))
         out.append(("clusters/smallest", Double(cluster_sizes.min)))
         out.append(("clusters/largest", Double(cluster_sizes.max)))

@@ -141,7 +141,7 @@ public final class DeepClusterRun {
         if try stopAgreedHere("after clustering, before training") { return rec }
         previous = labels.first
         // A fresh top layer — not when resuming inside the epoch: the checkpoint holds it.
-        if resume == nil { state.beginEpoch(epoch) }
+        if resume == nil { state.beginEpoch(epoch, start: labeler.topLayerStart) }
         // 5. the epoch's order, the same on every rank.
         let order = labeler.order(labels, epoch: epoch)
         try labeler.willTrain(order: order, epoch: epoch, from: resume?.step ?? 0)

@@ -42,9 +42,11 @@ public final class TrainingState {
         optimizer.learningRate = schedule(epoch, step, stepsPerEpoch)
     }
 
-    /// The start of an epoch's training: DeepCluster's top layer is drawn anew.
-    public func beginEpoch(_ epoch: Int) {
-        if topLayer == .resetEveryEpoch { model.resetTopLayer(seed: seed, epoch: epoch) }
+    /// The start of an epoch's training: DeepCluster's top layer is drawn anew, or set to `start`
+    /// (made from the epoch's clustering, `--top-layer centroids`).
+    public func beginEpoch(_ epoch: Int, start: (weights: [Float], bias: [Float])? = nil) {
+        guard topLayer == .resetEveryEpoch else { return }
+        if let start { model.setTopLayer(weights: start.weights, bias: start.bias) } else { model.resetTopLayer(seed: seed, epoch: epoch) }
     }
 
     /// The checkpoint's files of this state: model.safetensors (PyTorch names and layouts) and
