@@ -168,6 +168,14 @@ public final class Model {
         (w + weights.count).update(from: bias, count: bias.count)
     }
 
+    /// The classifier's top layer: weights [out, in] as `Linear` stores them, and bias.
+    public func topLayer() -> (weights: [Float], bias: [Float]) {
+        guard case .classifier = head else { preconditionFailure("topLayer: not a classifier head") }
+        let top = layers.last as! Linear
+        let w = store.parameters.baseAddress! + topRange.lowerBound, count = top.inFeatures * top.outFeatures
+        return (Array(UnsafeBufferPointer(start: w, count: count)), Array(UnsafeBufferPointer(start: w + count, count: top.outFeatures)))
+    }
+
     /// Seeds every dropout layer for one step, so masks depend on (seed, step, rank) only.
     public func seedDropout(seed: UInt64, step: Int, rank: Int) {
         for (i, layer) in layers.enumerated() {

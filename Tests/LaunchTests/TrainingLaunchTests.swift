@@ -53,7 +53,7 @@ extension LaunchSuites {
     @Test func centroidTopLayerStartsEachEpochPredictingItsLabels() throws {
         let dir = Launcher.tempDir()
         var losses: [String: [Double]] = [:]
-        for start in ["random", "centroids"] {
+        for start in ["random", "centroids", "matched"] {
             let r = try Launcher.run(["train", "--epochs", "2", "--top-layer", start, "--metrics", "\(dir)/\(start).jsonl", "--quiet"] + quick,
                                      ranks: 2, timeout: 300)
             #expect(r.status == 0, "\(r.stderr)")
@@ -63,6 +63,9 @@ extension LaunchSuites {
             for l in lines {
                 if start == "centroids" {
                     #expect((l["top_layer_agreement"] as? Double ?? 0) > 0.25, "\(l)")   // chance: 0.1
+                } else if start == "matched" && l["epoch"] as? Int == 1 {
+                    // The first epoch has no layer to carry over; the second starts from the first's.
+                    #expect((l["top_layer_agreement"] as? Double ?? 0) > 0.1, "\(l)")
                 } else {
                     #expect(l["top_layer_agreement"] == nil, "\(l)")
                 }
@@ -72,13 +75,15 @@ extension LaunchSuites {
         #expect(losses["centroids"]![0] < losses["random"]![0], "\(losses)")
     }
 
-    @Test func resumedRunEndsBitIdenticalToAnUninterruptedOne() throws {
+    /// Also with `--top-layer matched`, whose epoch reads the last epoch's labels back from the checkpoint.
+    @Test(arguments: ["random", "matched"]) func resumedRunEndsBitIdenticalToAnUninterruptedOne(topLayer: String) throws {
         let dir = Launcher.tempDir()
-        let full = try Launcher.run(["train", "--epochs", "3", "--checkpoint-dir", "\(dir)/full", "--quiet"] + quick, ranks: 2, timeout: 300)
+        let flags = quick + ["--top-layer", topLayer]
+        let full = try Launcher.run(["train", "--epochs", "3", "--checkpoint-dir", "\(dir)/full", "--quiet"] + flags, ranks: 2, timeout: 300)
         #expect(full.status == 0, "\(full.stderr)")
-        let part = try Launcher.run(["train", "--epochs", "2", "--checkpoint-dir", "\(dir)/part", "--quiet"] + quick, ranks: 2, timeout: 300)
+        let part = try Launcher.run(["train", "--epochs", "2", "--checkpoint-dir", "\(dir)/part", "--quiet"] + flags, ranks: 2, timeout: 300)
         #expect(part.status == 0, "\(part.stderr)")
-        let resumed = try Launcher.run(["train", "--epochs", "3", "--checkpoint-dir", "\(dir)/part", "--resume"] + quick, ranks: 2, timeout: 300)
+        let resumed = try Launcher.run(["train", "--epochs", "3", "--checkpoint-dir", "\(dir)/part", "--resume"] + flags, ranks: 2, timeout: 300)
         #expect(resumed.status == 0, "\(resumed.stderr)")
         #expect(resumed.stdout.contains("resumed from"))
         #expect(try model("\(dir)/full", epoch: 3) == model("\(dir)/part", epoch: 3))

@@ -39,9 +39,10 @@ public struct Recipe: Codable, Sendable {
     public enum Input: String, RecipeChoice { case sobel, raw }
     /// The clustered feature: the classifier's last Linear output before its ReLU (the reference) or after it.
     public enum ClusterFeature: String, RecipeChoice { case preReLU = "pre-relu", postReLU = "post-relu" }
-    /// DeepCluster's top layer at the start of each epoch: drawn at random (the reference), or set from
-    /// the epoch's clusters so that it already predicts the new pseudo-labels (`CentroidTopLayer`).
-    public enum TopLayerStart: String, RecipeChoice { case random, centroids }
+    /// DeepCluster's top layer at the start of each epoch: drawn at random (the reference), set from
+    /// the epoch's clusters so that it already predicts the new pseudo-labels (`CentroidTopLayer`), or
+    /// the previous epoch's trained layer with its rows matched to the new clusters (`MatchedTopLayer`).
+    public enum TopLayerStart: String, RecipeChoice { case random, centroids, matched }
     /// Training augmentation: automatic (pad-crop at the input size, resized-crop otherwise) or either one.
     public enum Augmentation: String, RecipeChoice { case auto, padCrop = "pad-crop", resizedCrop = "resized-crop" }
 
@@ -72,7 +73,8 @@ public struct Recipe: Codable, Sendable {
     public var kmeansIterations = 20
     public var clusterFeature = ClusterFeature.preReLU
     /// DeepCluster: how each epoch's top layer starts (random, the reference; centroids: the nearest
-    /// cluster mean of the epoch's new clusters, `CentroidTopLayer`).
+    /// cluster mean of the epoch's new clusters, `CentroidTopLayer`; matched: the previous epoch's
+    /// layer, each new cluster taking the row of the old cluster it overlaps most, `MatchedTopLayer`).
     public var topLayer = TopLayerStart.random
     /// Added to the PCA eigenvalues before whitening (faiss's PCAMatrix.epsilon; 0 = full whitening).
     public var pcaEpsilon = 0.0

@@ -78,34 +78,8 @@ public struct CentroidTopLayer {
         weights = w; bias = b; clusters = k; inputDimension = d; variance = s2; scale = alpha
     }
 
-    /// The fraction of the images whose largest logit is their pseudo-label, over every rank's shard:
-    /// how well the layer predicts the new labels before training. Collective.
+    /// `TopLayerAgreement.fraction` of this layer. Collective.
     public func agreement(inputs x: UnsafePointer<Float>, rows: Int, labels: [Int32], communicator: Communicator?) throws -> Double {
-        precondition(labels.count == rows, "CentroidTopLayer.agreement: \(labels.count) labels for \(rows) rows")
-        let block = 1024, k = clusters, d = inputDimension
-        var logits = [Float](repeating: 0, count: block * k)
-        var agreeing = 0
-        var start = 0
-        while start < rows {
-            let m = min(block, rows - start)
-            weights.withUnsafeBufferPointer { w in
-                logits.withUnsafeMutableBufferPointer { out in
-                    BLAS.sgemm(transB: true, m: m, n: k, k: d, a: x + start * d, lda: d, b: w.baseAddress!, ldb: d,
-                               c: out.baseAddress!, ldc: k)
-                }
-            }
-            for i in 0..<m {
-                var best = 0, bestValue = -Float.infinity
-                for j in 0..<k {
-                    let v = logits[i * k + j] + bias[j]
-                    if v > bestValue { bestValue = v; best = j }
-                }
-                if Int32(best) == labels[start + i] { agreeing += 1 }
-            }
-            start += m
-        }
-        var counts = [Int64(agreeing), Int64(rows)]
-        try communicator?.allreduce(&counts, op: .sum)
-        return counts[1] > 0 ? Double(counts[0]) / Double(counts[1]) : 0
+        try TopLayerAgreement.fraction(weights: weights, bias: bias, inputs: x, rows: rows, labels: labels, communicator: communicator)
     }
 }

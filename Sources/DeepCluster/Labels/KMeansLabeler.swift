@@ -19,8 +19,10 @@ public final class KMeansLabeler: PseudoLabeler {
     /// The epoch's clustering (PCA-whitening and centroids), written into checkpoints so that `assign`
     /// can place new images.
     var clustering: (pca: PCAWhitening, centroids: [Float])?
-    /// `--top-layer centroids`: the epoch's top layer, made from its clustering.
+    /// `--top-layer centroids` or `matched`: the epoch's top layer, made from its clustering.
     public private(set) var topLayerStart: (weights: [Float], bias: [Float])?
+    /// The last epoch's pseudo-labels (`--top-layer matched`; a resume reads them from the checkpoint).
+    var previousLabels: [Int32]?
 
     init(trainer: DataParallelTrainer, images: any ImageSource, transforms: Transforms, recipe: Recipe, workers: Int) {
         self.trainer = trainer
@@ -57,17 +59,35 @@ public final class KMeansLabeler: PseudoLabeler {
         clustering = (pca, km.centroids)
         rec.kmeans_objective = km.objectives
         rec.reseeded_clusters = km.repaired
+        let all = try communicator.allgatherv(km.assignments)
         topLayerStart = nil
-        if recipe.topLayer == .centroids {
-            // The top layer reads the features after the classifier's ReLU.
-            var inputs = features
-            if recipe.clusterFeature == .preReLU { for i in inputs.indices where inputs[i] < 0 { inputs[i] = 0 } }
+        switch recipe.topLayer {
+        case .random: break
+        case .centroids:
+            let inputs = topLayerInputs(features)
             let top = try CentroidTopLayer(inputs: inputs, rows: shard.count, dimension: d, labels: km.assignments,
                                            clusters: model.numClasses, communicator: communicator)
-            rec.top_layer_agreement = try top.agreement(inputs: inputs, rows: shard.count, labels: km.assignments, communicator: communicator)
             topLayerStart = (top.weights, top.bias)
+        case .matched:
+            // The first epoch has no trained layer to carry over: it is drawn as the reference's.
+            if let previous = previousLabels, previous.count == n {
+                let current = model.topLayer()
+                topLayerStart = MatchedTopLayer.reorder(weights: current.weights, bias: current.bias,
+                                                        matching: MatchedTopLayer.match(previous: previous, current: all, clusters: model.numClasses))
+            }
         }
-        return PseudoLabels(heads: 1, count: n, values: try communicator.allgatherv(km.assignments))
+        if let start = topLayerStart {
+            rec.top_layer_agreement = try TopLayerAgreement.fraction(weights: start.weights, bias: start.bias, inputs: topLayerInputs(features),
+                                                                     rows: shard.count, labels: km.assignments, communicator: communicator)
+        }
+        previousLabels = all
+        return PseudoLabels(heads: 1, count: n, values: all)
+    }
+
+    /// What the top layer reads of the extracted features: the classifier's output after its ReLU.
+    func topLayerInputs(_ features: [Float]) -> [Float] {
+        guard recipe.clusterFeature == .preReLU else { return features }
+        return features.map { max($0, 0) }
     }
 
     public func order(_ labels: PseudoLabels, epoch: Int) -> [Int] {
@@ -89,5 +109,8 @@ public final class KMeansLabeler: PseudoLabeler {
     public func resume(from loaded: Checkpoint.Loaded) {
         // A checkpoint written inside an epoch: that epoch's clustering, for the next checkpoint.
         clustering = try? ClusterAssignment.clustering(of: loaded)
+        // At an epoch boundary the checkpoint's labels are the last epoch's (inside an epoch, this
+        // epoch's: its top layer is already in the checkpoint, and the next epoch's match reads them).
+        previousLabels = loaded.assignments
     }
 }
