@@ -95,9 +95,11 @@ public struct Checkpoint {
         return Safetensors.encode(tensors, metadata: metadata)
     }
 
-    /// Writes a checkpoint (rank 0 only) and prunes all but the newest `keep`.
+    /// Writes a checkpoint (rank 0 only) and prunes all but the newest `keep`. `files` and the two
+    /// counters are the training state's (`TrainingState.checkpointFiles`, `globalStep`, `optimizer.steps`);
     /// `arrays` are the method's own files (`PseudoLabeler.checkpointArrays`: DeepCluster-v2's memory bank).
-    public static func write(directory held: CheckpointDirectory, epoch: Int, stepInEpoch: Int? = nil, state training: TrainingState, ranks: Int,
+    public static func write(directory held: CheckpointDirectory, epoch: Int, stepInEpoch: Int? = nil,
+                             files stateFiles: [String: Data], globalStep: Int, optimizerSteps: Int, ranks: Int,
                              assignments: [Int32], arrays: [String: (values: [Float], shape: [Int])] = [:], config: TrainingConfig,
                              unreadableImages: Int? = nil) throws {
         let fm = FileManager.default
@@ -111,7 +113,7 @@ public struct Checkpoint {
         // back the space; the previous checkpoints are untouched and stay the ones to resume from.
         var placed = false
         defer { if !placed { try? fm.removeItem(atPath: tmp) } }
-        var files = training.checkpointFiles(epoch: epoch)
+        var files = stateFiles
         files["assignments.npy"] = NPY.encode(assignments.map { Int64($0) }, dtype: .int64, shape: [assignments.count])
         for (name, array) in arrays { files[name] = NPY.encode(array.values, dtype: .float32, shape: array.shape) }
         var crcs: [String: UInt32] = [:]
@@ -119,7 +121,7 @@ public struct Checkpoint {
             try AtomicFile.write(data, to: "\(tmp)/\(name)")
             crcs[name] = Checksum.crc32(data)
         }
-        let state0 = State(epoch: epoch, step_in_epoch: stepInEpoch, global_step: training.globalStep, optimizer_steps: training.optimizer.steps,
+        let state0 = State(epoch: epoch, step_in_epoch: stepInEpoch, global_step: globalStep, optimizer_steps: optimizerSteps,
                           seed: config.recipe.seed, ranks: ranks, recipe: config.recipe, crc32: crcs)
         var state = state0
         state.unreadable_images = unreadableImages

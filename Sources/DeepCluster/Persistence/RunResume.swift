@@ -46,7 +46,8 @@ extension DeepClusterRun {
         try trainer.synchronizeBuffers()
         let arrays = try labeler.checkpointArrays()
         if let folder = checkpointFolder {
-            try Checkpoint.write(directory: folder, epoch: epoch, stepInEpoch: step, state: state, ranks: communicator.size,
+            try Checkpoint.write(directory: folder, epoch: epoch, stepInEpoch: step, files: state.checkpointFiles(epoch: epoch),
+                                 globalStep: state.globalStep, optimizerSteps: state.optimizer.steps, ranks: communicator.size,
                                  assignments: labels.values, arrays: arrays, config: config,
                                  unreadableImages: unreadableImages)
         }
