@@ -41,11 +41,13 @@ struct TrainCommand: ParsableCommand {
             }
         }
         do {
-            if let p = preset { try TrainingPreset.apply(p, to: &c.recipe) }
+            // `--preset recommended --method deepcluster` is the recommended preset's DeepCluster branch.
+            let presetName = preset == "recommended" && recipeOptions.method == Recipe.Method.deepcluster.rawValue ? "recommended-v1" : preset
+            if let p = presetName { try TrainingPreset.apply(p, to: &c.recipe) }
             // The method's own defaults come first; the other flags override them.
             if recipeOptions.method == Recipe.Method.deepclusterV2.rawValue { TrainingPreset.applyV2Defaults(to: &c.recipe) }
             try applyFlags(to: &c)
-            if preset == "recommended" {
+            if presetName == "recommended" || presetName == "recommended-v1" {
                 // The data-dependent values need the data (as the flags name it), listed once here and
                 // reused by the run; the rules set what the flags left open, so the flags go on top again.
                 let images = try DatasetLoader.load(data: c.recipe.data, labels: c.recipe.labels, format: c.recipe.format, train: true)

@@ -2,9 +2,9 @@ import DeepCluster
 import Testing
 
 @Suite struct RecommendedPresetTests {
-    func recommended(_ count: Int, channels: Int = 1, size: (Int, Int)? = (28, 28)) throws -> Recipe {
+    func recommended(_ count: Int, channels: Int = 1, size: (Int, Int)? = (28, 28), preset: String = "recommended") throws -> Recipe {
         var c = Recipe()
-        try TrainingPreset.apply("recommended", to: &c)
+        try TrainingPreset.apply(preset, to: &c)
         RecommendedPreset.adapt(&c, to: .init(count: count, channels: channels, size: size.map { (height: $0.0, width: $0.1) }))
         try c.validate()
         return c
@@ -41,5 +41,30 @@ import Testing
         #expect(cifar.arch == "cifar-alexnet" && cifar.clusters == 250 && cifar.epochs == 35)
         let line = RecommendedPreset.describe(cifar, for: .init(count: 50_000, channels: 3, size: (height: 32, width: 32)))
         #expect(line.contains("cifar-alexnet") && line.contains("250 prototypes") && line.contains("35 epochs"))
+    }
+
+    /// The DeepCluster branch: at 20,000 images it is `--preset fmnist` for 30 epochs (the recipe whose
+    /// three seeds README's "DeepCluster at small scale" reports).
+    @Test func recommendedV1At20000ImagesIsTheFmnistRecipeFor30Epochs() throws {
+        let c = try recommended(20_000, preset: "recommended-v1")
+        var fmnist = Recipe()
+        try TrainingPreset.apply("fmnist", to: &fmnist)
+        fmnist.epochs = 30
+        fmnist.clusters = 100
+        #expect(c.differences(from: fmnist).isEmpty, "\(c.differences(from: fmnist))")
+        #expect(c.method == .deepcluster && c.heads == 1)
+    }
+
+    @Test func recommendedV1ScalesItsLengthAndLearningRateWithTheData() throws {
+        let small = try recommended(1_000, preset: "recommended-v1"), large = try recommended(60_000, preset: "recommended-v1")
+        #expect(small.batchSize == 32 && small.learningRate == 0.05 * 32 / 256 && small.epochs == 134 && small.clusters == 30)
+        #expect(large.batchSize == 256 && large.learningRate == 0.05 && large.epochs == 17 && large.clusters == 300)
+        // A v2 configuration read from a file becomes DeepCluster with the reference's single head.
+        var fromV2 = Recipe()
+        try TrainingPreset.apply("fmnist-v2", to: &fromV2)
+        try TrainingPreset.apply("recommended-v1", to: &fromV2)
+        #expect(fromV2.method == .deepcluster && fromV2.heads == 1 && fromV2.dropout == nil)
+        let line = RecommendedPreset.describe(small, for: .init(count: 1_000, channels: 1, size: (height: 28, width: 28)))
+        #expect(line.hasPrefix("preset recommended-v1") && line.contains("k = 30") && line.contains("134 epochs"))
     }
 }

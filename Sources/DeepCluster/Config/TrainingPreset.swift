@@ -8,10 +8,12 @@
 ///   10 epochs.
 /// - `recommended`: `fmnist-v2` scaled to the data by rules (`RecommendedPreset`); its data-dependent
 ///   values are set once the data is known (`RecommendedPreset.adapt`).
+/// - `recommended-v1`: `fmnist` (DeepCluster, the paper's method) scaled to the data by the same rules,
+///   with its own learning rate and length (`RecommendedPreset`).
 /// - `fmnist-v2`: `fmnist` as DeepCluster-v2 (three heads of 30 prototypes, memory bank, two crops
 ///   from 20%), lr 0.15, 30 epochs (README, "DeepCluster-v2").
 public enum TrainingPreset {
-    public static let names = ["recommended", "reference", "fmnist", "fmnist-v2"]
+    public static let names = ["recommended", "recommended-v1", "reference", "fmnist", "fmnist-v2"]
 
     /// What the deepcluster-v2 method brings with it (`swav/scripts/deepclusterv2_*.sh`): three heads,
     /// 10 k-means iterations, weight decay 1e-6, random resized crops, no dropout (SwAV's ResNet has none).
@@ -45,6 +47,8 @@ public enum TrainingPreset {
             c.epochs = 10
         case "recommended":
             try RecommendedPreset.applyFixed(to: &c)
+        case "recommended-v1":
+            try RecommendedPreset.applyFixedV1(to: &c)
         case "fmnist-v2":
             try apply("fmnist", to: &c)
             applyV2Defaults(to: &c)
