@@ -48,6 +48,21 @@ struct StopSignalLaunchTests {
         }
     }
 
+    /// The k-NN monitor (--knn-every) runs after the epoch's checkpoint: a stop inside its extraction
+    /// ends the monitor at that batch, the epoch's record goes out without its k-NN figure, and the run
+    /// stops with that checkpoint the newest.
+    @Test func aStopDuringTheKNNMonitorEndsTheRunAtTheEpochsCheckpoint() throws {
+        let dir = Launcher.tempDir()
+        let args = Self.train + ["--checkpoint-dir", "\(dir)/ck", "--knn-every", "1", "--metrics", "\(dir)/m.jsonl"]
+        let r = try Launcher.run(args + ["--epochs", "4"], ranks: 2, timeout: 300, environment: ["DEEPCLUSTER_TEST_RAISE": "usr1:knn:2:0:1"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("stop requested: stopped at the end of epoch 0"), "\(r.stdout)")
+        #expect(FileManager.default.fileExists(atPath: "\(dir)/ck/epoch-0001/COMPLETE"))
+        #expect(!FileManager.default.fileExists(atPath: "\(dir)/ck/epoch-0002"))
+        let lines = try String(contentsOfFile: "\(dir)/m.jsonl", encoding: .utf8).split(separator: "\n").map { Launcher.json(String($0)) }
+        #expect(lines.count == 1 && lines[0]["knn_top1"] == nil && lines[0]["loss"] is Double, "\(lines)")
+    }
+
     /// DeepCluster-v2: the memory bank's first fill and the prototypes' k-means stop the same way.
     @Test(arguments: [("bank fill", "step", 2, 0), ("k-means", "iteration", 3, 1)])
     func aStopInsideDeepClusterV2sPhases(phase: String, unit: String, count: Int, epoch: Int) throws {

@@ -32,15 +32,20 @@ public struct KNNMonitor {
     }
 
     /// Top-1 accuracy of the model's `representation` (every rank calls it; the same value on each).
+    /// With `epoch`, a stop request is polled after every batch of both extractions (`StopPoll`, phase
+    /// "knn"): the monitor then throws `StopRequested` and the run stops at the epoch's end.
     public func top1(model: Model, transforms: Transforms, representation: Representation, batchSize: Int, workers: Int,
-                     communicator comm: Communicator) throws -> Double {
+                     communicator comm: Communicator, epoch: Int? = nil) throws -> Double {
         guard let (at, width) = model.layer(for: representation) else { return .nan }
         let b = Shard.range(count: bank.count, rank: comm.rank, size: comm.size)
         let q = Shard.range(count: queries.count, rank: comm.rank, size: comm.size)
+        func poll(_ count: Int) -> StopPoll? {
+            epoch.map { StopPoll.perChunk("knn", unit: "batch", count: count, chunk: batchSize, epoch: $0, communicator: comm) }
+        }
         let x = try FeatureExtractor.extract(model, images: bank, range: b, batchSize: batchSize, workers: workers, transforms: transforms,
-                                             through: at, dimension: width)
+                                             through: at, dimension: width, stop: poll(bank.count))
         let y = try FeatureExtractor.extract(model, images: queries, range: q, batchSize: batchSize, workers: workers, transforms: transforms,
-                                             through: at, dimension: width)
+                                             through: at, dimension: width, stop: poll(queries.count))
         return try KNNClassifier.top1(bank: x, bankLabels: Array(bank.labels![b]), queries: y, queryLabels: Array(queries.labels![q]),
                                       dimension: width, communicator: comm)
     }

@@ -26,6 +26,8 @@ public final class DeepClusterRun {
     var previous: [Int32]?
     /// A checkpoint written inside an epoch: that epoch's pseudo-labels and the steps already done.
     var midEpoch: (labels: PseudoLabels, step: Int)?
+    /// Whether every rank agreed to stop after the epoch's checkpoint (a stop during the k-NN monitor).
+    var stopAfterEpoch = false
     /// Whether the last runEpoch returned early on a stop signal.
     public private(set) var stoppedInsideEpoch = false
     /// Where every rank agreed to stop — a phase boundary ("before extraction") or a safe point inside
@@ -113,7 +115,7 @@ public final class DeepClusterRun {
                 return false
             }
             if !stoppedInsideEpoch { try report(r) }
-            if trainer.stopAgreed {
+            if trainer.stopAgreed || stopAfterEpoch {
                 if communicator.isRoot {
                     let saved = options.checkpointDirectory.map { "checkpoint written to \($0)" } ?? "no --checkpoint-dir, nothing saved"
                     log("stop requested: stopped \(stoppedInsideEpoch ? "inside" : "at the end of") epoch \(epoch) (global step \(state.globalStep)); \(saved)")
@@ -170,8 +172,13 @@ public final class DeepClusterRun {
         if let (monitor, transforms) = knn, (epoch + 1) % options.knnEvery == 0 || epoch + 1 == recipe.epochs {
             let t5 = Timing.now()
             try trainer.synchronizeBuffers()
-            rec.knn_top1 = try monitor.top1(model: model, transforms: transforms, representation: recipe.isV2 ? .conv : .trunk,
-                                            batchSize: recipe.batchSize, workers: options.workers, communicator: communicator)
+            do {
+                rec.knn_top1 = try monitor.top1(model: model, transforms: transforms, representation: recipe.isV2 ? .conv : .trunk,
+                                                batchSize: recipe.batchSize, workers: options.workers, communicator: communicator, epoch: epoch)
+            } catch is StopRequested {
+                // The epoch's checkpoint is written: the record goes out without the monitor, then the run stops.
+                stopAfterEpoch = true
+            }
             rec.seconds.knn = Timing.now() - t5
         }
         return rec
