@@ -57,3 +57,33 @@ enum ConfigurationFlags {
         }
     }
 }
+
+/// The refusal behind the typed `apply(to:)` of the option groups: each applied line counts itself,
+/// and the count must equal the options given (found by reflection, which only counts them). An
+/// option declared without its line in `apply` ends the command at start, before anything runs,
+/// instead of being ignored without a word.
+enum GivenOptions {
+    static func check(_ group: Any, applied: Int) throws {
+        let given = Mirror(reflecting: group).children.filter { child in
+            (child.value as? GivenOption)?.given != nil
+        }
+        guard given.count != applied else { return }
+        let names = given.compactMap { $0.label.map { ConfigurationFlags.flag(for: String($0.dropFirst())) } }
+        throw ValidationError("internal: \(given.count - applied) of the options given (\(names.joined(separator: ", "))) reach no field of the configuration (a line missing in \(type(of: group)).apply)")
+    }
+}
+
+/// An option's value when it was given on the command line (a flag: when it was set).
+protocol GivenOption { var given: Any? { get } }
+
+extension Flag: GivenOption where Value == Bool {
+    var given: Any? { wrappedValue ? true : nil }
+}
+
+extension Option: GivenOption {
+    var given: Any? {
+        let mirror = Mirror(reflecting: wrappedValue as Any)
+        guard mirror.displayStyle == .optional else { return wrappedValue }
+        return mirror.children.first?.value
+    }
+}

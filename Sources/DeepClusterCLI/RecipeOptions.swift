@@ -4,7 +4,8 @@ import Datasets
 
 /// The options of `train` that set the recipe (what a run computes), each applied to its field by
 /// name in `apply` — typed, so a search for a flag's property reaches its field, and a choice is
-/// checked with the field's own message ("--method must be one of ...").
+/// checked with the field's own message ("--method must be one of ..."). Each line counts itself, and
+/// `GivenOptions.check` refuses to start when an option given reached no line.
 struct RecipeOptions: ParsableArguments {
     static let d = Recipe()
 
@@ -50,44 +51,46 @@ struct RecipeOptions: ParsableArguments {
 
     /// Sets the fields of the options given; the others keep `r`'s values.
     func apply(to r: inout Recipe) throws {
-        if let v = data { r.data = v }
-        if let v = format { r.format = v }
-        if let v = labels { r.labels = v }
-        if let v = resize { r.resize = v }
-        if let v = augmentation { r.augmentation = try choice(v, field: "augmentation", of: Recipe.Augmentation.self) }
-        if let v = cropScale { r.cropScale = v }
-        if let v = arch { r.arch = v }
-        if let v = method { r.method = try choice(v, field: "method", of: Recipe.Method.self) }
-        if let v = dropout { r.dropout = v }
-        if let v = heads { r.heads = v }
-        if let v = temperature { r.temperature = v }
-        if let v = hiddenDim { r.hiddenDimension = v }
-        if let v = embeddingDim { r.embeddingDimension = v }
-        if let v = crops { r.crops = v }
-        if let v = input { r.input = try choice(v, field: "input", of: Recipe.Input.self) }
-        if let v = clusters { r.clusters = v }
-        if let v = pcaDim { r.pcaDimension = v }
-        if let v = kmeansIters { r.kmeansIterations = v }
-        if let v = clusterFeature { r.clusterFeature = try choice(v, field: "clusterFeature", of: Recipe.ClusterFeature.self) }
-        if let v = topLayer { r.topLayer = try choice(v, field: "topLayer", of: Recipe.TopLayerStart.self) }
-        if let v = pcaEpsilon { r.pcaEpsilon = v }
-        if let v = epochs { r.epochs = v }
-        if let v = batchSize { r.batchSize = v }
-        if let v = lr { r.learningRate = v }
-        if let v = lrSchedule { r.lrSchedule = try choice(v, field: "lrSchedule", of: LearningRateSchedule.Kind.self) }
-        if let v = warmupEpochs { r.warmupEpochs = v }
-        if let v = finalLR { r.finalLearningRate = v }
-        if let v = brightness { r.brightness = v }
-        if let v = contrast { r.contrast = v }
-        if let v = saturation { r.saturation = v }
-        if let v = grayscale { r.grayscale = v }
-        if let v = blur { r.blur = v }
-        if let v = momentum { r.momentum = v }
-        if let v = weightDecay { r.weightDecay = v }
-        if let v = seed { r.seed = v }
-        if let v = limit { r.limit = v }
-        if skipUnreadable { r.skipUnreadable = true }
-        if jpegDraft { r.jpegDraft = true }
+        var applied = 0
+        if let v = data { r.data = v; applied += 1 }
+        if let v = format { r.format = v; applied += 1 }
+        if let v = labels { r.labels = v; applied += 1 }
+        if let v = resize { r.resize = v; applied += 1 }
+        if let v = augmentation { r.augmentation = try choice(v, field: "augmentation", of: Recipe.Augmentation.self); applied += 1 }
+        if let v = cropScale { r.cropScale = v; applied += 1 }
+        if let v = arch { r.arch = v; applied += 1 }
+        if let v = method { r.method = try choice(v, field: "method", of: Recipe.Method.self); applied += 1 }
+        if let v = dropout { r.dropout = v; applied += 1 }
+        if let v = heads { r.heads = v; applied += 1 }
+        if let v = temperature { r.temperature = v; applied += 1 }
+        if let v = hiddenDim { r.hiddenDimension = v; applied += 1 }
+        if let v = embeddingDim { r.embeddingDimension = v; applied += 1 }
+        if let v = crops { r.crops = v; applied += 1 }
+        if let v = input { r.input = try choice(v, field: "input", of: Recipe.Input.self); applied += 1 }
+        if let v = clusters { r.clusters = v; applied += 1 }
+        if let v = pcaDim { r.pcaDimension = v; applied += 1 }
+        if let v = kmeansIters { r.kmeansIterations = v; applied += 1 }
+        if let v = clusterFeature { r.clusterFeature = try choice(v, field: "clusterFeature", of: Recipe.ClusterFeature.self); applied += 1 }
+        if let v = topLayer { r.topLayer = try choice(v, field: "topLayer", of: Recipe.TopLayerStart.self); applied += 1 }
+        if let v = pcaEpsilon { r.pcaEpsilon = v; applied += 1 }
+        if let v = epochs { r.epochs = v; applied += 1 }
+        if let v = batchSize { r.batchSize = v; applied += 1 }
+        if let v = lr { r.learningRate = v; applied += 1 }
+        if let v = lrSchedule { r.lrSchedule = try choice(v, field: "lrSchedule", of: LearningRateSchedule.Kind.self); applied += 1 }
+        if let v = warmupEpochs { r.warmupEpochs = v; applied += 1 }
+        if let v = finalLR { r.finalLearningRate = v; applied += 1 }
+        if let v = brightness { r.brightness = v; applied += 1 }
+        if let v = contrast { r.contrast = v; applied += 1 }
+        if let v = saturation { r.saturation = v; applied += 1 }
+        if let v = grayscale { r.grayscale = v; applied += 1 }
+        if let v = blur { r.blur = v; applied += 1 }
+        if let v = momentum { r.momentum = v; applied += 1 }
+        if let v = weightDecay { r.weightDecay = v; applied += 1 }
+        if let v = seed { r.seed = v; applied += 1 }
+        if let v = limit { r.limit = v; applied += 1 }
+        if skipUnreadable { r.skipUnreadable = true; applied += 1 }
+        if jpegDraft { r.jpegDraft = true; applied += 1 }
+        try GivenOptions.check(self, applied: applied)
     }
 }
 

@@ -19,15 +19,17 @@ struct RunOptionFlags: ParsableArguments {
 
     /// Sets the fields of the options given; the others keep `o`'s values.
     func apply(to o: inout RunOptions) throws {
-        if let v = workers { o.workers = v }
-        if let v = dataCheck { o.dataCheck = try choice(v, field: "dataCheck", of: DataScan.Depth.self) }
-        if let v = bucketBytes { o.bucketBytes = v }
-        if let v = checkpointDir { o.checkpointDirectory = v }
-        if let v = keepCheckpoints { o.keepCheckpoints = v }
-        if let v = checkpointEvery { o.checkpointEvery = v }
-        if let v = logDir { o.logDirectory = v }
-        if let v = metrics { o.metrics = v }
-        if let v = knnEvery { o.knnEvery = v }
-        if let v = tensorboard { o.tensorboard = v }
+        var applied = 0
+        if let v = workers { o.workers = v; applied += 1 }
+        if let v = dataCheck { o.dataCheck = try choice(v, field: "dataCheck", of: DataScan.Depth.self); applied += 1 }
+        if let v = bucketBytes { o.bucketBytes = v; applied += 1 }
+        if let v = checkpointDir { o.checkpointDirectory = v; applied += 1 }
+        if let v = keepCheckpoints { o.keepCheckpoints = v; applied += 1 }
+        if let v = checkpointEvery { o.checkpointEvery = v; applied += 1 }
+        if let v = logDir { o.logDirectory = v; applied += 1 }
+        if let v = metrics { o.metrics = v; applied += 1 }
+        if let v = knnEvery { o.knnEvery = v; applied += 1 }
+        if let v = tensorboard { o.tensorboard = v; applied += 1 }
+        try GivenOptions.check(self, applied: applied)
     }
 }
