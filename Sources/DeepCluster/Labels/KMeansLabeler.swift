@@ -61,24 +61,27 @@ public final class KMeansLabeler: PseudoLabeler {
         rec.reseeded_clusters = km.repaired
         let all = try communicator.allgatherv(km.assignments)
         topLayerStart = nil
-        switch recipe.topLayer {
-        case .random: break
-        case .centroids:
+        if recipe.topLayer != .random {
+            // What the layer reads, made once (a second copy of the shard's features, only for these options).
             let inputs = topLayerInputs(features)
-            let top = try CentroidTopLayer(inputs: inputs, rows: shard.count, dimension: d, labels: km.assignments,
-                                           clusters: model.numClasses, communicator: communicator)
-            topLayerStart = (top.weights, top.bias)
-        case .matched:
-            // The first epoch has no trained layer to carry over: it is drawn as the reference's.
-            if let previous = previousLabels, previous.count == n {
-                let current = model.topLayer()
-                topLayerStart = MatchedTopLayer.reorder(weights: current.weights, bias: current.bias,
-                                                        matching: MatchedTopLayer.match(previous: previous, current: all, clusters: model.numClasses))
+            switch recipe.topLayer {
+            case .random: break
+            case .centroids:
+                let top = try CentroidTopLayer(inputs: inputs, rows: shard.count, dimension: d, labels: km.assignments,
+                                               clusters: model.numClasses, communicator: communicator)
+                topLayerStart = (top.weights, top.bias)
+            case .matched:
+                // The first epoch has no trained layer to carry over: it is drawn as the reference's.
+                if let previous = previousLabels, previous.count == n {
+                    let current = model.topLayer()
+                    topLayerStart = MatchedTopLayer.reorder(weights: current.weights, bias: current.bias,
+                                                            matching: MatchedTopLayer.match(previous: previous, current: all, clusters: model.numClasses))
+                }
             }
-        }
-        if let start = topLayerStart {
-            rec.top_layer_agreement = try TopLayerAgreement.fraction(weights: start.weights, bias: start.bias, inputs: topLayerInputs(features),
-                                                                     rows: shard.count, labels: km.assignments, communicator: communicator)
+            if let start = topLayerStart {
+                rec.top_layer_agreement = try TopLayerAgreement.fraction(weights: start.weights, bias: start.bias, inputs: inputs,
+                                                                         rows: shard.count, labels: km.assignments, communicator: communicator)
+            }
         }
         previousLabels = all
         return PseudoLabels(heads: 1, count: n, values: all)
