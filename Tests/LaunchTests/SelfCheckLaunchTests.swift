@@ -46,6 +46,7 @@ extension LaunchSuites {
             (["train", "--format", "tiff"], "--format"),
             (["train", "--resume"], "--resume needs --checkpoint-dir"),
             (["train", "--cluster-feature", "fc6"], "--cluster-feature"),
+            (["train", "--top-layer", "kmeans"], "--top-layer"),
             (["train", "--pca-epsilon", "-1"], "--pca-epsilon"),
             (["train", "--momentum", "1.5"], "--momentum"),
             (["train", "--keep-checkpoints", "0"], "--keep-checkpoints"),
