@@ -29,9 +29,11 @@ let package = Package(
                 linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]),
         // oneDNN (Debian's libdnnl-dev; no pkg-config file) for the convolutions, behind NN's kernel seam.
         .target(name: "COneDNN", path: "Sources/COneDNN", linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("dl")]),
+        // Winograd's transforms for inference's 3×3 and 5×5 convolutions (NN/Kernels/WinogradConvolution).
+        .target(name: "CWinograd", path: "Sources/CWinograd", cSettings: [.unsafeFlags(["-O3"])]),
         .target(name: "Collective", dependencies: ["CMPI"], swiftSettings: mode),
         .target(name: "Tensor", dependencies: ["COpenBLAS"], swiftSettings: mode),
-        .target(name: "NN", dependencies: ["Tensor", "COneDNN"], swiftSettings: mode),
+        .target(name: "NN", dependencies: ["Tensor", "COneDNN", "CWinograd"], swiftSettings: mode),
         .target(name: "Datasets", dependencies: ["Tensor", "CZlib", "CImageCodecs"], swiftSettings: mode),
         .target(name: "Clustering", dependencies: ["Tensor", "Collective"], swiftSettings: mode),
         .target(name: "DeepCluster",

@@ -30,7 +30,12 @@ public final class Conv2d: Layer {
         get { policy.precision }
         set { policy.precision = newValue }
     }
-    /// What ran the last forward: "onednn:<implementation>" or "reference".
+    /// Whether this layer's inference may run on Winograd, when not `KernelBackend.winogradInference`.
+    public var winograd: Bool? {
+        get { policy.winograd }
+        set { policy.winograd = newValue }
+    }
+    /// What ran the last forward: "onednn:<implementation>", "winograd:f4x3" / "winograd:f2x5" or "reference".
     public var lastKernelName: String { ConvolutionKernels.describe(active ?? lastFoldedKernel) }
     /// `forwardFolded`'s weights and bias (the BatchNorm folded in) and the kernel that ran it.
     private var foldedWeight: [Float] = [], foldedBias: [Float] = []

@@ -12,11 +12,15 @@ final class ConvolutionKernels {
     /// This layer's backend and precision when they are not the process-wide choice (tests run both).
     var backend: KernelBackend?
     var precision: Precision?
+    /// Whether inference's 3×3 and 5×5 shapes may run on Winograd, when not the process-wide choice.
+    var winograd: Bool?
     /// The reference kernel: the oracle, and the fall-back.
     private let reference: Im2colConvolution
     private var primitives: [ConvolutionShape: OneDNNConvolution] = [:]
     /// Shapes in the order their primitives were made (the oldest goes first when the cache is full).
     private var primitiveOrder: [ConvolutionShape] = []
+    /// Winograd kernels of the inference shapes it handles (3×3 and 5×5, stride 1, fp32), a few like the primitives.
+    private var winogradKernels: [ConvolutionShape: WinogradConvolution] = [:]
     /// Shapes oneDNN refused, which run on the reference kernel.
     private var refused: Set<ConvolutionShape> = []
     /// How many shapes' oneDNN primitives a layer keeps.
@@ -27,10 +31,20 @@ final class ConvolutionKernels {
         reference = Im2colConvolution(shape: referenceShape)
     }
 
-    /// The kernel for a shape: oneDNN's primitive (created on first use) unless the reference is
-    /// chosen or oneDNN refused the shape, in which case a note says so once.
+    /// The kernel for a shape: Winograd (F(4×4, 3×3), F(2×2, 5×5)) for an fp32 inference shape it handles (unless
+    /// `KernelBackend.winogradInference` is off), else oneDNN's primitive (created on first use) unless
+    /// the reference is chosen or oneDNN refused the shape, in which case a note says so once.
     func kernel(for shape: ConvolutionShape) -> ConvolutionKernel {
-        if (backend ?? KernelBackend.current) == .onednn && !refused.contains(shape) {
+        let chosen = backend ?? KernelBackend.current
+        if chosen == .onednn && (winograd ?? KernelBackend.winogradInference) && (precision ?? KernelBackend.precision) == .fp32
+            && WinogradConvolution.handles(shape) {
+            if let w = winogradKernels[shape] { return w }
+            if winogradKernels.count >= Self.cacheSize { winogradKernels.removeAll() }
+            let w = WinogradConvolution(shape: shape)
+            winogradKernels[shape] = w
+            return w
+        }
+        if chosen == .onednn && !refused.contains(shape) {
             if let p = primitives[shape] { return p }
             do {
                 let p = try OneDNNConvolution(shape: shape, precision: precision ?? KernelBackend.precision)
@@ -59,9 +73,10 @@ final class ConvolutionKernels {
         return reference
     }
 
-    /// What ran a kernel: "onednn:<implementation>" or "reference".
+    /// What ran a kernel: "onednn:<implementation>", "winograd:f4x3" / "winograd:f2x5" or "reference".
     static func describe(_ kernel: ConvolutionKernel?) -> String {
         if let p = kernel as? OneDNNConvolution { return "onednn:\(p.implementation)" }
+        if let w = kernel as? WinogradConvolution { return "winograd:\(w.name)" }
         return kernel == nil ? "none" : "reference"
     }
 }

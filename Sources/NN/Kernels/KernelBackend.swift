@@ -12,6 +12,10 @@ public enum KernelBackend: String, Sendable, CaseIterable {
     /// Arithmetic of oneDNN's convolutions (`--precision`).
     nonisolated(unsafe) public static var precision: Precision = .fp32
 
+    /// Under `.onednn` in fp32, inference's 3×3 and 5×5 stride-1 convolutions (extraction, eval) run on Winograd
+    /// (F(4×4, 3×3), F(2×2, 5×5); WinogradConvolution) instead of oneDNN's direct kernels (`--no-winograd` turns it off).
+    nonisolated(unsafe) public static var winogradInference = true
+
     /// Where notes go (a shape that fell back to the reference kernels, ...). The CLI points it at
     /// rank 0's log; by default notes are kept in `notes` only.
     nonisolated(unsafe) public static var noteHandler: ((String) -> Void)?

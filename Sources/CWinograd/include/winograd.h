@@ -1,0 +1,34 @@
+// Winograd's minimal filtering (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks",
+// CVPR 2016) for stride-1 convolutions on the trainer's (C, N, H, W) float tensors, on 6×6 input
+// tiles with the interpolation points 0, ±1, ±2 and ∞:
+//   F(4×4, 3×3): a 4×4 output tile from 36 products where a direct convolution does 144;
+//   F(2×2, 5×5): a 2×2 output tile from 36 products where a direct convolution does 100.
+// The products over input channels are 36 matrix products, one per point ξ of the 6×6 grid,
+//     M[ξ] (out × tiles) = U[ξ] (out × in) · V[ξ] (in × tiles),
+// which the caller runs as sgemm; these functions are the three transforms around them.
+// `kernel` is 3 or 5; the output tile is 7 − kernel wide. Tiles are numbered image by image, row by
+// row: t = (image · tiles_high + tile_row) · tiles_wide + tile_column.
+#ifndef DEEPCLUSTER_WINOGRAD_H
+#define DEEPCLUSTER_WINOGRAD_H
+
+/// U[ξ][o][i] = (G g G^T)[ξ] of the filter w[o][i] (kernel × kernel, PyTorch's (out, in, kh, kw)
+/// order); u holds 36 · out · in floats.
+void dc_winograd_filter(const float *w, int out_channels, int in_channels, int kernel, float *u);
+
+/// V[ξ][c][t] = (B^T d B)[ξ] for channels [c_begin, c_end) and the tiles of images
+/// [image_begin, image_end) of x (channels, images, height, width), zero outside the image
+/// (padding `pad`). t counts from the first tile of image_begin; plane ξ starts at v + ξ · plane,
+/// row c at + c · row. 0 on success, -1 when its scratch (one channel's images with a zero border)
+/// could not be allocated.
+int dc_winograd_input(const float *x, int images, int height, int width, int pad, int kernel,
+                      int tiles_high, int tiles_wide, int c_begin, int c_end,
+                      int image_begin, int image_end, float *v, long plane, long row);
+
+/// y[o][n][·][·] = (A^T M A) + bias[o], then max(0, ·) when relu, for output channels
+/// [o_begin, o_end) and images [image_begin, image_end) of y (out, images, out_high, out_wide);
+/// m is laid out as v above (plane ξ at m + ξ · plane, row o at + o · row, tiles from image_begin).
+void dc_winograd_output(const float *m, long plane, long row, const float *bias, int relu, int kernel,
+                        int images, int out_high, int out_wide, int tiles_high, int tiles_wide,
+                        int o_begin, int o_end, int image_begin, int image_end, float *y);
+
+#endif

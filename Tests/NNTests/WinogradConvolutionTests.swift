@@ -1,0 +1,97 @@
+import NN
+import Tensor
+import Testing
+
+/// Winograd F(4×4, 3×3) and F(2×2, 5×5) for inference's stride-1 convolutions against the im2col +
+/// sgemm reference on the same weights: odd sizes (partial tiles), padding 0 up to kernel − 1,
+/// batches split into chunks, the folded BatchNorm and ReLU, and the switch back to oneDNN.
+@Suite(.serialized) struct WinogradConvolutionTests {
+    struct Case: CustomTestStringConvertible, Sendable {
+        let inChannels, outChannels, padding: Int
+        let input: [Int]
+        var kernel = 3
+        var testDescription: String { "\(inChannels)→\(outChannels) k\(kernel) p\(padding) on \(input)" }
+    }
+
+    static let cases = [
+        Case(inChannels: 64, outChannels: 128, padding: 1, input: [64, 3, 7, 7]),      // fmnist-alexnet's conv3
+        Case(inChannels: 64, outChannels: 16, padding: 1, input: [64, 2, 13, 13]),     // AlexNet's 13×13
+        Case(inChannels: 64, outChannels: 20, padding: 0, input: [64, 2, 9, 6]),       // no padding, uneven
+        Case(inChannels: 65, outChannels: 16, padding: 2, input: [65, 1, 5, 11]),
+        Case(inChannels: 64, outChannels: 16, padding: 1, input: [64, 5, 1, 2]),       // smaller than a tile
+        Case(inChannels: 96, outChannels: 32, padding: 2, input: [96, 2, 27, 27], kernel: 5),  // AlexNet's conv2
+        Case(inChannels: 64, outChannels: 16, padding: 2, input: [64, 2, 14, 14], kernel: 5),
+        Case(inChannels: 64, outChannels: 16, padding: 0, input: [64, 3, 8, 11], kernel: 5),
+        Case(inChannels: 64, outChannels: 16, padding: 4, input: [64, 1, 2, 3], kernel: 5),
+    ]
+
+    /// Two copies of one convolution with the same weights and bias, one per backend (the
+    /// harnesses own the parameters: keep them alive with the layers).
+    static func pair(_ c: Case) -> (reference: Conv2d, fast: Conv2d, keep: [LayerHarness]) {
+        func make(_ k: KernelBackend) -> (Conv2d, LayerHarness) {
+            let conv = Conv2d(name: "conv", in: c.inChannels, out: c.outChannels, kernel: c.kernel, padding: c.padding)
+            conv.kernels = k
+            return (conv, LayerHarness(conv, seed: 7))
+        }
+        let (r, rh) = make(.reference), (w, wh) = make(.onednn)
+        return (r, w, [rh, wh])
+    }
+
+    @Test(arguments: cases) func matchesTheReference(_ c: Case) {
+        let (r, w, keep) = Self.pair(c)
+        let x = randomTensor(c.input, seed: 31)
+        let expected = r.forward(x, mode: .eval).array.map(Double.init)
+        let got = w.forward(x, mode: .eval).array.map(Double.init)
+        #expect(w.lastKernelName == (c.kernel == 3 ? "winograd:f4x3" : "winograd:f2x5"), "ran \(w.lastKernelName)")
+        #expect(got.count == expected.count && relativeError(got, expected) < 1e-5)
+        // Training shapes stay on oneDNN, whose backward follows.
+        _ = w.forward(x, mode: .train)
+        #expect(w.lastKernelName.hasPrefix("onednn:"), "ran \(w.lastKernelName)")
+        withExtendedLifetime(keep) {}
+    }
+
+    @Test func chunksOfTheBatchGiveTheSameOutput() {
+        let c = Self.cases[0]
+        let (r, w, keep) = Self.pair(Case(inChannels: c.inChannels, outChannels: c.outChannels, padding: 1, input: [64, 11, 7, 7]))
+        let x = randomTensor([64, 11, 7, 7], seed: 32)
+        let expected = r.forward(x, mode: .eval).array.map(Double.init)
+        let saved = WinogradChunking.budget
+        WinogradChunking.budget = 36 * 128 * 4 * 3   // three images a chunk: 3 + 3 + 3 + 2
+        defer { WinogradChunking.budget = saved }
+        let got = w.forward(x, mode: .eval).array.map(Double.init)
+        #expect(w.lastKernelName == "winograd:f4x3")
+        #expect(relativeError(got, expected) < 1e-5)
+        withExtendedLifetime(keep) {}
+    }
+
+    @Test func theFoldedBatchNormAndReLUAreApplied() {
+        let (r, w, keep) = Self.pair(Self.cases[1])
+        let x = randomTensor(Self.cases[1].input, seed: 33)
+        let scale = (0..<16).map { Float($0 % 3) * 0.7 - 0.4 }, shift = (0..<16).map { Float($0) * 0.05 - 0.3 }
+        #expect(Self.cases[1].outChannels == 16)
+        let expected = r.forwardFolded(x, scale: scale, shift: shift, relu: true).array.map(Double.init)
+        let got = w.forwardFolded(x, scale: scale, shift: shift, relu: true).array.map(Double.init)
+        #expect(w.lastKernelName == "winograd:f4x3")
+        #expect(expected.contains(0) && relativeError(got, expected) < 1e-5)
+        withExtendedLifetime(keep) {}
+    }
+
+    @Test func switchedOffTheShapeRunsOnOneDNN() {
+        let (_, w, keep) = Self.pair(Self.cases[0])
+        w.winograd = false
+        _ = w.forward(randomTensor(Self.cases[0].input, seed: 34), mode: .eval)
+        #expect(w.lastKernelName.hasPrefix("onednn:"), "ran \(w.lastKernelName)")
+        withExtendedLifetime(keep) {}
+    }
+}
+
+extension WinogradConvolutionTests {
+    /// Thin inputs stay on oneDNN: the sgemm's inner dimension would be too short to pay (conv2 of
+    /// Fashion-MNIST's network, 32 → 64).
+    @Test func fewInputChannelsStayOnOneDNN() {
+        let (_, w, keep) = Self.pair(Case(inChannels: 32, outChannels: 64, padding: 2, input: [32, 2, 14, 14], kernel: 5))
+        _ = w.forward(randomTensor([32, 2, 14, 14], seed: 35), mode: .eval)
+        #expect(w.lastKernelName.hasPrefix("onednn:"), "ran \(w.lastKernelName)")
+        withExtendedLifetime(keep) {}
+    }
+}
