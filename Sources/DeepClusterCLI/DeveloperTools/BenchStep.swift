@@ -70,6 +70,7 @@ struct BenchStep: ParsableCommand {
             // Backward's mean seconds (the slowest rank's): what the gradient allreduce can hide behind.
             r.add("backward_seconds", try comm.allreduce(trainer.times.backward / Double(steps), op: .max))
             r.add("kernels", KernelBackend.current.rawValue); r.add("precision", KernelBackend.precision.rawValue)
+            r.add("layout", "CNHW")
             r.add("isa", KernelBackend.instructionSet)
             r.add("fma_peak_gflops", peak); r.add("fraction_of_fma_peak", gflops / peak)
             r.add("peak_rss_bytes", try largestPeakRSS(comm))
@@ -128,6 +129,10 @@ struct BenchExtract: ParsableCommand {
             r.add("peak_rss_bytes", try largestPeakRSS(comm))
             r.add("median_of", steps); r.add("openblas_core", BLAS.coreName)
             r.add("kernels", KernelBackend.current.rawValue); r.add("precision", KernelBackend.precision.rawValue)
+            // Activations travel between layers as plain (C, N, H, W); oneDNN's blocked layouts live inside its convolutions.
+            r.add("layout", "CNHW")
+            // What ran each convolution (oneDNN's direct kernels, Winograd, the reference), in the network's order.
+            r.add("convolution_kernels", model.layers.compactMap { ($0 as? Conv2d).map { "\($0.name)=\($0.lastKernelName)" } }.joined(separator: " "))
             r.emit(comm, json: common.json)
             if let p = model.profile, comm.isRoot {
                 for (i, layer) in model.layers.enumerated() where p.forward[i] > 0 {
