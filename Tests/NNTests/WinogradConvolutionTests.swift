@@ -95,3 +95,19 @@ extension WinogradConvolutionTests {
         withExtendedLifetime(keep) {}
     }
 }
+
+extension WinogradConvolutionTests {
+    /// One Winograd kernel serves every shape of a layer (the extraction batch, the last partial
+    /// batch): a larger batch after a smaller one, and back, give the reference's outputs.
+    @Test func batchSizesChangeFromCallToCall() {
+        let (r, w, keep) = Self.pair(Self.cases[0])
+        for batch in [3, 7, 2] {
+            let x = randomTensor([64, batch, 7, 7], seed: 40 + UInt64(batch))
+            let expected = r.forward(x, mode: .eval).array.map(Double.init)
+            let got = w.forward(x, mode: .eval).array.map(Double.init)
+            #expect(w.lastKernelName == "winograd:f4x3")
+            #expect(got.count == expected.count && relativeError(got, expected) < 1e-5, "batch \(batch)")
+        }
+        withExtendedLifetime(keep) {}
+    }
+}

@@ -19,8 +19,9 @@ final class ConvolutionKernels {
     private var primitives: [ConvolutionShape: OneDNNConvolution] = [:]
     /// Shapes in the order their primitives were made (the oldest goes first when the cache is full).
     private var primitiveOrder: [ConvolutionShape] = []
-    /// Winograd kernels of the inference shapes it handles (3×3 and 5×5, stride 1, fp32), a few like the primitives.
-    private var winogradKernels: [ConvolutionShape: WinogradConvolution] = [:]
+    /// The Winograd kernel of the inference shapes it handles (3×3 and 5×5, stride 1, fp32): one for
+    /// every shape, its workspaces sized for the largest seen, as the reference kernel's are.
+    private var winogradKernel: WinogradConvolution?
     /// Shapes oneDNN refused, which run on the reference kernel.
     private var refused: Set<ConvolutionShape> = []
     /// How many shapes' oneDNN primitives a layer keeps.
@@ -38,10 +39,12 @@ final class ConvolutionKernels {
         let chosen = backend ?? KernelBackend.current
         if chosen == .onednn && (winograd ?? KernelBackend.winogradInference) && (precision ?? KernelBackend.precision) == .fp32
             && WinogradConvolution.handles(shape) {
-            if let w = winogradKernels[shape] { return w }
-            if winogradKernels.count >= Self.cacheSize { winogradKernels.removeAll() }
+            if let w = winogradKernel {
+                w.shape = shape
+                return w
+            }
             let w = WinogradConvolution(shape: shape)
-            winogradKernels[shape] = w
+            winogradKernel = w
             return w
         }
         if chosen == .onednn && !refused.contains(shape) {

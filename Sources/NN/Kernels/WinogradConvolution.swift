@@ -18,7 +18,10 @@ final class WinogradConvolution: ConvolutionKernel {
     /// The fewest output channels (Sobel's 1 → 2 stays on oneDNN).
     static let minimumOutputChannels = 16
 
-    let shape: ConvolutionShape
+    /// The shape of the current call; the workspaces follow it (sized for the largest seen).
+    var shape: ConvolutionShape {
+        didSet { precondition(Self.handles(shape), "Winograd cannot run \(shape.text)") }
+    }
     private let filter = Tensor(shape: [0])
     private let transformed = Tensor(shape: [0])
     private let products = Tensor(shape: [0])
