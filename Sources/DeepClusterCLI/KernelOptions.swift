@@ -10,7 +10,7 @@ struct KernelOptions: ParsableArguments {
     var kernels: KernelBackend = .onednn
     @Option(help: "Convolution arithmetic: fp32, or bf16 (bf16 inputs and weights, fp32 accumulation and master weights; needs AVX512-BF16 or AMX) (default: fp32).")
     var precision: Precision = .fp32
-    @Flag(inversion: .prefixedNo, help: "Inference's 3×3 and 5×5 stride-1 convolutions (extraction, eval) by Winograd F(4×4, 3×3) and F(2×2, 5×5) on sgemm under --kernels onednn in fp32 (default: on).")
+    @Flag(inversion: .prefixedNo, help: "Inference's 3×3 and 5×5 stride-1 convolutions (extraction, eval) by Winograd F(4×4, 3×3) and F(2×2, 5×5) on sgemm under --kernels onednn in fp32.")
     var winograd = true
 
     /// Makes the choice process-wide; a precision this CPU cannot run is one line for the user.
