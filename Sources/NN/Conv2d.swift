@@ -94,7 +94,7 @@ public final class Conv2d: Layer {
     public func forward(_ x: Tensor, mode: Mode) -> Tensor {
         precondition(x.shape.count == 4 && x.shape[0] == inChannels, "\(name): expected (\(inChannels), N, H, W), got \(x.shape)")
         input = x
-        active = run(x, shape: convolutionShape(x.shape, training: mode.batchStatistics), weight: weight, bias: bias)
+        active = run(x, shape: convolutionShape(x.shape, training: mode.backward), weight: weight, bias: bias)
         lastFoldedKernel = nil
         return output
     }

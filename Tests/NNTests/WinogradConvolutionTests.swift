@@ -111,3 +111,23 @@ extension WinogradConvolutionTests {
         withExtendedLifetime(keep) {}
     }
 }
+
+extension WinogradConvolutionTests {
+    /// Training with frozen BatchNorm (running statistics, dropout off) still has a backward: its
+    /// convolutions are training shapes, on oneDNN, and the gradients are the reference's.
+    @Test func frozenBatchNormTrainingKeepsItsBackward() {
+        let (r, w, keep) = Self.pair(Self.cases[0])
+        let frozen = Mode(dropout: false, batchStatistics: false)
+        let x = randomTensor(Self.cases[0].input, seed: 37)
+        let expected = r.forward(x, mode: frozen).array.map(Double.init)
+        let got = w.forward(x, mode: frozen).array.map(Double.init)
+        #expect(w.lastKernelName.hasPrefix("onednn:"), "ran \(w.lastKernelName)")
+        #expect(relativeError(got, expected) < 1e-5)
+        let dy = randomTensor(r.outputShape(Self.cases[0].input), seed: 38)
+        let dxr = r.backward(dy, needInputGradient: true)!.array.map(Double.init)
+        let dxw = w.backward(dy, needInputGradient: true)!.array.map(Double.init)
+        #expect(relativeError(dxw, dxr) < 1e-5)
+        #expect(relativeError(Array(keep[1].gradients[0]).map(Double.init), Array(keep[0].gradients[0]).map(Double.init)) < 1e-5)
+        withExtendedLifetime(keep) {}
+    }
+}

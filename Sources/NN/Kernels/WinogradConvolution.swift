@@ -81,8 +81,10 @@ final class WinogradConvolution: ConvolutionKernel {
 
     func backward(outputGradient: UnsafePointer<Float>, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                   inputGradient: UnsafeMutablePointer<Float>?, weightGradient: UnsafeMutablePointer<Float>?,
-                  biasGradient: UnsafeMutablePointer<Float>?) {
-        preconditionFailure("Winograd runs inference only; \(shape.text) has no backward here")
+                  biasGradient: UnsafeMutablePointer<Float>?) throws {
+        // Never expected (a forward that a backward follows is a training shape, which stays on oneDNN);
+        // the layer falls back to the reference kernel, which recomputes what it needs, with a note.
+        throw KernelError.unsupported("Winograd runs inference only; \(shape.text) has no backward here")
     }
 }
 
