@@ -209,3 +209,123 @@ void dc_winograd_output(const float *m, long plane, long row, const float *bias,
                                                 : (has_avx2() ? output2_avx2 : output2_baseline);
     run(m, plane, row, bias, relu, images, out_high, out_wide, tiles_high, tiles_wide, o_begin, o_end, image_begin, image_end, y);
 }
+
+// Training's weight gradient (include/winograd.h): A ∂y A^T of each m×m tile of ∂y, and G^T M G.
+
+// out[k·s] = (A dy)[k] over the lanes, for m rows of lanes (A = (A^T)^T, 6 × m): F(4×4, 3×3) …
+static inline __attribute__((always_inline)) void gradient_rows4(const float *d0, const float *d1, const float *d2,
+                                                                 const float *d3, float *out, int s) {
+    for (int l = 0; l < LANES; l++) {
+        const float even = d0[l] + d2[l], odd = d1[l] + d3[l];
+        const float even4 = d0[l] + 4 * d2[l], odd8 = 2 * d1[l] + 8 * d3[l];
+        out[0 * s + l] = d0[l];
+        out[1 * s + l] = even + odd;
+        out[2 * s + l] = even - odd;
+        out[3 * s + l] = even4 + odd8;
+        out[4 * s + l] = even4 - odd8;
+        out[5 * s + l] = d3[l];
+    }
+}
+
+// … and F(2×2, 5×5).
+static inline __attribute__((always_inline)) void gradient_rows2(const float *d0, const float *d1, float *out, int s) {
+    for (int l = 0; l < LANES; l++) {
+        out[0 * s + l] = d0[l];
+        out[1 * s + l] = d0[l] + d1[l];
+        out[2 * s + l] = d0[l] - d1[l];
+        out[3 * s + l] = d0[l] + 2 * d1[l];
+        out[4 * s + l] = d0[l] - 2 * d1[l];
+        out[5 * s + l] = d1[l];
+    }
+}
+
+#define GRADIENT_ROWS4(D, OUT, S) gradient_rows4(D[0], D[1], D[2], D[3], OUT, S)
+#define GRADIENT_ROWS2(D, OUT, S) gradient_rows2(D[0], D[1], OUT, S)
+
+#define OUTPUT_GRADIENT_BODY(STEP, ROWS)                                                                         \
+    const long ohw = (long)out_high * out_wide;                                                                 \
+    const int per_image = tiles_high * tiles_wide;                                                              \
+    const long tiles = (long)(image_end - image_begin) * per_image;                                             \
+    for (int o = o_begin; o < o_end; o++) {                                                                     \
+        for (long t = 0; t < tiles; t += LANES) {                                                               \
+            const int lanes = tiles - t < LANES ? (int)(tiles - t) : LANES;                                     \
+            float d[STEP][STEP][LANES];                                                                         \
+            for (int l = 0; l < LANES; l++) {                                                                   \
+                if (l >= lanes) {                                                                               \
+                    for (int r = 0; r < STEP; r++) for (int q = 0; q < STEP; q++) d[r][q][l] = 0;               \
+                    continue;                                                                                   \
+                }                                                                                               \
+                const long tile = t + l;                                                                        \
+                const int image = image_begin + (int)(tile / per_image), within = (int)(tile % per_image);      \
+                const int y0 = within / tiles_wide * STEP, x0 = within % tiles_wide * STEP;                     \
+                const int rows = out_high - y0 < STEP ? out_high - y0 : STEP;                                   \
+                const int cols = out_wide - x0 < STEP ? out_wide - x0 : STEP;                                   \
+                const float *src = dy + ((long)o * images + image) * ohw + (long)y0 * out_wide + x0;            \
+                for (int r = 0; r < STEP; r++)                                                                  \
+                    for (int q = 0; q < STEP; q++) d[r][q][l] = r < rows && q < cols ? src[(long)r * out_wide + q] : 0; \
+            }                                                                                                   \
+            float e[6][STEP][LANES];  /* A d: column q of d → column q of e */                                   \
+            for (int q = 0; q < STEP; q++) {                                                                    \
+                const float *column[STEP];                                                                      \
+                for (int r = 0; r < STEP; r++) column[r] = d[r][q];                                             \
+                ROWS(column, e[0][q], STEP * LANES);                                                            \
+            }                                                                                                   \
+            for (int r = 0; r < 6; r++) {  /* (A d) A^T: row r of e → points r·6 + q */                         \
+                const float *rowLanes[STEP];                                                                    \
+                for (int q = 0; q < STEP; q++) rowLanes[q] = e[r][q];                                           \
+                float f[6][LANES];                                                                              \
+                ROWS(rowLanes, f[0], LANES);                                                                    \
+                for (int q = 0; q < 6; q++) {                                                                   \
+                    float *out = w + (r * 6 + q) * plane + (long)o * row + t;                                   \
+                    if (lanes == LANES) memcpy(out, f[q], sizeof f[q]);                                         \
+                    else for (int l = 0; l < lanes; l++) out[l] = f[q][l];                                      \
+                }                                                                                               \
+            }                                                                                                   \
+        }                                                                                                       \
+    }
+
+#define OUTPUT_GRADIENT_ARGUMENTS const float *dy, int images, int out_high, int out_wide, int tiles_high, \
+    int tiles_wide, int o_begin, int o_end, int image_begin, int image_end, float *w, long plane, long row
+__attribute__((target("avx2,fma"))) static void gradient4_avx2(OUTPUT_GRADIENT_ARGUMENTS) { OUTPUT_GRADIENT_BODY(4, GRADIENT_ROWS4) }
+static void gradient4_baseline(OUTPUT_GRADIENT_ARGUMENTS) { OUTPUT_GRADIENT_BODY(4, GRADIENT_ROWS4) }
+__attribute__((target("avx2,fma"))) static void gradient2_avx2(OUTPUT_GRADIENT_ARGUMENTS) { OUTPUT_GRADIENT_BODY(2, GRADIENT_ROWS2) }
+static void gradient2_baseline(OUTPUT_GRADIENT_ARGUMENTS) { OUTPUT_GRADIENT_BODY(2, GRADIENT_ROWS2) }
+
+void dc_winograd_output_gradient(const float *dy, int kernel, int images, int out_high, int out_wide,
+                                 int tiles_high, int tiles_wide, int o_begin, int o_end,
+                                 int image_begin, int image_end, float *w, long plane, long row) {
+    void (*run)(OUTPUT_GRADIENT_ARGUMENTS) = kernel == 3 ? (has_avx2() ? gradient4_avx2 : gradient4_baseline)
+                                                         : (has_avx2() ? gradient2_avx2 : gradient2_baseline);
+    run(dy, images, out_high, out_wide, tiles_high, tiles_wide, o_begin, o_end, image_begin, image_end, w, plane, row);
+}
+
+void dc_winograd_filter_gradient(const float *m, int out_channels, int in_channels, int kernel,
+                                 int o_begin, int o_end, float *dw) {
+    float g[6][5] = {{0}};  // G: 6 × kernel, as in dc_winograd_filter
+    for (int j = 0; j < 5; j++) {
+        float power = 1;
+        for (int k = 0; k < kernel; k++, power *= points[j]) g[j][k] = power / normalisers[j];
+    }
+    g[5][kernel - 1] = 1;
+    const long planeSize = (long)out_channels * in_channels;
+    for (int o = o_begin; o < o_end; o++) {
+        for (int i = 0; i < in_channels; i++) {
+            float mm[6][6];
+            for (int k = 0; k < 36; k++) mm[k / 6][k % 6] = m[k * planeSize + (long)o * in_channels + i];
+            float t[5][6];  // G^T M: kernel × 6
+            for (int r = 0; r < kernel; r++)
+                for (int c = 0; c < 6; c++) {
+                    float s = 0;
+                    for (int k = 0; k < 6; k++) s += g[k][r] * mm[k][c];
+                    t[r][c] = s;
+                }
+            float *out = dw + ((long)o * in_channels + i) * kernel * kernel;
+            for (int r = 0; r < kernel; r++)  // (G^T M) G: kernel × kernel
+                for (int c = 0; c < kernel; c++) {
+                    float s = 0;
+                    for (int k = 0; k < 6; k++) s += t[r][k] * g[k][c];
+                    out[r * kernel + c] += s;
+                }
+        }
+    }
+}

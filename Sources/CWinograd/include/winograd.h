@@ -31,4 +31,22 @@ void dc_winograd_output(const float *m, long plane, long row, const float *bias,
                         int images, int out_high, int out_wide, int tiles_high, int tiles_wide,
                         int o_begin, int o_end, int image_begin, int image_end, float *y);
 
+/// The transposes of the output and filter transforms, for training's weight gradient: for a
+/// convolution y = x ∗ w, ∂L/∂w = Σ over tiles of G^T [(A ∂y A^T) ⊙ (B^T x B)] G, Winograd F(r×r, m×m)
+/// on the same tiles and points (the transposition principle: the roles of A and G swap, B stays).
+/// The sum over tiles is 36 matrix products (out × tiles) · (tiles × in), which the caller runs as
+/// sgemm into 36 · out · in accumulators.
+
+/// W[ξ][o][t] = (A ∂y A^T)[ξ] of the m×m tiles of dy (out, images, out_high, out_wide) for output
+/// channels [o_begin, o_end) and images [image_begin, image_end), zero beyond the map's edge; laid out
+/// as v in dc_winograd_input (plane ξ at w + ξ · plane, row o at + o · row, tiles from image_begin).
+void dc_winograd_output_gradient(const float *dy, int kernel, int images, int out_high, int out_wide,
+                                 int tiles_high, int tiles_wide, int o_begin, int o_end,
+                                 int image_begin, int image_end, float *w, long plane, long row);
+
+/// dw[o][i] += G^T M[·][o][i] G (kernel × kernel, PyTorch's (out, in, kh, kw) order) for output
+/// channels [o_begin, o_end); m holds 36 planes of out × in, plane ξ at m + ξ · out · in.
+void dc_winograd_filter_gradient(const float *m, int out_channels, int in_channels, int kernel,
+                                 int o_begin, int o_end, float *dw);
+
 #endif

@@ -12,7 +12,7 @@ final class ConvolutionKernels {
     /// This layer's backend and precision when they are not the process-wide choice (tests run both).
     var backend: KernelBackend?
     var precision: Precision?
-    /// Whether inference's 3×3 and 5×5 shapes may run on Winograd, when not the process-wide choice.
+    /// Whether 3×3 and 5×5 shapes may run on Winograd (inference's and training's), when not the process-wide choice.
     var winograd: Bool?
     /// The reference kernel: the oracle, and the fall-back.
     private let reference: Im2colConvolution
@@ -37,7 +37,8 @@ final class ConvolutionKernels {
     /// the reference is chosen or oneDNN refused the shape, in which case a note says so once.
     func kernel(for shape: ConvolutionShape) -> ConvolutionKernel {
         let chosen = backend ?? KernelBackend.current
-        if chosen == .onednn && (winograd ?? KernelBackend.winogradInference) && (precision ?? KernelBackend.precision) == .fp32
+        let allowed = winograd ?? (shape.training ? KernelBackend.winogradTraining : KernelBackend.winogradInference)
+        if chosen == .onednn && allowed && (precision ?? KernelBackend.precision) == .fp32
             && WinogradConvolution.handles(shape) {
             if let w = winogradKernel {
                 w.shape = shape

@@ -15,6 +15,9 @@ public enum KernelBackend: String, Sendable, CaseIterable {
     /// Under `.onednn` in fp32, inference's 3×3 and 5×5 stride-1 convolutions (extraction, eval) run on Winograd
     /// (F(4×4, 3×3), F(2×2, 5×5); WinogradConvolution) instead of oneDNN's direct kernels (`--no-winograd` turns it off).
     nonisolated(unsafe) public static var winogradInference = true
+    /// The same for training's 3×3 and 5×5 stride-1 convolutions: forward, ∂x and ∂w on Winograd's tiles
+    /// (`--winograd-training`).
+    nonisolated(unsafe) public static var winogradTraining = false
 
     /// Where notes go (a shape that fell back to the reference kernels, ...). The CLI points it at
     /// rank 0's log; by default notes are kept in `notes` only.

@@ -1,14 +1,15 @@
 import CWinograd
 import Tensor
 
-/// Inference-only stride-1 convolution by Winograd's minimal filtering (Lavin & Gray, CVPR 2016;
+/// Stride-1 convolution by Winograd's minimal filtering (Lavin & Gray, CVPR 2016;
 /// Sources/CWinograd): F(4×4, 3×3) for 3×3 filters, 36 products per 4×4 output tile where a direct
 /// convolution does 144, and F(2×2, 5×5) for 5×5 filters, 36 where it does 100. The filter, input
 /// and output transforms run in C; between them 36 sgemm per chunk of images on OpenBLAS. This is
 /// where extraction gets ahead of a direct kernel: oneDNN 2.6 has no Winograd below AVX-512, and
 /// PyTorch on CPU runs its direct kernels. The outputs differ from a direct convolution's by float
 /// rounding (about 1e-6 of their size); the folded BatchNorm's bias and the ReLU are applied in the
-/// output transform. Training shapes never come here: their forward and backward are oneDNN's.
+/// output transform. Training's backward runs on the same tiles (`backward`): ∂x as the forward's code on
+/// the turned filters, ∂w by the transposed transforms (F(3×3, 4×4) and F(5×5, 2×2) on the same points).
 final class WinogradConvolution: ConvolutionKernel {
     /// The fewest input channels it takes on: the 36 products are sgemm with this inner dimension,
     /// which below 64 runs too far from the FMA peak to pay for the transforms (Fashion-MNIST's
@@ -25,10 +26,14 @@ final class WinogradConvolution: ConvolutionKernel {
     private let filter = Tensor(shape: [0])
     private let transformed = Tensor(shape: [0])
     private let products = Tensor(shape: [0])
+    /// Training's workspaces: the filters turned for ∂x, and the 36 planes of ∂w's sums.
+    private let turned = Tensor(shape: [0])
+    private let sums = Tensor(shape: [0])
 
-    /// Whether this kernel computes `shape`: 3×3 or 5×5, stride 1, inference, enough channels.
+    /// Whether this kernel computes `shape` (and, for a training shape, its backward): 3×3 or 5×5,
+    /// stride 1, enough channels.
     static func handles(_ shape: ConvolutionShape) -> Bool {
-        !shape.training && (shape.kernel == 3 || shape.kernel == 5) && shape.stride == 1
+        (shape.kernel == 3 || shape.kernel == 5) && shape.stride == 1
             && shape.padding < shape.kernel
             && shape.inChannels >= minimumInputChannels && shape.outChannels >= minimumOutputChannels
             && shape.height + 2 * shape.padding >= shape.kernel && shape.width + 2 * shape.padding >= shape.kernel
@@ -44,47 +49,137 @@ final class WinogradConvolution: ConvolutionKernel {
 
     func forward(input x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
                  output y: UnsafeMutablePointer<Float>) {
-        let s = shape, g = s.geometry, kernel = Int32(s.kernel), step = 7 - s.kernel
-        let inputs = s.inChannels, outputs = s.outChannels, images = s.batch
-        let tilesHigh = (g.outHeight + step - 1) / step, tilesWide = (g.outWidth + step - 1) / step
+        let s = shape
+        filter.resize([36 * s.outChannels * s.inChannels])
+        dc_winograd_filter(weight, Int32(s.outChannels), Int32(s.inChannels), Int32(s.kernel), filter.data)
+        convolve(x, inputs: s.inChannels, outputs: s.outChannels, height: s.height, width: s.width,
+                 padding: s.padding, bias: bias, relu: s.relu, output: y)
+    }
+
+    /// y = x ∗ w (+ bias, then ReLU) for the transformed filter in `filter`, stride 1: the input
+    /// transform, 36 sgemm and the output transform, chunk by chunk of images.
+    private func convolve(_ x: UnsafePointer<Float>, inputs: Int, outputs: Int, height: Int, width: Int, padding: Int,
+                          bias: UnsafePointer<Float>?, relu: Bool, output y: UnsafeMutablePointer<Float>) {
+        let kernel = Int32(shape.kernel), step = 7 - shape.kernel, images = shape.batch
+        let outHeight = height + 2 * padding - shape.kernel + 1, outWidth = width + 2 * padding - shape.kernel + 1
+        let tilesHigh = (outHeight + step - 1) / step, tilesWide = (outWidth + step - 1) / step
         let tilesPerImage = tilesHigh * tilesWide
-        filter.resize([36 * outputs * inputs])
-        let u = filter.data
-        dc_winograd_filter(weight, Int32(outputs), Int32(inputs), kernel, u)
-        let chunk = max(1, min(images, WinogradChunking.budget / (36 * max(inputs, outputs) * tilesPerImage)))
+        let chunk = Self.chunk(images: images, channels: max(inputs, outputs), tilesPerImage: tilesPerImage)
         transformed.resize([36 * inputs * chunk * tilesPerImage])
         products.resize([36 * outputs * chunk * tilesPerImage])
-        let v = transformed.data, m = products.data
+        let u = filter.data, v = transformed.data, m = products.data
         var first = 0
         while first < images {
             let count = min(chunk, images - first), last = first + count
             let tiles = count * tilesPerImage
             let inputPlane = inputs * tiles, outputPlane = outputs * tiles
-            Parallel.forEachChunk(inputs) { channels in
-                let status = dc_winograd_input(x, Int32(images), Int32(s.height), Int32(s.width), Int32(s.padding), kernel,
-                                               Int32(tilesHigh), Int32(tilesWide), Int32(channels.lowerBound), Int32(channels.upperBound),
-                                               Int32(first), Int32(last), v, inputPlane, tiles)
-                precondition(status == 0, "Winograd: out of memory for the input transform's scratch")
-            }
+            transformInput(x, images: images, height: height, width: width, padding: padding, channels: inputs,
+                           tilesHigh: tilesHigh, tilesWide: tilesWide, first: first, last: last, into: v)
             for point in 0..<36 {
                 BLAS.sgemm(m: outputs, n: tiles, k: inputs, a: u + point * outputs * inputs, lda: inputs,
                            b: v + point * inputPlane, ldb: tiles, c: m + point * outputPlane, ldc: tiles)
             }
             Parallel.forEachChunk(outputs) { channels in
-                dc_winograd_output(m, outputPlane, tiles, bias, s.relu ? 1 : 0, kernel, Int32(images),
-                                   Int32(g.outHeight), Int32(g.outWidth), Int32(tilesHigh), Int32(tilesWide),
+                dc_winograd_output(m, outputPlane, tiles, bias, relu ? 1 : 0, kernel, Int32(images),
+                                   Int32(outHeight), Int32(outWidth), Int32(tilesHigh), Int32(tilesWide),
                                    Int32(channels.lowerBound), Int32(channels.upperBound), Int32(first), Int32(last), y)
             }
             first = last
         }
     }
 
-    func backward(outputGradient: UnsafePointer<Float>, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                  inputGradient: UnsafeMutablePointer<Float>?, weightGradient: UnsafeMutablePointer<Float>?,
-                  biasGradient: UnsafeMutablePointer<Float>?) throws {
-        // Never expected (a forward that a backward follows is a training shape, which stays on oneDNN);
-        // the layer falls back to the reference kernel, which recomputes what it needs, with a note.
-        throw KernelError.unsupported("Winograd runs inference only; \(shape.text) has no backward here")
+    /// B^T d B of the 6×6 input tiles of images [first, last), every channel, into 36 planes at `v`.
+    private func transformInput(_ x: UnsafePointer<Float>, images: Int, height: Int, width: Int, padding: Int, channels: Int,
+                                tilesHigh: Int, tilesWide: Int, first: Int, last: Int, into v: UnsafeMutablePointer<Float>) {
+        let tiles = (last - first) * tilesHigh * tilesWide
+        Parallel.forEachChunk(channels) { range in
+            let status = dc_winograd_input(x, Int32(images), Int32(height), Int32(width), Int32(padding), Int32(shape.kernel),
+                                           Int32(tilesHigh), Int32(tilesWide), Int32(range.lowerBound), Int32(range.upperBound),
+                                           Int32(first), Int32(last), v, channels * tiles, tiles)
+            precondition(status == 0, "Winograd: out of memory for the input transform's scratch")
+        }
+    }
+
+    /// Images per chunk: a chunk's transformed tiles hold about `WinogradChunking.budget` floats.
+    private static func chunk(images: Int, channels: Int, tilesPerImage: Int) -> Int {
+        max(1, min(images, WinogradChunking.budget / (36 * channels * tilesPerImage)))
+    }
+
+    /// Training's backward, all three on Winograd's tiles:
+    /// - ∂x: the convolution of ∂y (zero-padded by kernel − 1 − padding) with the filters turned
+    ///   by 180° and their input and output channels swapped — the forward's code on other shapes;
+    /// - ∂w: Σ over tiles of G^T [(A ∂y A^T) ⊙ (B^T x B)] G, the sum over tiles (and images) taken in
+    ///   the transformed domain as 36 sgemm (out × tiles) · (tiles × in), then one filter transform;
+    /// - ∂b: the sum of ∂y per channel.
+    func backward(outputGradient dy: UnsafePointer<Float>, input x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                  inputGradient dx: UnsafeMutablePointer<Float>?, weightGradient dw: UnsafeMutablePointer<Float>?,
+                  biasGradient db: UnsafeMutablePointer<Float>?) throws {
+        let s = shape, g = s.geometry
+        guard s.training else {
+            throw KernelError.unsupported("Winograd: \(s.text) was run as inference; it has no backward")
+        }
+        let outputs = s.outChannels, inputs = s.inChannels, k = s.kernel, plane = g.outHeight * g.outWidth
+        if let db {
+            for o in 0..<outputs {
+                var sum: Float = 0
+                for n in 0..<s.batch {
+                    let row = dy + (o * s.batch + n) * plane
+                    for j in 0..<plane { sum += row[j] }
+                }
+                db[o] += sum
+            }
+        }
+        if let dw { weightGradient(dy, x, into: dw) }
+        if let dx {
+            turned.resize([inputs * outputs * k * k])
+            let t = turned.data
+            for o in 0..<outputs {
+                for i in 0..<inputs {
+                    let source = weight + (o * inputs + i) * k * k, target = t + (i * outputs + o) * k * k
+                    for j in 0..<(k * k) { target[j] = source[k * k - 1 - j] }
+                }
+            }
+            filter.resize([36 * inputs * outputs])
+            dc_winograd_filter(t, Int32(inputs), Int32(outputs), Int32(k), filter.data)
+            convolve(dy, inputs: outputs, outputs: inputs, height: g.outHeight, width: g.outWidth,
+                     padding: k - 1 - s.padding, bias: nil, relu: false, output: dx)
+        }
+    }
+
+    /// ∂w += Σ over images and tiles of G^T [(A ∂y A^T) ⊙ (B^T x B)] G.
+    private func weightGradient(_ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, into dw: UnsafeMutablePointer<Float>) {
+        let s = shape, g = s.geometry, kernel = Int32(s.kernel), step = 7 - s.kernel, images = s.batch
+        let outputs = s.outChannels, inputs = s.inChannels
+        let tilesHigh = (g.outHeight + step - 1) / step, tilesWide = (g.outWidth + step - 1) / step
+        let tilesPerImage = tilesHigh * tilesWide
+        let chunk = Self.chunk(images: images, channels: max(inputs, outputs), tilesPerImage: tilesPerImage)
+        transformed.resize([36 * inputs * chunk * tilesPerImage])
+        products.resize([36 * outputs * chunk * tilesPerImage])
+        sums.resize([36 * outputs * inputs])
+        let v = transformed.data, w = products.data, m = sums.data
+        var first = 0
+        while first < images {
+            let count = min(chunk, images - first), last = first + count
+            let tiles = count * tilesPerImage
+            let inputPlane = inputs * tiles, outputPlane = outputs * tiles
+            transformInput(x, images: images, height: s.height, width: s.width, padding: s.padding, channels: inputs,
+                           tilesHigh: tilesHigh, tilesWide: tilesWide, first: first, last: last, into: v)
+            Parallel.forEachChunk(outputs) { channels in
+                dc_winograd_output_gradient(dy, kernel, Int32(images), Int32(g.outHeight), Int32(g.outWidth),
+                                            Int32(tilesHigh), Int32(tilesWide), Int32(channels.lowerBound), Int32(channels.upperBound),
+                                            Int32(first), Int32(last), w, outputPlane, tiles)
+            }
+            for point in 0..<36 {
+                BLAS.sgemm(transB: true, m: outputs, n: inputs, k: tiles, a: w + point * outputPlane, lda: tiles,
+                           b: v + point * inputPlane, ldb: tiles, beta: first == 0 ? 0 : 1,
+                           c: m + point * outputs * inputs, ldc: inputs)
+            }
+            first = last
+        }
+        Parallel.forEachChunk(outputs) { channels in
+            dc_winograd_filter_gradient(m, Int32(outputs), Int32(inputs), kernel,
+                                        Int32(channels.lowerBound), Int32(channels.upperBound), dw)
+        }
     }
 }
 
