@@ -12,8 +12,8 @@ struct KernelOptions: ParsableArguments {
     var precision: Precision = .fp32
     @Flag(inversion: .prefixedNo, help: "Inference's 3×3 and 5×5 stride-1 convolutions (extraction, eval) by Winograd F(4×4, 3×3) and F(2×2, 5×5) on sgemm under --kernels onednn in fp32.")
     var winograd = true
-    @Flag(inversion: .prefixedNo, help: "Training's 3×3 and 5×5 stride-1 convolutions too (forward, input and weight gradients on Winograd's tiles).")
-    var winogradTraining = false
+    @Flag(inversion: .prefixedNo, help: "Training's 3×3 and 5×5 stride-1 convolutions too: forward, input and weight gradients on Winograd's tiles (with --winograd's conditions).")
+    var winogradTraining = true
 
     /// Makes the choice process-wide; a precision this CPU cannot run is one line for the user.
     func apply() throws {

@@ -37,8 +37,9 @@ import Testing
         for mode in [Mode.train, Mode.eval] {
             let yr = r.0.forward(x, mode: mode).array.map(Double.init)
             let yo = o.0.forward(x, mode: mode).array.map(Double.init)
-            // Inference's 3×3 and 5×5 stride-1 shapes of 64 input channels or more run on Winograd (WinogradConvolutionTests).
-            let winograd = mode == .eval && (c.kernel == 3 || c.kernel == 5) && c.stride == 1 && c.inChannels >= 64 && c.outChannels >= 16
+            // 3×3 and 5×5 stride-1 shapes of 64 input channels or more run on Winograd (WinogradConvolutionTests,
+            // WinogradTrainingTests): inference's always, training's under KernelBackend.winogradTraining.
+            let winograd = (mode == .eval || KernelBackend.winogradTraining) && (c.kernel == 3 || c.kernel == 5) && c.stride == 1 && c.inChannels >= 64 && c.outChannels >= 16
             #expect(o.0.lastKernelName.hasPrefix(winograd ? "winograd:" : "onednn:"), "ran \(o.0.lastKernelName)")
             #expect(yr.count == yo.count)
             #expect(relativeError(yo, yr) < 1e-5, "\(mode) forward")

@@ -44,9 +44,9 @@ import Testing
         let got = w.forward(x, mode: .eval).array.map(Double.init)
         #expect(w.lastKernelName == (c.kernel == 3 ? "winograd:f4x3" : "winograd:f2x5"), "ran \(w.lastKernelName)")
         #expect(got.count == expected.count && relativeError(got, expected) < 1e-5)
-        // Training shapes stay on oneDNN, whose backward follows.
+        // Training shapes follow their own switch (WinogradTrainingTests); off, they run on oneDNN.
         _ = w.forward(x, mode: .train)
-        #expect(w.lastKernelName.hasPrefix("onednn:"), "ran \(w.lastKernelName)")
+        #expect(w.lastKernelName.hasPrefix(KernelBackend.winogradTraining ? "winograd:" : "onednn:"), "ran \(w.lastKernelName)")
         withExtendedLifetime(keep) {}
     }
 
@@ -114,14 +114,15 @@ extension WinogradConvolutionTests {
 
 extension WinogradConvolutionTests {
     /// Training with frozen BatchNorm (running statistics, dropout off) still has a backward: its
-    /// convolutions are training shapes, on oneDNN, and the gradients are the reference's.
+    /// convolutions are training shapes (on Winograd's training path or oneDNN, as the switch says), and
+    /// the gradients are the reference's.
     @Test func frozenBatchNormTrainingKeepsItsBackward() {
         let (r, w, keep) = Self.pair(Self.cases[0])
         let frozen = Mode(dropout: false, batchStatistics: false)
         let x = randomTensor(Self.cases[0].input, seed: 37)
         let expected = r.forward(x, mode: frozen).array.map(Double.init)
         let got = w.forward(x, mode: frozen).array.map(Double.init)
-        #expect(w.lastKernelName.hasPrefix("onednn:"), "ran \(w.lastKernelName)")
+        #expect(w.lastKernelName.hasPrefix(KernelBackend.winogradTraining ? "winograd:" : "onednn:"), "ran \(w.lastKernelName)")
         #expect(relativeError(got, expected) < 1e-5)
         let dy = randomTensor(r.outputShape(Self.cases[0].input), seed: 38)
         let dxr = r.backward(dy, needInputGradient: true)!.array.map(Double.init)

@@ -32,8 +32,8 @@ final class ConvolutionKernels {
         reference = Im2colConvolution(shape: referenceShape)
     }
 
-    /// The kernel for a shape: Winograd (F(4×4, 3×3), F(2×2, 5×5)) for an fp32 inference shape it handles (unless
-    /// `KernelBackend.winogradInference` is off), else oneDNN's primitive (created on first use) unless
+    /// The kernel for a shape: Winograd (F(4×4, 3×3), F(2×2, 5×5)) for an fp32 shape it handles (unless
+    /// `KernelBackend.winogradInference`, or for a training shape `winogradTraining`, is off), else oneDNN's primitive (created on first use) unless
     /// the reference is chosen or oneDNN refused the shape, in which case a note says so once.
     func kernel(for shape: ConvolutionShape) -> ConvolutionKernel {
         let chosen = backend ?? KernelBackend.current

@@ -5,7 +5,7 @@ import Tensor
 /// Sources/CWinograd): F(4×4, 3×3) for 3×3 filters, 36 products per 4×4 output tile where a direct
 /// convolution does 144, and F(2×2, 5×5) for 5×5 filters, 36 where it does 100. The filter, input
 /// and output transforms run in C; between them 36 sgemm per chunk of images on OpenBLAS. This is
-/// where extraction gets ahead of a direct kernel: oneDNN 2.6 has no Winograd below AVX-512, and
+/// where extraction and training get ahead of a direct kernel: oneDNN 2.6 has no Winograd below AVX-512, and
 /// PyTorch on CPU runs its direct kernels. The outputs differ from a direct convolution's by float
 /// rounding (about 1e-6 of their size); the folded BatchNorm's bias and the ReLU are applied in the
 /// output transform. Training's backward runs on the same tiles (`backward`): ∂x as the forward's code on
@@ -60,49 +60,59 @@ final class WinogradConvolution: ConvolutionKernel {
     /// transform, 36 sgemm and the output transform, chunk by chunk of images.
     private func convolve(_ x: UnsafePointer<Float>, inputs: Int, outputs: Int, height: Int, width: Int, padding: Int,
                           bias: UnsafePointer<Float>?, relu: Bool, output y: UnsafeMutablePointer<Float>) {
-        let kernel = Int32(shape.kernel), step = 7 - shape.kernel, images = shape.batch
+        let kernel = Int32(shape.kernel), images = shape.batch
         let outHeight = height + 2 * padding - shape.kernel + 1, outWidth = width + 2 * padding - shape.kernel + 1
-        let tilesHigh = (outHeight + step - 1) / step, tilesWide = (outWidth + step - 1) / step
-        let tilesPerImage = tilesHigh * tilesWide
-        let chunk = Self.chunk(images: images, channels: max(inputs, outputs), tilesPerImage: tilesPerImage)
-        transformed.resize([36 * inputs * chunk * tilesPerImage])
-        products.resize([36 * outputs * chunk * tilesPerImage])
-        let u = filter.data, v = transformed.data, m = products.data
-        var first = 0
-        while first < images {
-            let count = min(chunk, images - first), last = first + count
-            let tiles = count * tilesPerImage
+        forEachChunk(inputs: inputs, outputs: outputs, outHeight: outHeight, outWidth: outWidth) { grid, first, last, tiles in
+            let u = filter.data, v = transformed.data, m = products.data
             let inputPlane = inputs * tiles, outputPlane = outputs * tiles
             transformInput(x, images: images, height: height, width: width, padding: padding, channels: inputs,
-                           tilesHigh: tilesHigh, tilesWide: tilesWide, first: first, last: last, into: v)
+                           grid: grid, first: first, last: last, into: v)
             for point in 0..<36 {
                 BLAS.sgemm(m: outputs, n: tiles, k: inputs, a: u + point * outputs * inputs, lda: inputs,
                            b: v + point * inputPlane, ldb: tiles, c: m + point * outputPlane, ldc: tiles)
             }
             Parallel.forEachChunk(outputs) { channels in
                 dc_winograd_output(m, outputPlane, tiles, bias, relu ? 1 : 0, kernel, Int32(images),
-                                   Int32(outHeight), Int32(outWidth), Int32(tilesHigh), Int32(tilesWide),
+                                   Int32(outHeight), Int32(outWidth), Int32(grid.high), Int32(grid.wide),
                                    Int32(channels.lowerBound), Int32(channels.upperBound), Int32(first), Int32(last), y)
             }
+        }
+    }
+
+    /// The grid of output tiles of one map.
+    private struct TileGrid {
+        let high, wide: Int
+        var perImage: Int { high * wide }
+    }
+
+    /// Sizes the workspaces for an output map of `outHeight` × `outWidth`, then calls `body` for each chunk of
+    /// images [first, last) with its number of tiles; a chunk's transformed tiles hold about
+    /// `WinogradChunking.budget` floats.
+    private func forEachChunk(inputs: Int, outputs: Int, outHeight: Int, outWidth: Int,
+                              _ body: (_ grid: TileGrid, _ first: Int, _ last: Int, _ tiles: Int) -> Void) {
+        let step = 7 - shape.kernel, images = shape.batch
+        let grid = TileGrid(high: (outHeight + step - 1) / step, wide: (outWidth + step - 1) / step)
+        let chunk = max(1, min(images, WinogradChunking.budget / (36 * max(inputs, outputs) * grid.perImage)))
+        transformed.resize([36 * inputs * chunk * grid.perImage])
+        products.resize([36 * outputs * chunk * grid.perImage])
+        var first = 0
+        while first < images {
+            let last = min(images, first + chunk)
+            body(grid, first, last, (last - first) * grid.perImage)
             first = last
         }
     }
 
     /// B^T d B of the 6×6 input tiles of images [first, last), every channel, into 36 planes at `v`.
     private func transformInput(_ x: UnsafePointer<Float>, images: Int, height: Int, width: Int, padding: Int, channels: Int,
-                                tilesHigh: Int, tilesWide: Int, first: Int, last: Int, into v: UnsafeMutablePointer<Float>) {
-        let tiles = (last - first) * tilesHigh * tilesWide
+                                grid: TileGrid, first: Int, last: Int, into v: UnsafeMutablePointer<Float>) {
+        let tiles = (last - first) * grid.perImage
         Parallel.forEachChunk(channels) { range in
             let status = dc_winograd_input(x, Int32(images), Int32(height), Int32(width), Int32(padding), Int32(shape.kernel),
-                                           Int32(tilesHigh), Int32(tilesWide), Int32(range.lowerBound), Int32(range.upperBound),
+                                           Int32(grid.high), Int32(grid.wide), Int32(range.lowerBound), Int32(range.upperBound),
                                            Int32(first), Int32(last), v, channels * tiles, tiles)
             precondition(status == 0, "Winograd: out of memory for the input transform's scratch")
         }
-    }
-
-    /// Images per chunk: a chunk's transformed tiles hold about `WinogradChunking.budget` floats.
-    private static func chunk(images: Int, channels: Int, tilesPerImage: Int) -> Int {
-        max(1, min(images, WinogradChunking.budget / (36 * channels * tilesPerImage)))
     }
 
     /// Training's backward, all three on Winograd's tiles:
@@ -148,25 +158,18 @@ final class WinogradConvolution: ConvolutionKernel {
 
     /// ∂w += Σ over images and tiles of G^T [(A ∂y A^T) ⊙ (B^T x B)] G.
     private func weightGradient(_ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, into dw: UnsafeMutablePointer<Float>) {
-        let s = shape, g = s.geometry, kernel = Int32(s.kernel), step = 7 - s.kernel, images = s.batch
+        let s = shape, g = s.geometry, kernel = Int32(s.kernel), images = s.batch
         let outputs = s.outChannels, inputs = s.inChannels
-        let tilesHigh = (g.outHeight + step - 1) / step, tilesWide = (g.outWidth + step - 1) / step
-        let tilesPerImage = tilesHigh * tilesWide
-        let chunk = Self.chunk(images: images, channels: max(inputs, outputs), tilesPerImage: tilesPerImage)
-        transformed.resize([36 * inputs * chunk * tilesPerImage])
-        products.resize([36 * outputs * chunk * tilesPerImage])
         sums.resize([36 * outputs * inputs])
-        let v = transformed.data, w = products.data, m = sums.data
-        var first = 0
-        while first < images {
-            let count = min(chunk, images - first), last = first + count
-            let tiles = count * tilesPerImage
+        let m = sums.data
+        forEachChunk(inputs: inputs, outputs: outputs, outHeight: g.outHeight, outWidth: g.outWidth) { grid, first, last, tiles in
+            let v = transformed.data, w = products.data
             let inputPlane = inputs * tiles, outputPlane = outputs * tiles
             transformInput(x, images: images, height: s.height, width: s.width, padding: s.padding, channels: inputs,
-                           tilesHigh: tilesHigh, tilesWide: tilesWide, first: first, last: last, into: v)
+                           grid: grid, first: first, last: last, into: v)
             Parallel.forEachChunk(outputs) { channels in
                 dc_winograd_output_gradient(dy, kernel, Int32(images), Int32(g.outHeight), Int32(g.outWidth),
-                                            Int32(tilesHigh), Int32(tilesWide), Int32(channels.lowerBound), Int32(channels.upperBound),
+                                            Int32(grid.high), Int32(grid.wide), Int32(channels.lowerBound), Int32(channels.upperBound),
                                             Int32(first), Int32(last), w, outputPlane, tiles)
             }
             for point in 0..<36 {
@@ -174,7 +177,6 @@ final class WinogradConvolution: ConvolutionKernel {
                            b: v + point * inputPlane, ldb: tiles, beta: first == 0 ? 0 : 1,
                            c: m + point * outputs * inputs, ldc: inputs)
             }
-            first = last
         }
         Parallel.forEachChunk(outputs) { channels in
             dc_winograd_filter_gradient(m, Int32(outputs), Int32(inputs), kernel,
