@@ -57,7 +57,7 @@ import Testing
 
     @Test func recommendedV1ScalesItsLengthWithTheDataAndKeepsTheReferencesLearningRate() throws {
         let small = try recommended(1_000, preset: "recommended-v1"), large = try recommended(60_000, preset: "recommended-v1")
-        #expect(small.batchSize == 32 && small.learningRate == 0.05 && small.epochs == 134 && small.clusters == 30)
+        #expect(small.batchSize == 32 && small.learningRate == 0.05 && small.epochs == 134 && small.clusters == 100)
         #expect(large.batchSize == 256 && large.learningRate == 0.05 && large.epochs == 17 && large.clusters == 300)
         // A v2 configuration read from a file becomes DeepCluster with the reference's single head.
         var fromV2 = Recipe()
@@ -65,6 +65,28 @@ import Testing
         try TrainingPreset.apply("recommended-v1", to: &fromV2)
         #expect(fromV2.method == .deepcluster && fromV2.heads == 1 && fromV2.dropout == nil)
         let line = RecommendedPreset.describe(small, for: .init(count: 1_000, channels: 1, size: (height: 28, width: 28)))
-        #expect(line.hasPrefix("preset recommended-v1") && line.contains("k = 30") && line.contains("134 epochs"))
+        #expect(line.hasPrefix("preset recommended-v1") && line.contains("k = 100") && line.contains("134 epochs"))
+    }
+
+    /// DeepCluster's k is at least 25/16 of the PCA dimension it whitens (so its classifier can shape every
+    /// whitened direction), within N / 10; v2's prototypes keep their own floor of 30.
+    @Test func recommendedV1ClustersCoverTheWhitenedDimensions() throws {
+        for n in [2_000, 5_000, 20_000] { #expect(try recommended(n, preset: "recommended-v1").clusters == 100, "\(n) images") }
+        #expect(try recommended(500, preset: "recommended-v1").clusters == 50)
+        #expect(try recommended(10_000, channels: 3, size: (32, 32), preset: "recommended-v1").clusters == 200)
+        #expect(try recommended(50_000, channels: 3, size: nil, preset: "recommended-v1").clusters == 400)
+        var explicit = Recipe()
+        try TrainingPreset.apply("recommended-v1", to: &explicit)
+        explicit.pcaDimension = 32
+        RecommendedPreset.adapt(&explicit, to: .init(count: 2_000, channels: 1, size: (height: 28, width: 28)))
+        #expect(explicit.clusters == 50)
+        #expect(try recommended(5_000).clusters == 30)
+    }
+
+    /// DeepCluster's batch leaves an epoch at least 30 steps to fit the top layer drawn anew for it (v2: 16).
+    @Test func recommendedV1EpochsTakeThirtySteps() throws {
+        let batches = try [1_000, 2_000, 5_000, 10_000, 20_000].map { try recommended($0, preset: "recommended-v1").batchSize }
+        #expect(batches == [32, 64, 128, 256, 256])
+        #expect(try recommended(5_000).batchSize == 256)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import NN
 
 /// `--preset recommended`: DeepCluster-v2 with the settings that worked on Fashion-MNIST
 /// (`fmnist-v2`), scaled to the data by rules rather than tuned per dataset, so that one command
@@ -21,8 +22,19 @@ import Foundation
 ///
 /// `--preset recommended-v1` (or `recommended` with `--method deepcluster`) is the paper's own method,
 /// DeepCluster, with `--preset fmnist`'s recipe (raw input, the same crops and jitter, cosine lr after
-/// a 1-epoch warm-up) and the same rules for the architecture, the clusters (k = N / 200 …) and the
-/// batch, but its own learning rate and length:
+/// a 1-epoch warm-up) and the same rules for the architecture and the
+/// batch, but its own number of clusters, batch, learning rate and length:
+/// - clusters: as v2's prototypes, but at least 25p/16 for the architecture's PCA dimension p (100 for
+///   fmnist-alexnet's 64, 200 for cifar-alexnet's 128), never more than N / 10. DeepCluster clusters the
+///   PCA-whitened features, where each of the p directions weighs the same, and its classifier over k
+///   clusters separates them along at most k − 1 directions of the features it reads. With v2's 30
+///   (fewer than p) on sets below 20,000 images, k-means on the whitened features came out below the
+///   random network's on 1,000 – 5,000 Fashion-MNIST images, and above it with k = 100 (README,
+///   "DeepCluster at small scale");
+/// - batch: 256, or halved (to 32 at least) until an epoch takes 30 steps: the top layer is drawn anew
+///   each epoch, and an epoch must be long enough to fit it. At 5,000 images and batch 256 (19 steps)
+///   the loss stayed near log k and every k-means of the features fell below the random network's; at
+///   batch 128 (39 steps) they rose above it. 1,000, 2,000 and 20,000 images keep v2's batch (32, 64, 256);
 /// - learning rate: 0.05 (the reference's) at every batch. Scaled down with the batch (0.00625 at
 ///   1,000 images, batch 32) the network never left the loss of chance in 134 epochs: an epoch of 31
 ///   small steps cannot fit the top layer drawn anew for it. At 0.05 the 1,000- and 2,000-image subsets
@@ -59,9 +71,11 @@ public enum RecommendedPreset {
         let side = shape.size.map { max($0.height, $0.width) }
         if shape.channels == 1 { c.arch = "fmnist-alexnet" }
         else { c.arch = (side ?? 224) <= 48 ? "cifar-alexnet" : "alexnet" }
-        c.clusters = max(2, min(max(30, n / 200), 3000, n / 10))
+        let fewest = c.isV2 ? 30 : (25 * c.pcaDim(Self.architecture(c.arch)) + 15) / 16
+        c.clusters = max(2, min(max(fewest, n / 200), 3000, n / 10))
         var batch = 256
-        while batch > 32 && batch * 16 > n { batch /= 2 }
+        let fewestSteps = c.isV2 ? 16 : 30
+        while batch > 32 && batch * fewestSteps > n { batch /= 2 }
         c.batchSize = batch
         if c.isV2 {
             c.learningRate = 0.15 * Float(batch) / 256
@@ -71,6 +85,11 @@ public enum RecommendedPreset {
             c.epochs = min(200, max(10, Int((30 * (20_000 / Double(n)).squareRoot()).rounded())))
         }
         if shape.channels == 3 { c.saturation = 0.4; c.grayscale = 0.2 } else { c.saturation = 0; c.grayscale = 0 }
+    }
+
+    /// The architecture of a name the rules chose (always one of `Architecture.all`).
+    private static func architecture(_ name: String) -> Architecture {
+        Architecture.all.first { $0.name == name } ?? .fmnistAlexNet
     }
 
     /// One line saying what a recipe holds of what the rules choose (after the flags given).
