@@ -71,7 +71,7 @@ struct BenchStep: ParsableCommand {
             r.add("backward_seconds", try comm.allreduce(trainer.times.backward / Double(steps), op: .max))
             r.add("kernels", KernelBackend.current.rawValue); r.add("precision", KernelBackend.precision.rawValue)
             r.add("layout", "CNHW")
-            // What ran each convolution's training step ("winograd:f4x3" under --winograd-training). gflops and
+            // What ran each convolution's training step ("winograd:f4x3" on Winograd's training path). gflops and
             // fraction_of_fma_peak count a direct convolution's operations, so Winograd's can pass 1.
             r.add("convolution_kernels", model.layers.compactMap { ($0 as? Conv2d).map { "\($0.name)=\($0.lastKernelName)" } }.joined(separator: " "))
             r.add("isa", KernelBackend.instructionSet)
