@@ -14,13 +14,20 @@
 static const float points[5] = {0, 1, -1, 2, -2};
 static const float normalisers[5] = {4, -6, -6, 24, 24};
 
-void dc_winograd_filter(const float *w, int out_channels, int in_channels, int kernel, float *u) {
-    float g[6][5] = {{0}};  // G: 6 × kernel
+// G (6 × kernel): row j is (1, p, …, p^(kernel−1)) / Π(p − q) for the point p = points[j], the last row
+// picks the filter's last tap (the point ∞).
+static void filter_matrix(int kernel, float g[6][5]) {
+    memset(g, 0, sizeof(float) * 6 * 5);
     for (int j = 0; j < 5; j++) {
         float power = 1;
         for (int k = 0; k < kernel; k++, power *= points[j]) g[j][k] = power / normalisers[j];
     }
     g[5][kernel - 1] = 1;
+}
+
+void dc_winograd_filter(const float *w, int out_channels, int in_channels, int kernel, float *u) {
+    float g[6][5];  // G: 6 × kernel
+    filter_matrix(kernel, g);
     const long planeSize = (long)out_channels * in_channels;
     for (int o = 0; o < out_channels; o++) {
         for (int i = 0; i < in_channels; i++) {
@@ -301,12 +308,8 @@ void dc_winograd_output_gradient(const float *dy, int kernel, int images, int ou
 
 void dc_winograd_filter_gradient(const float *m, int out_channels, int in_channels, int kernel,
                                  int o_begin, int o_end, float *dw) {
-    float g[6][5] = {{0}};  // G: 6 × kernel, as in dc_winograd_filter
-    for (int j = 0; j < 5; j++) {
-        float power = 1;
-        for (int k = 0; k < kernel; k++, power *= points[j]) g[j][k] = power / normalisers[j];
-    }
-    g[5][kernel - 1] = 1;
+    float g[6][5];  // G: 6 × kernel
+    filter_matrix(kernel, g);
     const long planeSize = (long)out_channels * in_channels;
     for (int o = o_begin; o < o_end; o++) {
         for (int i = 0; i < in_channels; i++) {

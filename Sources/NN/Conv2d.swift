@@ -30,7 +30,8 @@ public final class Conv2d: Layer {
         get { policy.precision }
         set { policy.precision = newValue }
     }
-    /// Whether this layer's inference may run on Winograd, when not `KernelBackend.winogradInference`.
+    /// Whether this layer's 3×3 and 5×5 convolutions may run on Winograd (inference's and training's), when
+    /// not the process-wide `KernelBackend.winogradInference` / `winogradTraining`.
     public var winograd: Bool? {
         get { policy.winograd }
         set { policy.winograd = newValue }

@@ -71,7 +71,8 @@ public enum RecommendedPreset {
         let side = shape.size.map { max($0.height, $0.width) }
         if shape.channels == 1 { c.arch = "fmnist-alexnet" }
         else { c.arch = (side ?? 224) <= 48 ? "cifar-alexnet" : "alexnet" }
-        let fewest = c.isV2 ? 30 : (25 * c.pcaDim(Self.architecture(c.arch)) + 15) / 16
+        // c.arch was just set to one of Architecture.all's names, so `named` cannot fail here.
+        let fewest = c.isV2 ? 30 : (25 * c.pcaDim(try! Architecture.named(c.arch)) + 15) / 16
         c.clusters = max(2, min(max(fewest, n / 200), 3000, n / 10))
         var batch = 256
         let fewestSteps = c.isV2 ? 16 : 30
@@ -85,11 +86,6 @@ public enum RecommendedPreset {
             c.epochs = min(200, max(10, Int((30 * (20_000 / Double(n)).squareRoot()).rounded())))
         }
         if shape.channels == 3 { c.saturation = 0.4; c.grayscale = 0.2 } else { c.saturation = 0; c.grayscale = 0 }
-    }
-
-    /// The architecture of a name the rules chose (always one of `Architecture.all`).
-    private static func architecture(_ name: String) -> Architecture {
-        Architecture.all.first { $0.name == name } ?? .fmnistAlexNet
     }
 
     /// One line saying what a recipe holds of what the rules choose (after the flags given).

@@ -73,7 +73,7 @@ struct BenchStep: ParsableCommand {
             r.add("layout", "CNHW")
             // What ran each convolution's training step ("winograd:f4x3" on Winograd's training path). gflops and
             // fraction_of_fma_peak count a direct convolution's operations, so Winograd's can pass 1.
-            r.add("convolution_kernels", model.layers.compactMap { ($0 as? Conv2d).map { "\($0.name)=\($0.lastKernelName)" } }.joined(separator: " "))
+            r.add("convolution_kernels", convolutionKernels(model))
             r.add("isa", KernelBackend.instructionSet)
             r.add("fma_peak_gflops", peak); r.add("fraction_of_fma_peak", gflops / peak)
             r.add("peak_rss_bytes", try largestPeakRSS(comm))
@@ -135,7 +135,7 @@ struct BenchExtract: ParsableCommand {
             // Activations travel between layers as plain (C, N, H, W); oneDNN's blocked layouts live inside its convolutions.
             r.add("layout", "CNHW")
             // What ran each convolution (oneDNN's direct kernels, Winograd, the reference), in the network's order.
-            r.add("convolution_kernels", model.layers.compactMap { ($0 as? Conv2d).map { "\($0.name)=\($0.lastKernelName)" } }.joined(separator: " "))
+            r.add("convolution_kernels", convolutionKernels(model))
             r.emit(comm, json: common.json)
             if let p = model.profile, comm.isRoot {
                 for (i, layer) in model.layers.enumerated() where p.forward[i] > 0 {
@@ -147,4 +147,9 @@ struct BenchExtract: ParsableCommand {
             }
         }
     }
+}
+
+/// What ran each convolution of `model`'s last pass, in the network's order: "name=kernel" separated by spaces.
+private func convolutionKernels(_ model: Model) -> String {
+    model.layers.compactMap { ($0 as? Conv2d).map { "\($0.name)=\($0.lastKernelName)" } }.joined(separator: " ")
 }

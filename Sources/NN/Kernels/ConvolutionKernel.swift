@@ -28,3 +28,16 @@ protocol ConvolutionKernel: AnyObject {
                   inputGradient: UnsafeMutablePointer<Float>?, weightGradient: UnsafeMutablePointer<Float>?,
                   biasGradient: UnsafeMutablePointer<Float>?) throws
 }
+
+/// ∂b[o] += the sum of ∂y over channel o, for a (C, N, H, W) gradient of `channels` channels whose
+/// channel holds `perChannel` contiguous values (N · H · W): every kernel's bias gradient.
+func accumulateBiasGradient(_ dy: UnsafePointer<Float>, channels: Int, perChannel: Int, into db: UnsafeMutablePointer<Float>) {
+    Parallel.forEachChunk(channels) { rows in
+        for o in rows {
+            let p = dy + o * perChannel
+            var s: Float = 0
+            for i in 0..<perChannel { s += p[i] }
+            db[o] += s
+        }
+    }
+}

@@ -66,16 +66,7 @@ public final class Im2colConvolution: ConvolutionKernel {
                   biasGradient: UnsafeMutablePointer<Float>?) {
         let g = self.g, n = shape.batch, outChannels = shape.outChannels
         let ohw = g.outHeight * g.outWidth, row = n * ohw
-        if let bg = biasGradient {
-            Parallel.forEachChunk(outChannels) { rows in
-                for o in rows {
-                    let p = dy + o * row
-                    var s: Float = 0
-                    for i in 0..<row { s += p[i] }
-                    bg[o] += s
-                }
-            }
-        }
+        if let bg = biasGradient { accumulateBiasGradient(dy, channels: outChannels, perChannel: row, into: bg) }
         if let dx = inputGradient { dx.update(repeating: 0, count: g.channels * n * g.height * g.width) }
         let useRetained = retainedInput == x
         let nb = chunkSize(g)

@@ -129,16 +129,7 @@ final class WinogradConvolution: ConvolutionKernel {
             throw KernelError.unsupported("Winograd: \(s.text) was run as inference; it has no backward")
         }
         let outputs = s.outChannels, inputs = s.inChannels, k = s.kernel, plane = g.outHeight * g.outWidth
-        if let db {
-            for o in 0..<outputs {
-                var sum: Float = 0
-                for n in 0..<s.batch {
-                    let row = dy + (o * s.batch + n) * plane
-                    for j in 0..<plane { sum += row[j] }
-                }
-                db[o] += sum
-            }
-        }
+        if let db { accumulateBiasGradient(dy, channels: outputs, perChannel: s.batch * plane, into: db) }
         if let dw { weightGradient(dy, x, into: dw) }
         if let dx {
             turned.resize([inputs * outputs * k * k])
