@@ -25,28 +25,54 @@ static void filter_matrix(int kernel, float g[6][5]) {
     g[5][kernel - 1] = 1;
 }
 
-void dc_winograd_filter(const float *w, int out_channels, int in_channels, int kernel, float *u) {
-    float g[6][5];  // G: 6 × kernel
-    filter_matrix(kernel, g);
-    const long planeSize = (long)out_channels * in_channels;
-    for (int o = 0; o < out_channels; o++) {
-        for (int i = 0; i < in_channels; i++) {
-            const float *f = w + ((long)o * in_channels + i) * kernel * kernel;
-            float t[6][5];  // G f: 6 × kernel
-            for (int r = 0; r < 6; r++)
-                for (int c = 0; c < kernel; c++) {
-                    float s = 0;
-                    for (int k = 0; k < kernel; k++) s += g[r][k] * f[k * kernel + c];
-                    t[r][c] = s;
-                }
-            for (int r = 0; r < 6; r++)  // (G f) G^T: 6×6
-                for (int c = 0; c < 6; c++) {
-                    float s = 0;
-                    for (int k = 0; k < kernel; k++) s += t[r][k] * g[c][k];
-                    u[(r * 6 + c) * planeSize + (long)o * in_channels + i] = s;
-                }
-        }
+// The filter transform of output channels [o_begin, o_end), LANES input channels at a time: each value
+// of G f G^T a short vector over consecutive filters, so that the arithmetic and the stores into the
+// 36 planes run as SIMD. Products are not fused into FMA, so every build rounds as the scalar
+// definition does (the sums run in the same order).
+#define FILTER_BODY                                                                                              \
+    _Pragma("clang fp contract(off)")                                                                           \
+    float g[6][5];                                                                                              \
+    filter_matrix(kernel, g);                                                                                   \
+    const long plane_size = (long)out_channels * in_channels;                                                   \
+    const int taps = kernel * kernel;                                                                           \
+    for (int o = o_begin; o < o_end; o++) {                                                                     \
+        for (int i = 0; i < in_channels; i += LANES) {                                                          \
+            const int lanes = in_channels - i < LANES ? in_channels - i : LANES;                                \
+            float f[25][LANES];                                                                                 \
+            for (int l = 0; l < LANES; l++) {                                                                   \
+                const float *source = w + ((long)o * in_channels + i + (l < lanes ? l : 0)) * taps;             \
+                for (int k = 0; k < taps; k++) f[k][l] = source[k];                                             \
+            }                                                                                                   \
+            float t[6][5][LANES];  /* G f: 6 × kernel */                                                        \
+            for (int r = 0; r < 6; r++)                                                                         \
+                for (int c = 0; c < kernel; c++)                                                                \
+                    for (int l = 0; l < LANES; l++) {                                                           \
+                        float s = 0;                                                                            \
+                        for (int k = 0; k < kernel; k++) s += g[r][k] * f[k * kernel + c][l];                   \
+                        t[r][c][l] = s;                                                                         \
+                    }                                                                                           \
+            for (int r = 0; r < 6; r++)  /* (G f) G^T: 6×6 */                                                   \
+                for (int c = 0; c < 6; c++) {                                                                   \
+                    float s[LANES];                                                                             \
+                    for (int l = 0; l < LANES; l++) {                                                           \
+                        s[l] = 0;                                                                               \
+                        for (int k = 0; k < kernel; k++) s[l] += t[r][k][l] * g[c][k];                          \
+                    }                                                                                           \
+                    float *out = u + (r * 6 + c) * plane_size + (long)o * in_channels + i;                      \
+                    if (lanes == LANES) memcpy(out, s, sizeof s);                                               \
+                    else for (int l = 0; l < lanes; l++) out[l] = s[l];                                         \
+                }                                                                                               \
+        }                                                                                                       \
     }
+
+#define FILTER_ARGUMENTS const float *w, int out_channels, int in_channels, int kernel, int o_begin, int o_end, float *u
+__attribute__((target("avx2,fma"))) static void filter_avx2(FILTER_ARGUMENTS) { FILTER_BODY }
+static void filter_baseline(FILTER_ARGUMENTS) { FILTER_BODY }
+
+static int has_avx2(void);
+
+void dc_winograd_filter(const float *w, int out_channels, int in_channels, int kernel, int o_begin, int o_end, float *u) {
+    (has_avx2() ? filter_avx2 : filter_baseline)(w, out_channels, in_channels, kernel, o_begin, o_end, u);
 }
 
 // out[k·s] = (B^T d)[k] over the lanes, for six rows of lanes d0 … d5.
@@ -63,19 +89,9 @@ static inline __attribute__((always_inline)) void input_rows(const float *d0, co
     }
 }
 
-// The transforms of `lanes` tiles from tile t on, out of the zero-bordered planes of `padded`.
-static inline __attribute__((always_inline)) void input_group(const float *padded, long padded_plane, int padded_wide,
-                                                              int step, int tiles_high, int tiles_wide, long t, int lanes,
-                                                              float *v, long plane) {
-    float d[6][6][LANES];
-    const int per_image = tiles_high * tiles_wide;
-    for (int l = 0; l < LANES; l++) {
-        const long tile = t + (l < lanes ? l : 0);
-        const int image = (int)(tile / per_image), within = (int)(tile % per_image);
-        const float *src = padded + image * padded_plane + (long)(within / tiles_wide) * step * padded_wide + (within % tiles_wide) * step;
-        for (int r = 0; r < 6; r++)
-            for (int q = 0; q < 6; q++) d[r][q][l] = src[(long)r * padded_wide + q];
-    }
+// B^T d B of `lanes` tiles from tile t on, their 6×6 values d already gathered (each a short vector
+// over the tiles), into the 36 planes at v.
+static inline __attribute__((always_inline)) void input_transform(float d[6][6][LANES], long t, int lanes, float *v, long plane) {
     float e[6][6][LANES];  // B^T d: column q of d → column q of e
     for (int q = 0; q < 6; q++) input_rows(d[0][q], d[1][q], d[2][q], d[3][q], d[4][q], d[5][q], e[0][q], 6 * LANES);
     for (int r = 0; r < 6; r++) {  // (B^T d) B: row r of e → points r·6 + q
@@ -87,6 +103,20 @@ static inline __attribute__((always_inline)) void input_group(const float *padde
             else for (int l = 0; l < lanes; l++) out[l] = f[q][l];
         }
     }
+}
+
+// The transforms of `lanes` tiles from tile t on, out of the zero-bordered planes of `padded`; a
+// tile's top-left corner lies at padded + corners[tile] (the table holds LANES entries past the last
+// tile, so that a short group reads whole tiles too).
+static inline __attribute__((always_inline)) void input_group(const float *padded, const int *corners, int padded_wide,
+                                                              long t, int lanes, float *v, long plane) {
+    float d[6][6][LANES];
+    for (int l = 0; l < LANES; l++) {
+        const float *src = padded + corners[t + l];
+        for (int r = 0; r < 6; r++)
+            for (int q = 0; q < 6; q++) d[r][q][l] = src[(long)r * padded_wide + q];
+    }
+    input_transform(d, t, lanes, v, plane);
 }
 
 // The images of one channel copied into a zero-bordered scratch in which every tile lies whole.
@@ -105,23 +135,23 @@ static inline __attribute__((always_inline)) void pad_channel(const float *x, in
     }
 }
 
-#define INPUT_BODY                                                                                               \
+#define INPUT_BODY(GROUP)                                                                                        \
     const int step = 7 - kernel;                                                                                \
     const int padded_high = tiles_high * step + kernel - 1, padded_wide = tiles_wide * step + kernel - 1;       \
-    const long padded_plane = (long)padded_high * padded_wide;                                                  \
     const long tiles = (long)(image_end - image_begin) * tiles_high * tiles_wide;                               \
     for (int c = c_begin; c < c_end; c++) {                                                                     \
         pad_channel(x, images, height, width, pad, image_begin, image_end, c, scratch, padded_high, padded_wide); \
         for (long t = 0; t < tiles; t += LANES) {                                                               \
             const int lanes = tiles - t < LANES ? (int)(tiles - t) : LANES;                                     \
-            input_group(scratch, padded_plane, padded_wide, step, tiles_high, tiles_wide, t, lanes, v + (long)c * row, plane); \
+            GROUP(scratch, corners, padded_wide, t, lanes, v + (long)c * row, plane);                           \
         }                                                                                                       \
     }
 
 #define INPUT_ARGUMENTS const float *x, int images, int height, int width, int pad, int kernel, int tiles_high, \
-    int tiles_wide, int c_begin, int c_end, int image_begin, int image_end, float *v, long plane, long row, float *scratch
-__attribute__((target("avx2,fma"))) static void input_avx2(INPUT_ARGUMENTS) { INPUT_BODY }
-static void input_baseline(INPUT_ARGUMENTS) { INPUT_BODY }
+    int tiles_wide, int c_begin, int c_end, int image_begin, int image_end, float *v, long plane, long row, float *scratch, \
+    const int *corners
+__attribute__((target("avx2,fma"))) static void input_avx2(INPUT_ARGUMENTS) { INPUT_BODY(input_group) }
+static void input_baseline(INPUT_ARGUMENTS) { INPUT_BODY(input_group) }
 
 static int has_avx2(void) { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
 
@@ -129,15 +159,38 @@ int dc_winograd_input(const float *x, int images, int height, int width, int pad
                       int tiles_high, int tiles_wide, int c_begin, int c_end,
                       int image_begin, int image_end, float *v, long plane, long row) {
     const int step = 7 - kernel;
-    // One channel's images, zero-bordered: a few hundred kB, this call's own (calls run concurrently).
-    float *scratch = malloc(sizeof(float) * (size_t)(image_end - image_begin) * (tiles_high * step + kernel - 1)
-                            * (tiles_wide * step + kernel - 1));
-    if (!scratch) return -1;
+    // One channel's images, zero-bordered: a few hundred kB, this thread's own (calls run concurrently),
+    // kept from call to call so that each call does not map and fault in fresh pages.
+    static __thread float *scratch = NULL;
+    static __thread size_t capacity = 0;
+    static __thread int *corners = NULL;
+    static __thread size_t corner_capacity = 0;
+    const int padded_high = tiles_high * step + kernel - 1, padded_wide = tiles_wide * step + kernel - 1;
+    const size_t needed = (size_t)(image_end - image_begin) * padded_high * padded_wide;
+    const long per_image = (long)tiles_high * tiles_wide, tiles = (image_end - image_begin) * per_image;
+    if (needed > capacity) {
+        free(scratch);
+        scratch = malloc(sizeof(float) * needed);
+        capacity = scratch ? needed : 0;
+        if (!scratch) return -1;
+    }
+    if ((size_t)(tiles + LANES) > corner_capacity) {
+        free(corners);
+        corners = malloc(sizeof(int) * (size_t)(tiles + LANES));
+        corner_capacity = corners ? (size_t)(tiles + LANES) : 0;
+        if (!corners) return -1;
+    }
+    // Each tile's top-left corner in the scratch, counted once per call rather than per channel and
+    // lane; the entries past the last tile repeat the first.
+    for (long t = 0; t < tiles + LANES; t++) {
+        const long tile = t < tiles ? t : 0, within = tile % per_image;
+        corners[t] = (int)((tile / per_image) * padded_high * padded_wide + (within / tiles_wide) * step * padded_wide
+                           + (within % tiles_wide) * step);
+    }
     if (has_avx2())
-        input_avx2(x, images, height, width, pad, kernel, tiles_high, tiles_wide, c_begin, c_end, image_begin, image_end, v, plane, row, scratch);
+        input_avx2(x, images, height, width, pad, kernel, tiles_high, tiles_wide, c_begin, c_end, image_begin, image_end, v, plane, row, scratch, corners);
     else
-        input_baseline(x, images, height, width, pad, kernel, tiles_high, tiles_wide, c_begin, c_end, image_begin, image_end, v, plane, row, scratch);
-    free(scratch);
+        input_baseline(x, images, height, width, pad, kernel, tiles_high, tiles_wide, c_begin, c_end, image_begin, image_end, v, plane, row, scratch, corners);
     return 0;
 }
 

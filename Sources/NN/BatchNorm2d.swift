@@ -24,6 +24,8 @@ public final class BatchNorm: Layer {
     private let inputGrad = Tensor(shape: [0])
     private var invStd: [Float] = []
     private var usedBatchStatistics = true
+    /// Whether the last forward applied the ReLU after it (`forward(_:mode:relu:)`).
+    private var fusedReLU = false
 
     public init(name: String, features: Int, channelMajor: Bool = true, momentum: Float = 0.1, eps: Float = 1e-5) {
         self.name = name; self.features = features; self.channelMajor = channelMajor
@@ -67,7 +69,12 @@ public final class BatchNorm: Layer {
         return (x.count / features, 1, features)
     }
 
-    public func forward(_ x: Tensor, mode: Mode) -> Tensor {
+    public func forward(_ x: Tensor, mode: Mode) -> Tensor { forward(x, mode: mode, relu: false) }
+
+    /// With `relu`, the ReLU that follows runs in the same pass: the output is max(0, γ·x̂ + β), and
+    /// backward passes ∂y only where that output is positive — the values and gradients of the two
+    /// layers one by one, bit for bit, without the ReLU's pass over the activations and their gradients.
+    public func forward(_ x: Tensor, mode: Mode, relu: Bool) -> Tensor {
         precondition(channelMajor ? x.shape[0] == features : x.shape[1] == features, "\(name): got \(x.shape)")
         output.resize(x.shape)
         normalized.resize(x.shape)
@@ -77,6 +84,7 @@ public final class BatchNorm: Layer {
         let g = gamma!, b = beta!, rm = runningMean!, rv = runningVar!
         let eps = self.eps, mom = momentum
         usedBatchStatistics = mode.batchStatistics
+        fusedReLU = relu
         let train = mode.batchStatistics
         invStd.withUnsafeMutableBufferPointer { inv in
             let invp = inv.baseAddress!
@@ -87,17 +95,16 @@ public final class BatchNorm: Layer {
                     if train {
                         // Float partial sums over blocks of 1024, accumulated in double.
                         var s = 0.0, ss = 0.0
-                        var i = 0
-                        while i < m {
-                            let end = min(m, i + 1024)
-                            var bs: Float = 0, bss: Float = 0
-                            if step == 1 {
-                                let p = xs + off
-                                while i < end { let v = p[i]; bs += v; bss += v * v; i += 1 }
-                            } else {
+                        if step == 1 {
+                            (s, ss) = ChannelSums.valuesAndSquares(xs + off, count: m)
+                        } else {
+                            var i = 0
+                            while i < m {
+                                let end = min(m, i + 1024)
+                                var bs: Float = 0, bss: Float = 0
                                 while i < end { let v = xs[off + i * step]; bs += v; bss += v * v; i += 1 }
+                                s += Double(bs); ss += Double(bss)
                             }
-                            s += Double(bs); ss += Double(bss)
                         }
                         let mu = s / Double(m)
                         let variance = max(0, ss / Double(m) - mu * mu)
@@ -114,9 +121,17 @@ public final class BatchNorm: Layer {
                     let gc = g[c], bc = b[c]
                     if step == 1 {
                         let xp = xs + off, hp = xh + off, yp = ys + off
-                        for i in 0..<m { let h = (xp[i] - mean) * istd; hp[i] = h; yp[i] = gc * h + bc }
+                        if relu {
+                            for i in 0..<m { let h = (xp[i] - mean) * istd; hp[i] = h; yp[i] = max(gc * h + bc, 0) }
+                        } else {
+                            for i in 0..<m { let h = (xp[i] - mean) * istd; hp[i] = h; yp[i] = gc * h + bc }
+                        }
                     } else {
-                        for i in 0..<m { let j = off + i * step; let h = (xs[j] - mean) * istd; xh[j] = h; ys[j] = gc * h + bc }
+                        for i in 0..<m {
+                            let j = off + i * step, h = (xs[j] - mean) * istd
+                            xh[j] = h
+                            ys[j] = relu ? max(gc * h + bc, 0) : gc * h + bc
+                        }
                     }
                 }
             }
@@ -128,26 +143,28 @@ public final class BatchNorm: Layer {
     public func backward(_ dy: Tensor, needInputGradient: Bool) -> Tensor? {
         let (m, base, step) = layout(dy)
         inputGrad.resize(dy.shape)
-        let d = dy.data, xh = normalized.data, dx = inputGrad.data
+        let d = dy.data, xh = normalized.data, dx = inputGrad.data, y = output.data
         let g = gamma!, gg = gammaGrad!, bg = betaGrad!
-        let train = usedBatchStatistics
+        let train = usedBatchStatistics, relu = fusedReLU
         invStd.withUnsafeBufferPointer { inv in
             let invp = inv.baseAddress!
             Parallel.forEachChunk(features) { cs in
                 for c in cs {
                     let off = c * base
                     var sdy = 0.0, sdyx = 0.0
-                    var i = 0
-                    while i < m {
-                        let end = min(m, i + 1024)
-                        var bs: Float = 0, bsx: Float = 0
-                        if step == 1 {
-                            let dp = d + off, hp = xh + off
-                            while i < end { bs += dp[i]; bsx += dp[i] * hp[i]; i += 1 }
-                        } else {
-                            while i < end { let j = off + i * step; bs += d[j]; bsx += d[j] * xh[j]; i += 1 }
+                    if step == 1 {
+                        (sdy, sdyx) = ChannelSums.gradients(d + off, xh + off, mask: relu ? y + off : nil, count: m)
+                    } else {
+                        var i = 0
+                        while i < m {
+                            let end = min(m, i + 1024)
+                            var bs: Float = 0, bsx: Float = 0
+                            while i < end {
+                                let j = off + i * step, dj = d[j], gj = !relu || y[j] > 0 ? dj : 0
+                                bs += gj; bsx += gj * xh[j]; i += 1
+                            }
+                            sdy += Double(bs); sdyx += Double(bsx)
                         }
-                        sdy += Double(bs); sdyx += Double(bsx)
                     }
                     gg[c] += Float(sdyx)
                     bg[c] += Float(sdy)
@@ -156,10 +173,17 @@ public final class BatchNorm: Layer {
                     // train: dx = γ·istd/m · (m·dy − Σdy − x̂·Σdy·x̂); eval: dx = γ·istd·dy
                     let a = train ? Float(sdy) / Float(m) : 0, bb = train ? Float(sdyx) / Float(m) : 0
                     if step == 1 {
-                        let dp = d + off, hp = xh + off, xp = dx + off
-                        for i in 0..<m { xp[i] = k * (dp[i] - a - hp[i] * bb) }
+                        let dp = d + off, hp = xh + off, xp = dx + off, yp = y + off
+                        if relu {
+                            for i in 0..<m { let di = dp[i], gi = yp[i] > 0 ? di : 0; xp[i] = k * (gi - a - hp[i] * bb) }
+                        } else {
+                            for i in 0..<m { xp[i] = k * (dp[i] - a - hp[i] * bb) }
+                        }
                     } else {
-                        for i in 0..<m { let j = off + i * step; dx[j] = k * (d[j] - a - xh[j] * bb) }
+                        for i in 0..<m {
+                            let j = off + i * step, dj = d[j], gj = !relu || y[j] > 0 ? dj : 0
+                            dx[j] = k * (gj - a - xh[j] * bb)
+                        }
                     }
                 }
             }

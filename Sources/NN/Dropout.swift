@@ -20,11 +20,15 @@ public final class Dropout: Layer {
         output.resize(x.shape)
         mask.resize(x.shape)
         let scale = 1 / (1 - p), keep = 1 - p
+        // The generator as a local value and raw pointers: the loop keeps its state in registers.
+        var random = generator
+        let xs = x.data, ms = mask.data, ys = output.data
         for i in 0..<x.count {
-            let m: Float = generator.uniformFloat() < keep ? scale : 0
-            mask[i] = m
-            output[i] = x[i] * m
+            let m: Float = random.uniformFloat() < keep ? scale : 0
+            ms[i] = m
+            ys[i] = xs[i] * m
         }
+        generator = random
         return output
     }
 
@@ -32,7 +36,8 @@ public final class Dropout: Layer {
         guard needInputGradient else { return nil }
         guard active else { return dy }
         inputGrad.resize(dy.shape)
-        for i in 0..<dy.count { inputGrad[i] = dy[i] * mask[i] }
+        let g = dy.data, ms = mask.data, d = inputGrad.data
+        for i in 0..<dy.count { d[i] = g[i] * ms[i] }
         return inputGrad
     }
 }

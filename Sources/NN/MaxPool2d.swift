@@ -35,6 +35,22 @@ public final class MaxPool2d: Layer {
                 for p in ps {
                     let plane = src + p * h * w
                     for oy in 0..<oh {
+                        if k == 2 && s == 2 {
+                            // The common window, unrolled with selects (no branch per comparison), in
+                            // the general loop's order: the first maximum wins.
+                            let top = 2 * oy * w, out = p * oh * ow + oy * ow
+                            for ox in 0..<ow {
+                                let a = top + 2 * ox, b = a + 1, c = a + w, d = c + 1
+                                var best = plane[a], at = a
+                                let vb = plane[b], vc = plane[c], vd = plane[d]
+                                at = vb > best ? b : at; best = vb > best ? vb : best
+                                at = vc > best ? c : at; best = vc > best ? vc : best
+                                at = vd > best ? d : at; best = vd > best ? vd : best
+                                dst[out + ox] = best
+                                amp[out + ox] = Int32(at)
+                            }
+                            continue
+                        }
                         for ox in 0..<ow {
                             var at = oy * s * w + ox * s
                             var best = plane[at]

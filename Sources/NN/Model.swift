@@ -204,12 +204,21 @@ public final class Model {
     public var foldsForInference = true
     /// Whether the last forward folded layers (no backward may follow it).
     private var lastForwardFolded = false
+    /// A BatchNorm and the ReLU after it run as one pass, forward and backward
+    /// (`BatchNorm.forward(_:mode:relu:)`), bit for bit what the two give one by one; off, the ReLU
+    /// runs on its own (tests compare the two).
+    public var fusesBatchNormReLU = true
+    /// Per layer, whether the last forward ran this ReLU inside the BatchNorm before it (its backward
+    /// is then the BatchNorm's).
+    private var fusedIntoBatchNorm: [Bool] = []
 
     private func forward(_ x: Tensor, mode: Mode, through last: Int?, keeping kept: Int?) -> (output: Tensor, kept: Tensor?) {
         var h = x
         var keptOutput: Tensor?
         let end = last ?? layers.count - 1
         lastForwardFolded = false
+        if fusedIntoBatchNorm.count != layers.count { fusedIntoBatchNorm = [Bool](repeating: false, count: layers.count) }
+        for j in fusedIntoBatchNorm.indices { fusedIntoBatchNorm[j] = false }
         var i = 0
         while i <= end {
             let t0 = profile == nil ? 0 : Timing.now()
@@ -218,6 +227,10 @@ public final class Model {
                 h = group.conv.forwardFolded(h, scale: group.affine.scale, shift: group.affine.shift, relu: group.relu)
                 next = i + (group.relu ? 3 : 2)
                 lastForwardFolded = true
+            } else if fusesBatchNormReLU, i + 1 <= end, kept != i, let bn = layers[i] as? BatchNorm, layers[i + 1] is ReLU {
+                h = bn.forward(h, mode: mode, relu: true)
+                next = i + 2
+                fusedIntoBatchNorm[i + 1] = true
             } else {
                 h = layers[i].forward(h, mode: mode)
             }
@@ -248,7 +261,7 @@ public final class Model {
         for i in stride(from: layers.count - 1, through: 0, by: -1) {
             let need = i > firstTrainable
             let t0 = profile == nil ? 0 : Timing.now()
-            if let next = layers[i].backward(g, needInputGradient: need) { g = next }
+            if !(i < fusedIntoBatchNorm.count && fusedIntoBatchNorm[i]), let next = layers[i].backward(g, needInputGradient: need) { g = next }
             if let p = profile { p.backward[i] += Timing.now() - t0 }
             layerDone?(i)
             if !need { break }

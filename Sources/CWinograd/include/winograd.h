@@ -12,8 +12,8 @@
 #define DEEPCLUSTER_WINOGRAD_H
 
 /// U[ξ][o][i] = (G g G^T)[ξ] of the filter w[o][i] (kernel × kernel, PyTorch's (out, in, kh, kw)
-/// order); u holds 36 · out · in floats.
-void dc_winograd_filter(const float *w, int out_channels, int in_channels, int kernel, float *u);
+/// order) for output channels [o_begin, o_end); u holds 36 · out · in floats.
+void dc_winograd_filter(const float *w, int out_channels, int in_channels, int kernel, int o_begin, int o_end, float *u);
 
 /// V[ξ][c][t] = (B^T d B)[ξ] for channels [c_begin, c_end) and the tiles of images
 /// [image_begin, image_end) of x (channels, images, height, width), zero outside the image

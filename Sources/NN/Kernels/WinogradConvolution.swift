@@ -1,4 +1,5 @@
 import CWinograd
+import Foundation
 import Tensor
 
 /// Stride-1 convolution by Winograd's minimal filtering (Lavin & Gray, CVPR 2016;
@@ -24,6 +25,8 @@ final class WinogradConvolution: ConvolutionKernel {
         didSet { precondition(Self.handles(shape), "Winograd cannot run \(shape.text)") }
     }
     private let filter = Tensor(shape: [0])
+    /// The inference weights whose transform `filter` holds (empty when it holds another's).
+    private var transformedWeights: [Float] = []
     private let transformed = Tensor(shape: [0])
     private let products = Tensor(shape: [0])
     /// Training's workspaces: the filters turned for ∂x, and the 36 planes of ∂w's sums.
@@ -50,10 +53,26 @@ final class WinogradConvolution: ConvolutionKernel {
     func forward(input x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
                  output y: UnsafeMutablePointer<Float>) {
         let s = shape
-        filter.resize([36 * s.outChannels * s.inChannels])
-        dc_winograd_filter(weight, Int32(s.outChannels), Int32(s.inChannels), Int32(s.kernel), filter.data)
+        transformFilter(weight, outputs: s.outChannels, inputs: s.inChannels, reusable: !s.training)
         convolve(x, inputs: s.inChannels, outputs: s.outChannels, height: s.height, width: s.width,
                  padding: s.padding, bias: bias, relu: s.relu, output: y)
+    }
+
+    /// U = G w G^T of `outputs` × `inputs` filters into `filter`, split over the threads. Inference
+    /// runs batch after batch on the same weights: when `reusable` and the weights equal those last
+    /// transformed, the transform already in `filter` is kept.
+    private func transformFilter(_ weight: UnsafePointer<Float>, outputs: Int, inputs: Int, reusable: Bool) {
+        let count = outputs * inputs * shape.kernel * shape.kernel
+        if reusable && transformedWeights.count == count
+            && transformedWeights.withUnsafeBufferPointer({ memcmp($0.baseAddress!, weight, count * 4) == 0 }) {
+            return
+        }
+        filter.resize([36 * outputs * inputs])
+        let u = filter.data, kernel = Int32(shape.kernel)
+        Parallel.forEachChunk(outputs) { range in
+            dc_winograd_filter(weight, Int32(outputs), Int32(inputs), kernel, Int32(range.lowerBound), Int32(range.upperBound), u)
+        }
+        transformedWeights = reusable ? Array(UnsafeBufferPointer(start: weight, count: count)) : []
     }
 
     /// y = x ∗ w (+ bias, then ReLU) for the transformed filter in `filter`, stride 1: the input
@@ -140,8 +159,7 @@ final class WinogradConvolution: ConvolutionKernel {
                     for j in 0..<(k * k) { target[j] = source[k * k - 1 - j] }
                 }
             }
-            filter.resize([36 * inputs * outputs])
-            dc_winograd_filter(t, Int32(inputs), Int32(outputs), Int32(k), filter.data)
+            transformFilter(t, outputs: inputs, inputs: outputs, reusable: false)
             convolve(dy, inputs: outputs, outputs: inputs, height: g.outHeight, width: g.outWidth,
                      padding: k - 1 - s.padding, bias: nil, relu: false, output: dx)
         }
