@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Two builds of the trainer beside the peer, alternating in each round: the 28-px training step (global
 # batch 256) and extraction (batch 256 per rank), ours 2 ranks x 1 thread, the peer 2 threads in NCHW
-# and channels_last (fp32). For a change's A/B: BEFORE and AFTER are two release binaries.
-#   ROUNDS=4 BEFORE=/path/deepcluster AFTER=.build/release/deepcluster bash benchmarks/ab_side_by_side.sh
+# and channels_last (fp32). For a change's A/B: BEFORE and AFTER are two release binaries. WITH_224=1 adds,
+# in each round, alexnet at 224 px: the step at global batch 64 (k = 10,000) and extraction at 64 per rank
+# (the peer: bench_torch_imagenet_arch.py). summarise_rounds.py prints the medians and per-round ratios.
+#   ROUNDS=4 [WITH_224=1] BEFORE=/path/deepcluster AFTER=.build/release/deepcluster bash benchmarks/ab_side_by_side.sh
 cd "$(dirname "$0")/.."
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 field() { python3 -c "import json,sys; print(round(json.loads(sys.stdin.read().splitlines()[-1])[sys.argv[1]], 1))" "$1"; }
@@ -20,4 +22,19 @@ for r in $(seq ${ROUNDS:-4}); do
   done
   echo "round $r step (before after peer_nchw peer_channels_last):$step"
   echo "round $r extract (before after peer_nchw peer_channels_last):$extract"
+  if [ -n "${WITH_224:-}" ]; then
+    step="" extract=""
+    for b in "$BEFORE" "$AFTER"; do
+      step="$step $(mpirun --oversubscribe -np 2 $b bench step --json --arch alexnet --batch-size 64 --clusters 10000 --steps 3 --warmup 1 | field images_per_s)"
+      extract="$extract $(mpirun --oversubscribe -np 2 $b bench extract --json --arch alexnet --batch-size 64 --steps 4 | field images_per_s)"
+    done
+    for cl in "" "--channels-last"; do
+      rm -f /tmp/ab_peer.json
+      (cd ../shared/peer && OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench_torch_imagenet_arch.py --arch alexnet --threads 2 --batch 64 --k 10000 --train-steps 3 --eval-steps 4 --warmup 1 $cl --json /tmp/ab_peer.json > /dev/null 2>&1)
+      step="$step $(field train_img_s < /tmp/ab_peer.json)"
+      extract="$extract $(field eval_img_s < /tmp/ab_peer.json)"
+    done
+    echo "round $r 224 step (before after peer_nchw peer_channels_last):$step"
+    echo "round $r 224 extract (before after peer_nchw peer_channels_last):$extract"
+  fi
 done

@@ -6,10 +6,10 @@
 // value of the 6×6 grid a short vector over the tiles, so that the arithmetic and the stores into
 // the 36 planes run as SIMD; they are compiled for AVX2 + FMA and for the baseline, chosen at run time.
 #include "winograd.h"
+#include "winograd_internal.h"
 #include <stdlib.h>
 #include <string.h>
 
-#define LANES 8
 
 static const float points[5] = {0, 1, -1, 2, -2};
 static const float normalisers[5] = {4, -6, -6, 24, 24};
@@ -69,41 +69,11 @@ static void filter_matrix(int kernel, float g[6][5]) {
 __attribute__((target("avx2,fma"))) static void filter_avx2(FILTER_ARGUMENTS) { FILTER_BODY }
 static void filter_baseline(FILTER_ARGUMENTS) { FILTER_BODY }
 
-static int has_avx2(void);
-
 void dc_winograd_filter(const float *w, int out_channels, int in_channels, int kernel, int o_begin, int o_end, float *u) {
     (has_avx2() ? filter_avx2 : filter_baseline)(w, out_channels, in_channels, kernel, o_begin, o_end, u);
 }
 
-// out[k·s] = (B^T d)[k] over the lanes, for six rows of lanes d0 … d5.
-static inline __attribute__((always_inline)) void input_rows(const float *d0, const float *d1, const float *d2,
-                                                             const float *d3, const float *d4, const float *d5,
-                                                             float *out, int s) {
-    for (int l = 0; l < LANES; l++) {
-        out[0 * s + l] = 4 * d0[l] - 5 * d2[l] + d4[l];
-        out[1 * s + l] = -4 * (d1[l] + d2[l]) + d3[l] + d4[l];
-        out[2 * s + l] = 4 * (d1[l] - d2[l]) - d3[l] + d4[l];
-        out[3 * s + l] = 2 * (d3[l] - d1[l]) - d2[l] + d4[l];
-        out[4 * s + l] = 2 * (d1[l] - d3[l]) - d2[l] + d4[l];
-        out[5 * s + l] = 4 * d1[l] - 5 * d3[l] + d5[l];
-    }
-}
 
-// B^T d B of `lanes` tiles from tile t on, their 6×6 values d already gathered (each a short vector
-// over the tiles), into the 36 planes at v.
-static inline __attribute__((always_inline)) void input_transform(float d[6][6][LANES], long t, int lanes, float *v, long plane) {
-    float e[6][6][LANES];  // B^T d: column q of d → column q of e
-    for (int q = 0; q < 6; q++) input_rows(d[0][q], d[1][q], d[2][q], d[3][q], d[4][q], d[5][q], e[0][q], 6 * LANES);
-    for (int r = 0; r < 6; r++) {  // (B^T d) B: row r of e → points r·6 + q
-        float f[6][LANES];
-        input_rows(e[r][0], e[r][1], e[r][2], e[r][3], e[r][4], e[r][5], f[0], LANES);
-        for (int q = 0; q < 6; q++) {
-            float *out = v + (r * 6 + q) * plane + t;
-            if (lanes == LANES) memcpy(out, f[q], sizeof f[q]);
-            else for (int l = 0; l < lanes; l++) out[l] = f[q][l];
-        }
-    }
-}
 
 // The transforms of `lanes` tiles from tile t on, out of the zero-bordered planes of `padded`; a
 // tile's top-left corner lies at padded + corners[tile] (the table holds LANES entries past the last
@@ -117,22 +87,6 @@ static inline __attribute__((always_inline)) void input_group(const float *padde
             for (int q = 0; q < 6; q++) d[r][q][l] = src[(long)r * padded_wide + q];
     }
     input_transform(d, t, lanes, v, plane);
-}
-
-// The images of one channel copied into a zero-bordered scratch in which every tile lies whole.
-static inline __attribute__((always_inline)) void pad_channel(const float *x, int images, int height, int width, int pad,
-                                                              int image_begin, int image_end, int c,
-                                                              float *padded, int padded_high, int padded_wide) {
-    const long padded_plane = (long)padded_high * padded_wide;
-    for (int n = image_begin; n < image_end; n++) {
-        const float *src = x + ((long)c * images + n) * height * width;
-        float *dst = padded + (n - image_begin) * padded_plane;
-        memset(dst, 0, sizeof(float) * padded_plane);
-        const int rows = height + pad <= padded_high ? height : padded_high - pad;
-        const int columns = width + pad <= padded_wide ? width : padded_wide - pad;
-        for (int y = 0; y < rows; y++)
-            memcpy(dst + (long)(y + pad) * padded_wide + pad, src + (long)y * width, sizeof(float) * columns);
-    }
 }
 
 #define INPUT_BODY(GROUP)                                                                                        \
@@ -152,8 +106,6 @@ static inline __attribute__((always_inline)) void pad_channel(const float *x, in
     const int *corners
 __attribute__((target("avx2,fma"))) static void input_avx2(INPUT_ARGUMENTS) { INPUT_BODY(input_group) }
 static void input_baseline(INPUT_ARGUMENTS) { INPUT_BODY(input_group) }
-
-static int has_avx2(void) { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
 
 int dc_winograd_input(const float *x, int images, int height, int width, int pad, int kernel,
                       int tiles_high, int tiles_wide, int c_begin, int c_end,
@@ -194,81 +146,7 @@ int dc_winograd_input(const float *x, int images, int height, int width, int pad
     return 0;
 }
 
-// out[k·s] = (A^T m)[k] over the lanes, for six rows of lanes m0 … m5: four rows for F(4×4, 3×3) …
-static inline __attribute__((always_inline)) void output_rows4(const float *m0, const float *m1, const float *m2,
-                                                               const float *m3, const float *m4, const float *m5,
-                                                               float *out, int s) {
-    for (int l = 0; l < LANES; l++) {
-        const float a = m1[l] + m2[l], b = m1[l] - m2[l], c = m3[l] + m4[l], d = m3[l] - m4[l];
-        out[0 * s + l] = m0[l] + a + c;
-        out[1 * s + l] = b + 2 * d;
-        out[2 * s + l] = a + 4 * c;
-        out[3 * s + l] = b + 8 * d + m5[l];
-    }
-}
 
-// … and two for F(2×2, 5×5).
-static inline __attribute__((always_inline)) void output_rows2(const float *m0, const float *m1, const float *m2,
-                                                               const float *m3, const float *m4, const float *m5,
-                                                               float *out, int s) {
-    for (int l = 0; l < LANES; l++) {
-        out[0 * s + l] = m0[l] + m1[l] + m2[l] + m3[l] + m4[l];
-        out[1 * s + l] = m1[l] - m2[l] + 2 * (m3[l] - m4[l]) + m5[l];
-    }
-}
-
-#define OUTPUT_BODY(STEP, ROWS)                                                                                  \
-    const long ohw = (long)out_high * out_wide;                                                                 \
-    const int per_image = tiles_high * tiles_wide;                                                              \
-    const long tiles = (long)(image_end - image_begin) * per_image;                                             \
-    for (int o = o_begin; o < o_end; o++) {                                                                     \
-        const float b = bias ? bias[o] : 0;                                                                     \
-        for (long t = 0; t < tiles; t += LANES) {                                                               \
-            const int lanes = tiles - t < LANES ? (int)(tiles - t) : LANES;                                     \
-            float mm[36][LANES];                                                                                \
-            const float *src = m + (long)o * row + t;                                                           \
-            for (int k = 0; k < 36; k++) {                                                                      \
-                if (lanes == LANES) memcpy(mm[k], src + k * plane, sizeof mm[k]);                               \
-                else for (int l = 0; l < LANES; l++) mm[k][l] = l < lanes ? src[k * plane + l] : 0;             \
-            }                                                                                                   \
-            float e[STEP][6][LANES];                                                                            \
-            for (int q = 0; q < 6; q++) ROWS(mm[q], mm[6 + q], mm[12 + q], mm[18 + q], mm[24 + q], mm[30 + q], e[0][q], 6 * LANES); \
-            float f[STEP][STEP][LANES];                                                                         \
-            for (int r = 0; r < STEP; r++) {                                                                    \
-                ROWS(e[r][0], e[r][1], e[r][2], e[r][3], e[r][4], e[r][5], f[r][0], LANES);                     \
-                for (int q = 0; q < STEP; q++)                                                                  \
-                    for (int l = 0; l < LANES; l++) {                                                           \
-                        const float value = f[r][q][l] + b;                                                     \
-                        f[r][q][l] = relu && value < 0 ? 0 : value;                                             \
-                    }                                                                                           \
-            }                                                                                                   \
-            for (int l = 0; l < lanes; l++) {                                                                   \
-                const long tile = t + l;                                                                        \
-                const int image = image_begin + (int)(tile / per_image), within = (int)(tile % per_image);      \
-                const int y0 = within / tiles_wide * STEP, x0 = within % tiles_wide * STEP;                     \
-                const int rows = out_high - y0 < STEP ? out_high - y0 : STEP;                                   \
-                const int cols = out_wide - x0 < STEP ? out_wide - x0 : STEP;                                   \
-                float *dst = y + ((long)o * images + image) * ohw + (long)y0 * out_wide + x0;                   \
-                for (int r = 0; r < rows; r++)                                                                  \
-                    for (int q = 0; q < cols; q++) dst[(long)r * out_wide + q] = f[r][q][l];                    \
-            }                                                                                                   \
-        }                                                                                                       \
-    }
-
-#define OUTPUT_ARGUMENTS const float *m, long plane, long row, const float *bias, int relu, int images, \
-    int out_high, int out_wide, int tiles_high, int tiles_wide, int o_begin, int o_end, int image_begin, int image_end, float *y
-__attribute__((target("avx2,fma"))) static void output4_avx2(OUTPUT_ARGUMENTS) { OUTPUT_BODY(4, output_rows4) }
-static void output4_baseline(OUTPUT_ARGUMENTS) { OUTPUT_BODY(4, output_rows4) }
-__attribute__((target("avx2,fma"))) static void output2_avx2(OUTPUT_ARGUMENTS) { OUTPUT_BODY(2, output_rows2) }
-static void output2_baseline(OUTPUT_ARGUMENTS) { OUTPUT_BODY(2, output_rows2) }
-
-void dc_winograd_output(const float *m, long plane, long row, const float *bias, int relu, int kernel,
-                        int images, int out_high, int out_wide, int tiles_high, int tiles_wide,
-                        int o_begin, int o_end, int image_begin, int image_end, float *y) {
-    void (*run)(OUTPUT_ARGUMENTS) = kernel == 3 ? (has_avx2() ? output4_avx2 : output4_baseline)
-                                                : (has_avx2() ? output2_avx2 : output2_baseline);
-    run(m, plane, row, bias, relu, images, out_high, out_wide, tiles_high, tiles_wide, o_begin, o_end, image_begin, image_end, y);
-}
 
 // Training's weight gradient (include/winograd.h): A ∂y A^T of each m×m tile of ∂y, and G^T M G.
 

@@ -3,7 +3,14 @@ import Dispatch
 /// Splits the elementwise kernels (im2col, BatchNorm, pooling...) over the rank's own threads —
 /// the same count it gives OpenBLAS, so a rank never uses more cores than its share.
 public enum Parallel {
-    nonisolated(unsafe) public static var threads: Int = 1
+    nonisolated(unsafe) private static var configured = 1
+    /// The rank's thread count, or, within `$taskThreads.withValue(n) { … }`, n for that task alone: tests
+    /// change it that way, so that suites running beside them keep their own.
+    public static var threads: Int {
+        get { taskThreads ?? configured }
+        set { configured = newValue }
+    }
+    @TaskLocal public static var taskThreads: Int?
 
     /// Calls `body(range)` on disjoint chunks of 0..<count, concurrently when threads > 1.
     @inline(__always)

@@ -57,10 +57,11 @@ import Testing
         check(conv(k, in: 2, out: 3, kernel: 5, stride: 2, padding: 2), input: [2, 3, 9, 9])
     }
     @Test func conv2dChunked() {
-        let saved = Im2colConvolution.columnBudget
-        Im2colConvolution.columnBudget = 200  // forces one image per chunk of the reference kernel
-        defer { Im2colConvolution.columnBudget = saved }
-        check(conv(.reference, in: 2, out: 3, kernel: 3, padding: 1), input: [2, 3, 5, 5])
+        // 200 floats: one image per chunk of the reference kernel.
+        Im2colConvolution.$taskColumnBudget.withValue(200) {
+            #expect(Im2colConvolution.columnBudget == 200)
+            check(conv(.reference, in: 2, out: 3, kernel: 3, padding: 1), input: [2, 3, 5, 5])
+        }
     }
     @Test func batchNorm2dTrain() { check(BatchNorm(name: "bn", features: 3), input: [3, 4, 3, 3]) }
     @Test func batchNorm2dEval() { check(BatchNorm(name: "bn", features: 3), input: [3, 4, 3, 3], mode: .eval) }

@@ -23,6 +23,7 @@ import Testing
         Case(inChannels: 64, outChannels: 16, padding: 2, input: [64, 2, 14, 14], kernel: 5),
         Case(inChannels: 64, outChannels: 16, padding: 0, input: [64, 3, 8, 11], kernel: 5),
         Case(inChannels: 64, outChannels: 16, padding: 4, input: [64, 1, 2, 3], kernel: 5),
+        Case(inChannels: 70, outChannels: 20, padding: 1, input: [70, 13, 7, 7]),      // 52 tiles: two chunks; 20 = 3 · 6 + 2 outputs
     ]
 
     /// Two copies of one convolution with the same weights and bias, one per backend (the
@@ -50,17 +51,20 @@ import Testing
         withExtendedLifetime(keep) {}
     }
 
-    @Test func chunksOfTheBatchGiveTheSameOutput() {
-        let c = Self.cases[0]
-        let (r, w, keep) = Self.pair(Case(inChannels: c.inChannels, outChannels: c.outChannels, padding: 1, input: [64, 11, 7, 7]))
-        let x = randomTensor([64, 11, 7, 7], seed: 32)
-        let expected = r.forward(x, mode: .eval).array.map(Double.init)
-        let saved = WinogradChunking.budget
-        WinogradChunking.budget = 36 * 128 * 4 * 3   // three images a chunk: 3 + 3 + 3 + 2
-        defer { WinogradChunking.budget = saved }
-        let got = w.forward(x, mode: .eval).array.map(Double.init)
-        #expect(w.lastKernelName == "winograd:f4x3")
-        #expect(relativeError(got, expected) < 1e-5)
+    /// The batch's tiles split over two threads, at a chunk's edge and inside one: each tile's sums run
+    /// in the same order wherever it falls, so the output is bit for bit the one thread's.
+    @Test func tilesSplitOverThreadsGiveTheSameOutput() {
+        let (_, w, keep) = Self.pair(Case(inChannels: 64, outChannels: 36, padding: 1, input: [64, 23, 7, 7]))
+        let x = randomTensor([64, 23, 7, 7], seed: 32)
+        let one = Parallel.$taskThreads.withValue(1) { w.forward(x, mode: .eval).array }
+        for threads in [2, 3] {
+            let split = Parallel.$taskThreads.withValue(threads) {
+                #expect(Parallel.threads == threads)
+                return w.forward(x, mode: .eval).array
+            }
+            #expect(w.lastKernelName == "winograd:f4x3")
+            #expect(zip(one, split).filter { $0.0 != $0.1 }.count == 0, "\(threads) threads")
+        }
         withExtendedLifetime(keep) {}
     }
 

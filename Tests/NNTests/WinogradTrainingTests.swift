@@ -32,13 +32,18 @@ import Testing
         #expect(e[0] < 1e-5 && e[1] < 1e-5 && e[2] < 5e-5 && e[3] < 1e-5, "relative errors y, ∂x, ∂w, ∂b: \(e)")
     }
 
+    /// ∂w's sums over chunks of three images (3 + 3 + 3 + 2), on one, two and three threads.
     @Test func weightGradientsSummedOverChunksAreTheSame() {
-        let saved = WinogradChunking.budget
-        WinogradChunking.budget = 36 * 128 * 4 * 3   // three images a chunk: 3 + 3 + 3 + 2
-        defer { WinogradChunking.budget = saved }
-        let (kernel, e) = Self.errors(.init(inChannels: 64, outChannels: 128, padding: 1, input: [64, 11, 7, 7]), seed: 53)
-        #expect(kernel == "winograd:f4x3")
-        #expect(e[0] < 1e-5 && e[1] < 1e-5 && e[2] < 5e-5 && e[3] < 1e-5, "relative errors y, ∂x, ∂w, ∂b: \(e)")
+        for threads in [1, 2, 3] {
+            let (kernel, e) = WinogradChunking.$taskBudget.withValue(36 * 128 * 4 * 3) {
+                Parallel.$taskThreads.withValue(threads) {
+                    #expect(Parallel.threads == threads && WinogradChunking.budget == 36 * 128 * 4 * 3)
+                    return Self.errors(.init(inChannels: 64, outChannels: 128, padding: 1, input: [64, 11, 7, 7]), seed: 53)
+                }
+            }
+            #expect(kernel == "winograd:f4x3")
+            #expect(e[0] < 1e-5 && e[1] < 1e-5 && e[2] < 5e-5 && e[3] < 1e-5, "\(threads) threads: relative errors y, ∂x, ∂w, ∂b: \(e)")
+        }
     }
 
     @Test func gradientsAccumulateOverTwoSteps() {

@@ -5,7 +5,8 @@
 //   F(2×2, 5×5): a 2×2 output tile from 36 products where a direct convolution does 100.
 // The products over input channels are 36 matrix products, one per point ξ of the 6×6 grid,
 //     M[ξ] (out × tiles) = U[ξ] (out × in) · V[ξ] (in × tiles),
-// which the caller runs as sgemm; these functions are the three transforms around them.
+// The forward (and training's ∂x) runs whole in C, chunk by chunk of tiles (dc_winograd_forward_tiles);
+// training's weight gradient runs its sums over tiles as sgemm in the caller, between the transforms here.
 // `kernel` is 3 or 5; the output tile is 7 − kernel wide. Tiles are numbered image by image, row by
 // row: t = (image · tiles_high + tile_row) · tiles_wide + tile_column.
 #ifndef DEEPCLUSTER_WINOGRAD_H
@@ -24,13 +25,6 @@ int dc_winograd_input(const float *x, int images, int height, int width, int pad
                       int tiles_high, int tiles_wide, int c_begin, int c_end,
                       int image_begin, int image_end, float *v, long plane, long row);
 
-/// y[o][n][·][·] = (A^T M A) + bias[o], then max(0, ·) when relu, for output channels
-/// [o_begin, o_end) and images [image_begin, image_end) of y (out, images, out_high, out_wide);
-/// m is laid out as v above (plane ξ at m + ξ · plane, row o at + o · row, tiles from image_begin).
-void dc_winograd_output(const float *m, long plane, long row, const float *bias, int relu, int kernel,
-                        int images, int out_high, int out_wide, int tiles_high, int tiles_wide,
-                        int o_begin, int o_end, int image_begin, int image_end, float *y);
-
 /// The transposes of the output and filter transforms, for training's weight gradient: for a
 /// convolution y = x ∗ w, ∂L/∂w = Σ over tiles of G^T [(A ∂y A^T) ⊙ (B^T x B)] G, Winograd F(r×r, m×m)
 /// on the same tiles and points (the transposition principle: the roles of A and G swap, B stays).
@@ -48,5 +42,18 @@ void dc_winograd_output_gradient(const float *dy, int kernel, int images, int ou
 /// channels [o_begin, o_end); m holds 36 planes of out × in, plane ξ at m + ξ · out · in.
 void dc_winograd_filter_gradient(const float *m, int out_channels, int in_channels, int kernel,
                                  int o_begin, int o_end, float *dw);
+
+/// The forward on chunks of tiles (winograd_tiles.c), for the forward and training's ∂x: U packed once
+/// per weight update by dc_winograd_pack into dc_winograd_packed_floats(out, in) floats (blocks of six
+/// output channels, zero past the last), then y[o][n][·][·] = A^T (Σ_i U[o][i] ⊙ B^T x_i B) A + bias[o]
+/// (then max(0, ·) when relu) for the output tiles [tile_begin, tile_end) of the batch (numbered as
+/// above, over all images), each chunk of tiles transformed, multiplied and transformed back while it
+/// is in cache. x is (in_channels, images, height, width), zero outside it (padding `pad`); y is
+/// (out_channels, images, out_high, out_wide). 0 on success, -1 when its scratch could not be allocated.
+void dc_winograd_pack(const float *u, int out_channels, int in_channels, float *packed);
+long dc_winograd_packed_floats(int out_channels, int in_channels);
+int dc_winograd_forward_tiles(const float *x, int images, int in_channels, int height, int width, int pad, int kernel,
+                              const float *packed, int out_channels, const float *bias, int relu,
+                              int out_high, int out_wide, long tile_begin, long tile_end, float *y);
 
 #endif

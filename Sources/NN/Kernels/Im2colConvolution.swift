@@ -6,8 +6,10 @@ import Tensor
 /// batch's columns fit in `retainBudget` floats; otherwise backward recomputes them.
 /// Workspaces are sized for the largest shape seen and reused.
 public final class Im2colConvolution: ConvolutionKernel {
-    /// Target size of one chunk's column matrix, in floats.
-    nonisolated(unsafe) public static var columnBudget = 1 << 20
+    /// Target size of one chunk's column matrix, in floats; tests set another for their own task
+    /// (`$taskColumnBudget.withValue`), leaving the suites beside them theirs.
+    public static var columnBudget: Int { taskColumnBudget ?? 1 << 20 }
+    @TaskLocal public static var taskColumnBudget: Int?
     /// In training, forward keeps every chunk's column matrix for backward (no second im2col) when the
     /// whole batch's columns fit in this many floats (512 MB); otherwise backward recomputes them chunk by chunk.
     nonisolated(unsafe) public static var retainBudget = 1 << 27

@@ -4,18 +4,21 @@ import Tensor
 
 /// Stride-1 convolution by Winograd's minimal filtering (Lavin & Gray, CVPR 2016;
 /// Sources/CWinograd): F(4×4, 3×3) for 3×3 filters, 36 products per 4×4 output tile where a direct
-/// convolution does 144, and F(2×2, 5×5) for 5×5 filters, 36 where it does 100. The filter, input
-/// and output transforms run in C; between them 36 sgemm per chunk of images on OpenBLAS. This is
+/// convolution does 144, and F(2×2, 5×5) for 5×5 filters, 36 where it does 100. The forward runs in C
+/// chunk by chunk of 48 tiles — input transform, the 36 products on a register-blocked kernel, output
+/// transform — while the chunk is in cache; ∂w's sums over tiles run as 36 sgemm on OpenBLAS. This is
 /// where extraction and training get ahead of a direct kernel: oneDNN 2.6 has no Winograd below AVX-512, and
 /// PyTorch on CPU runs its direct kernels. The outputs differ from a direct convolution's by float
 /// rounding (about 1e-6 of their size); the folded BatchNorm's bias and the ReLU are applied in the
 /// output transform. Training's backward runs on the same tiles (`backward`): ∂x as the forward's code on
 /// the turned filters, ∂w by the transposed transforms (F(3×3, 4×4) and F(5×5, 2×2) on the same points).
 final class WinogradConvolution: ConvolutionKernel {
-    /// The fewest input channels it takes on: the 36 products are sgemm with this inner dimension,
-    /// which below 64 runs too far from the FMA peak to pay for the transforms (Fashion-MNIST's
-    /// conv2, 32 → 64 at 14×14, measured 1.5× slower on Winograd than on oneDNN; 64 → 128 at 7×7
-    /// and AlexNet's 96 → 256 at 27×27 faster).
+    /// The fewest input channels it takes on: the 36 products run with this inner dimension, which
+    /// below 64 leaves too little arithmetic to pay for the transforms. Fashion-MNIST's conv2, 32 → 64 at
+    /// 14×14, measured 1.5× slower on Winograd than on oneDNN a layer at a time; on chunks of tiles its
+    /// forward is about 20% faster, but its ∂w (a layer at a time) is slower by as much, so the
+    /// training step gains nothing and the layer stays on oneDNN. 64 → 128 at 7×7 and AlexNet's 96 → 256
+    /// at 27×27 are faster.
     static let minimumInputChannels = 64
     /// The fewest output channels (Sobel's 1 → 2 stays on oneDNN).
     static let minimumOutputChannels = 16
@@ -25,10 +28,13 @@ final class WinogradConvolution: ConvolutionKernel {
         didSet { precondition(Self.handles(shape), "Winograd cannot run \(shape.text)") }
     }
     private let filter = Tensor(shape: [0])
-    /// The inference weights whose transform `filter` holds (empty when it holds another's).
-    private var transformedWeights: [Float] = []
+    /// `filter` packed for the forward on chunks of tiles (`dc_winograd_pack`).
+    private let packedFilter = Tensor(shape: [0])
+    /// Training's ∂w: a chunk of images' transformed input and transformed ∂y.
     private let transformed = Tensor(shape: [0])
     private let products = Tensor(shape: [0])
+    /// The inference weights whose transform `filter` holds (empty when it holds another's).
+    private var transformedWeights: [Float] = []
     /// Training's workspaces: the filters turned for ∂x, and the 36 planes of ∂w's sums.
     private let turned = Tensor(shape: [0])
     private let sums = Tensor(shape: [0])
@@ -72,29 +78,25 @@ final class WinogradConvolution: ConvolutionKernel {
         Parallel.forEachChunk(outputs) { range in
             dc_winograd_filter(weight, Int32(outputs), Int32(inputs), kernel, Int32(range.lowerBound), Int32(range.upperBound), u)
         }
+        packedFilter.resize([Int(dc_winograd_packed_floats(Int32(outputs), Int32(inputs)))])
+        dc_winograd_pack(u, Int32(outputs), Int32(inputs), packedFilter.data)
         transformedWeights = reusable ? Array(UnsafeBufferPointer(start: weight, count: count)) : []
     }
 
-    /// y = x ∗ w (+ bias, then ReLU) for the transformed filter in `filter`, stride 1: the input
-    /// transform, 36 sgemm and the output transform, chunk by chunk of images.
+    /// y = x ∗ w (+ bias, then ReLU) for the transformed filter in `packedFilter`, stride 1: chunk by
+    /// chunk of output tiles, the input transform, the 36 products and the output transform while the
+    /// chunk is in cache (`dc_winograd_forward_tiles`), the tiles split over the threads.
     private func convolve(_ x: UnsafePointer<Float>, inputs: Int, outputs: Int, height: Int, width: Int, padding: Int,
                           bias: UnsafePointer<Float>?, relu: Bool, output y: UnsafeMutablePointer<Float>) {
-        let kernel = Int32(shape.kernel), images = shape.batch
-        let outHeight = height + 2 * padding - shape.kernel + 1, outWidth = width + 2 * padding - shape.kernel + 1
-        forEachChunk(inputs: inputs, outputs: outputs, outHeight: outHeight, outWidth: outWidth) { grid, first, last, tiles in
-            let u = filter.data, v = transformed.data, m = products.data
-            let inputPlane = inputs * tiles, outputPlane = outputs * tiles
-            transformInput(x, images: images, height: height, width: width, padding: padding, channels: inputs,
-                           grid: grid, first: first, last: last, into: v)
-            for point in 0..<36 {
-                BLAS.sgemm(m: outputs, n: tiles, k: inputs, a: u + point * outputs * inputs, lda: inputs,
-                           b: v + point * inputPlane, ldb: tiles, c: m + point * outputPlane, ldc: tiles)
-            }
-            Parallel.forEachChunk(outputs) { channels in
-                dc_winograd_output(m, outputPlane, tiles, bias, relu ? 1 : 0, kernel, Int32(images),
-                                   Int32(outHeight), Int32(outWidth), Int32(grid.high), Int32(grid.wide),
-                                   Int32(channels.lowerBound), Int32(channels.upperBound), Int32(first), Int32(last), y)
-            }
+        let kernel = shape.kernel, images = shape.batch, step = 7 - kernel
+        let outHeight = height + 2 * padding - kernel + 1, outWidth = width + 2 * padding - kernel + 1
+        let tiles = images * ((outHeight + step - 1) / step) * ((outWidth + step - 1) / step)
+        let packed = UnsafePointer(packedFilter.data)
+        Parallel.forEachChunk(tiles, minChunk: 48) { range in
+            let status = dc_winograd_forward_tiles(x, Int32(images), Int32(inputs), Int32(height), Int32(width), Int32(padding),
+                                                   Int32(kernel), packed, Int32(outputs), bias, relu ? 1 : 0,
+                                                   Int32(outHeight), Int32(outWidth), range.lowerBound, range.upperBound, y)
+            precondition(status == 0, "Winograd: out of memory for the forward's scratch")
         }
     }
 
@@ -194,9 +196,11 @@ final class WinogradConvolution: ConvolutionKernel {
     }
 }
 
-/// How many images Winograd transforms at a time: a chunk's transformed input and its products hold
-/// about `budget` floats each (16 MB). Smaller chunks stay in cache but give sgemm too few columns:
-/// at 4 MB AlexNet's 384 → 384 had 64 tiles a product and its sgemm ran 1.5× slower. Public for the tests.
+/// How many images training's ∂w transforms at a time: a chunk's transformed input and transformed ∂y
+/// hold about `budget` floats each (16 MB). Smaller chunks stay in cache but give sgemm too few columns:
+/// at 4 MB AlexNet's 384 → 384 had 64 tiles a product and its sgemm ran 1.5× slower. Tests set another
+/// budget for their own task (`$taskBudget.withValue`), leaving the suites beside them theirs.
 public enum WinogradChunking {
-    nonisolated(unsafe) public static var budget = 1 << 22
+    public static var budget: Int { taskBudget ?? 1 << 22 }
+    @TaskLocal public static var taskBudget: Int?
 }
