@@ -8,33 +8,26 @@
 cd "$(dirname "$0")/.."
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 field() { python3 -c "import json,sys; print(round(json.loads(sys.stdin.read().splitlines()[-1])[sys.argv[1]], 1))" "$1"; }
-for r in $(seq ${ROUNDS:-4}); do
-  step="" extract=""
+# One workload: LABEL, ours' step flags, ours' extraction flags, the peer's script and its flags.
+workload() {
+  local label=$1 step_flags=$2 extract_flags=$3 peer_script=$4 peer_flags=$5 step="" extract=""
   for b in "$BEFORE" "$AFTER"; do
-    step="$step $(mpirun --oversubscribe -np 2 $b bench step --json --steps 10 | field images_per_s)"
-    extract="$extract $(mpirun --oversubscribe -np 2 $b bench extract --json --steps 20 | field images_per_s)"
+    step="$step $(mpirun --oversubscribe -np 2 $b bench step --json $step_flags | field images_per_s)"
+    extract="$extract $(mpirun --oversubscribe -np 2 $b bench extract --json $extract_flags | field images_per_s)"
   done
   for cl in "" "--channels-last"; do
     rm -f /tmp/ab_peer.json
-    (cd ../shared/peer && OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench_torch_step.py --threads 2 --train-steps 10 --eval-steps 20 --warmup 2 $cl --json /tmp/ab_peer.json > /dev/null 2>&1)
+    (cd ../shared/peer && OPENBLAS_NUM_THREADS=1 /usr/bin/python3 $peer_script --threads 2 $peer_flags $cl --json /tmp/ab_peer.json > /dev/null 2>&1)
     step="$step $(field train_img_s < /tmp/ab_peer.json)"
     extract="$extract $(field eval_img_s < /tmp/ab_peer.json)"
   done
-  echo "round $r step (before after peer_nchw peer_channels_last):$step"
-  echo "round $r extract (before after peer_nchw peer_channels_last):$extract"
+  echo "round $r ${label}step (before after peer_nchw peer_channels_last):$step"
+  echo "round $r ${label}extract (before after peer_nchw peer_channels_last):$extract"
+}
+for r in $(seq ${ROUNDS:-4}); do
+  workload "" "--steps 10" "--steps 20" bench_torch_step.py "--train-steps 10 --eval-steps 20 --warmup 2"
   if [ -n "${WITH_224:-}" ]; then
-    step="" extract=""
-    for b in "$BEFORE" "$AFTER"; do
-      step="$step $(mpirun --oversubscribe -np 2 $b bench step --json --arch alexnet --batch-size 64 --clusters 10000 --steps 3 --warmup 1 | field images_per_s)"
-      extract="$extract $(mpirun --oversubscribe -np 2 $b bench extract --json --arch alexnet --batch-size 64 --steps 4 | field images_per_s)"
-    done
-    for cl in "" "--channels-last"; do
-      rm -f /tmp/ab_peer.json
-      (cd ../shared/peer && OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench_torch_imagenet_arch.py --arch alexnet --threads 2 --batch 64 --k 10000 --train-steps 3 --eval-steps 4 --warmup 1 $cl --json /tmp/ab_peer.json > /dev/null 2>&1)
-      step="$step $(field train_img_s < /tmp/ab_peer.json)"
-      extract="$extract $(field eval_img_s < /tmp/ab_peer.json)"
-    done
-    echo "round $r 224 step (before after peer_nchw peer_channels_last):$step"
-    echo "round $r 224 extract (before after peer_nchw peer_channels_last):$extract"
+    workload "224 " "--arch alexnet --batch-size 64 --clusters 10000 --steps 3 --warmup 1" "--arch alexnet --batch-size 64 --steps 4" \
+      bench_torch_imagenet_arch.py "--arch alexnet --batch 64 --k 10000 --train-steps 3 --eval-steps 4 --warmup 1"
   fi
 done
