@@ -94,7 +94,7 @@ static inline __attribute__((always_inline)) void input_group(const float *padde
     const int padded_high = tiles_high * step + kernel - 1, padded_wide = tiles_wide * step + kernel - 1;       \
     const long tiles = (long)(image_end - image_begin) * tiles_high * tiles_wide;                               \
     for (int c = c_begin; c < c_end; c++) {                                                                     \
-        pad_channel(x, images, height, width, pad, image_begin, image_end, c, scratch, padded_high, padded_wide); \
+        pad_channel(x, images, height, width, pad, image_begin, image_end, c, scratch, padded_high, padded_wide, 0, padded_high); \
         for (long t = 0; t < tiles; t += LANES) {                                                               \
             const int lanes = tiles - t < LANES ? (int)(tiles - t) : LANES;                                     \
             GROUP(scratch, corners, padded_wide, t, lanes, v + (long)c * row, plane);                           \

@@ -62,19 +62,30 @@ static inline __attribute__((always_inline)) void output_rows2(const float *m0, 
     }
 }
 
-// The images of one channel copied into a zero-bordered scratch in which every tile lies whole.
+// The images of one channel copied into a zero-bordered scratch in which every tile lies whole:
+// padded rows [first_row, padded_high) of image_begin, every row of the images between, and rows
+// [0, end_row) of image_end − 1 (a chunk of tiles reads no others; a 224-px map is 200 kB a channel).
 static inline __attribute__((always_inline)) void pad_channel(const float *x, int images, int height, int width, int pad,
                                                               int image_begin, int image_end, int c,
-                                                              float *padded, int padded_high, int padded_wide) {
+                                                              float *padded, int padded_high, int padded_wide,
+                                                              int first_row, int end_row) {
     const long padded_plane = (long)padded_high * padded_wide;
+    const int columns = width + pad <= padded_wide ? width : padded_wide - pad;
     for (int n = image_begin; n < image_end; n++) {
         const float *src = x + ((long)c * images + n) * height * width;
         float *dst = padded + (n - image_begin) * padded_plane;
-        memset(dst, 0, sizeof(float) * padded_plane);
-        const int rows = height + pad <= padded_high ? height : padded_high - pad;
-        const int columns = width + pad <= padded_wide ? width : padded_wide - pad;
-        for (int y = 0; y < rows; y++)
-            memcpy(dst + (long)(y + pad) * padded_wide + pad, src + (long)y * width, sizeof(float) * columns);
+        const int begin = n == image_begin ? first_row : 0, end = n == image_end - 1 ? end_row : padded_high;
+        for (int r = begin; r < end; r++) {
+            float *row = dst + (long)r * padded_wide;
+            const int y = r - pad;
+            if (y < 0 || y >= height) {
+                memset(row, 0, sizeof(float) * padded_wide);
+                continue;
+            }
+            memset(row, 0, sizeof(float) * pad);
+            memcpy(row + pad, src + (long)y * width, sizeof(float) * columns);
+            memset(row + pad + columns, 0, sizeof(float) * (padded_wide - pad - columns));
+        }
     }
 }
 

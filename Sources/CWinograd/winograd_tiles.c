@@ -190,7 +190,8 @@ static inline __attribute__((always_inline)) void forward_tiles(FORWARD_ARGUMENT
         // channel; the columns past `count` hold zeros.
         const int first_image = places[0].image, last_image = places[count - 1].image + 1;
         for (int c = 0; c < in_channels; c++) {
-            pad_channel(x, images, height, width, pad, first_image, last_image, c, padded, padded_high, padded_wide);
+            pad_channel(x, images, height, width, pad, first_image, last_image, c, padded, padded_high, padded_wide,
+                        places[0].y0, places[count - 1].y0 + 6);
             for (int j = 0; j < columns; j += LANES) {
                 float d[6][6][LANES];
                 gather(padded, padded_plane, padded_wide, first_image, places + j, count - j, d);

@@ -24,6 +24,9 @@ import Testing
         Case(inChannels: 64, outChannels: 16, padding: 0, input: [64, 3, 8, 11], kernel: 5),
         Case(inChannels: 64, outChannels: 16, padding: 4, input: [64, 1, 2, 3], kernel: 5),
         Case(inChannels: 70, outChannels: 20, padding: 1, input: [70, 13, 7, 7]),      // 52 tiles: two chunks; 20 = 3 · 6 + 2 outputs
+        // Chunks that start and end inside a map, mid-row, and span two images: only their rows are copied.
+        Case(inChannels: 64, outChannels: 16, padding: 1, input: [64, 2, 30, 33]),
+        Case(inChannels: 64, outChannels: 16, padding: 2, input: [64, 2, 41, 17], kernel: 5),
     ]
 
     /// Two copies of one convolution with the same weights and bias, one per backend (the
