@@ -3,8 +3,10 @@
 # batch 256) and extraction (batch 256 per rank), ours 2 ranks x 1 thread, the peer 2 threads in NCHW
 # and channels_last (fp32). For a change's A/B: BEFORE and AFTER are two release binaries. WITH_224=1 adds,
 # in each round, alexnet at 224 px: the step at global batch 64 (k = 10,000) and extraction at 64 per rank
-# (the peer: bench_torch_imagenet_arch.py). summarise_rounds.py prints the medians and per-round ratios.
-#   ROUNDS=4 [WITH_224=1] BEFORE=/path/deepcluster AFTER=.build/release/deepcluster bash benchmarks/ab_side_by_side.sh
+# (the peer: bench_torch_imagenet_arch.py). WITH_VGG16=1 adds vgg16 at 224 px: the step at global batch 32
+# and extraction at 32 per rank; SKIP_28=1 leaves out the 28-px workload. summarise_rounds.py prints the
+# medians and per-round ratios.
+#   ROUNDS=4 [WITH_224=1] [WITH_VGG16=1] [SKIP_28=1] BEFORE=/path/deepcluster AFTER=.build/release/deepcluster bash benchmarks/ab_side_by_side.sh
 cd "$(dirname "$0")/.."
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 field() { python3 -c "import json,sys; print(round(json.loads(sys.stdin.read().splitlines()[-1])[sys.argv[1]], 1))" "$1"; }
@@ -25,9 +27,15 @@ workload() {
   echo "round $r ${label}extract (before after peer_nchw peer_channels_last):$extract"
 }
 for r in $(seq ${ROUNDS:-4}); do
-  workload "" "--steps 10" "--steps 20" bench_torch_step.py "--train-steps 10 --eval-steps 20 --warmup 2"
+  if [ -z "${SKIP_28:-}" ]; then
+    workload "" "--steps 10" "--steps 20" bench_torch_step.py "--train-steps 10 --eval-steps 20 --warmup 2"
+  fi
   if [ -n "${WITH_224:-}" ]; then
     workload "224 " "--arch alexnet --batch-size 64 --clusters 10000 --steps 3 --warmup 1" "--arch alexnet --batch-size 64 --steps 4" \
       bench_torch_imagenet_arch.py "--arch alexnet --batch 64 --k 10000 --train-steps 3 --eval-steps 4 --warmup 1"
+  fi
+  if [ -n "${WITH_VGG16:-}" ]; then
+    workload "vgg16 " "--arch vgg16 --batch-size 32 --clusters 10000 --steps 2 --warmup 1" "--arch vgg16 --batch-size 32 --steps 2" \
+      bench_torch_imagenet_arch.py "--arch vgg16 --batch 32 --k 10000 --train-steps 2 --eval-steps 2 --warmup 1"
   fi
 done

@@ -82,11 +82,17 @@ void dc_convolution_destroy(dc_convolution *c) {
     pthread_mutex_unlock(&execution_lock);
 }
 
-const char *dc_convolution_implementation(const dc_convolution *c) {
+static const char *implementation_of(const_dnnl_primitive_desc_t pd) {
     const char *name = NULL;
-    if (dnnl_primitive_desc_query(c->forward_pd, dnnl_query_impl_info_str, 0, &name) != dnnl_success || !name)
+    if (!pd || dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &name) != dnnl_success || !name)
         return "unknown";
     return name;
+}
+
+const char *dc_convolution_implementation(const dc_convolution *c) { return implementation_of(c->forward_pd); }
+
+const char *dc_convolution_backward_weights_implementation(const dc_convolution *c) {
+    return c->shape.training ? implementation_of(c->backward_weights_pd) : "none";
 }
 
 static int forward_unlocked(dc_convolution *c, const float *src, const float *weights, const float *bias, float *dst,

@@ -6,7 +6,7 @@ extension Precision: ExpressibleByArgument {}
 
 /// `--kernels` and `--precision`, shared by every command that runs the network.
 struct KernelOptions: ParsableArguments {
-    @Option(help: "Convolution kernels: onednn (oneDNN's primitives) or reference (im2col + sgemm) (default: onednn).")
+    @Option(help: "Convolution kernels: onednn (oneDNN's primitives, Winograd's tiles for 3×3 and 5×5, and im2col + OpenBLAS for a layer whose oneDNN weight gradient is gemm-based) or reference (im2col + sgemm) (default: onednn).")
     var kernels: KernelBackend = .onednn
     @Option(help: "Convolution arithmetic: fp32, or bf16 (bf16 inputs and weights, fp32 accumulation and master weights; needs AVX512-BF16 or AMX) (default: fp32).")
     var precision: Precision = .fp32

@@ -36,7 +36,7 @@ public final class Conv2d: Layer {
         get { policy.winograd }
         set { policy.winograd = newValue }
     }
-    /// What ran the last forward: "onednn:<implementation>", "winograd:f4x3" / "winograd:f2x5" or "reference".
+    /// What ran the last forward: "onednn:<implementation>", "winograd:f4x3" / "winograd:f2x5", "im2col" or "reference".
     public var lastKernelName: String { ConvolutionKernels.describe(active ?? lastFoldedKernel) }
     /// `forwardFolded`'s weights and bias (the BatchNorm folded in) and the kernel that ran it.
     private var foldedWeight: [Float] = [], foldedBias: [Float] = []
@@ -51,7 +51,7 @@ public final class Conv2d: Layer {
         trainable = fixedWeights == nil
         policy = ConvolutionKernels(name: name, referenceShape: ConvolutionShape(
             batch: 1, inChannels: inChannels, height: kernel, width: kernel, outChannels: outChannels,
-            kernel: kernel, stride: stride, padding: padding, training: false))
+            kernel: kernel, stride: stride, padding: padding, training: false), hasWeightGradient: trainable)
     }
 
     private var weightShape: [Int] { [outChannels, inChannels, kernel, kernel] }

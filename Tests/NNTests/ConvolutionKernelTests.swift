@@ -40,7 +40,10 @@ import Testing
             // 3×3 and 5×5 stride-1 shapes of 64 input channels or more run on Winograd (WinogradConvolutionTests,
             // WinogradTrainingTests): inference's always, training's under KernelBackend.winogradTraining.
             let winograd = (mode == .eval || KernelBackend.winogradTraining) && (c.kernel == 3 || c.kernel == 5) && c.stride == 1 && c.inChannels >= 64 && c.outChannels >= 16
-            #expect(o.0.lastKernelName.hasPrefix(winograd ? "winograd:" : "onednn:"), "ran \(o.0.lastKernelName)")
+            // A training shape whose oneDNN weight gradient is im2col + gemm ("gemm:jit": 1–5 input channels
+            // on AVX2) trains on im2col + OpenBLAS instead (ConvolutionKernels.onOpenBLAS); inference stays on oneDNN.
+            let ran = o.0.lastKernelName
+            #expect(ran.hasPrefix(winograd ? "winograd:" : "onednn:") || (mode == .train && !winograd && ran == "im2col"), "ran \(ran)")
             #expect(yr.count == yo.count)
             #expect(relativeError(yo, yr) < 1e-5, "\(mode) forward")
         }
@@ -77,6 +80,30 @@ import Testing
             let dxr = r.0.backward(dy, needInputGradient: true)!.array.map(Double.init)
             let dxo = o.0.backward(dy, needInputGradient: true)!.array.map(Double.init)
             #expect(relativeError(dxo, dxr) < 1e-5, "batch \(n) input gradient")
+        }
+    }
+
+    /// Fashion-MNIST's conv1 (2 → 32 after Sobel): where oneDNN's weight gradient for it is im2col + gemm,
+    /// training runs on im2col + OpenBLAS while inference stays on oneDNN, and an inference forward between
+    /// a training forward and its backward leaves the backward right.
+    @Test func theFirstConvolutionTrainsOnOpenBLASWhereOneDNNsWeightGradientIsGemm() {
+        let c = Self.cases[1]
+        let (r, o) = Self.pair(c)
+        let x = randomTensor(c.input, seed: 41), other = randomTensor([2, 5, 28, 28], seed: 42)
+        _ = o.0.forward(x, mode: .train)
+        let trained = o.0.lastKernelName
+        #expect(trained == "im2col" || trained.hasPrefix("onednn:"), "ran \(trained)")
+        if KernelBackend.instructionSet == "avx2" { #expect(trained == "im2col", "oneDNN 2.6's avx2 weight gradient for 2 input channels is gemm:jit") }
+        _ = o.0.forward(other, mode: .eval)
+        #expect(o.0.lastKernelName.hasPrefix("onednn:"), "inference ran \(o.0.lastKernelName)")
+        _ = o.0.forward(x, mode: .train)
+        _ = r.0.forward(x, mode: .train)
+        let dy = randomTensor(r.0.outputShape(c.input), seed: 43)
+        _ = r.0.backward(dy, needInputGradient: false)
+        _ = o.0.backward(dy, needInputGradient: false)
+        for t in 0..<2 {
+            let gr = Array(r.1.gradients[t]).map(Double.init), go = Array(o.1.gradients[t]).map(Double.init)
+            #expect(relativeError(go, gr) < 1e-5, "parameter gradient \(t)")
         }
     }
 

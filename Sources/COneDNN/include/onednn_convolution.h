@@ -25,6 +25,9 @@ dc_convolution *dc_convolution_create(const dc_convolution_shape *shape, char *e
 void dc_convolution_destroy(dc_convolution *convolution);
 /// Name of the implementation oneDNN chose for the forward primitive (e.g. "jit:avx2").
 const char *dc_convolution_implementation(const dc_convolution *convolution);
+/// Name of the implementation of the backward-weights primitive ("gemm:jit" where oneDNN runs its own
+/// im2col + gemm); "none" for an inference-only convolution.
+const char *dc_convolution_backward_weights_implementation(const dc_convolution *convolution);
 
 /// dst = conv(src, weights) + bias; 0 on success.
 int dc_convolution_forward(dc_convolution *convolution, const float *src, const float *weights,

@@ -24,17 +24,29 @@ final class ConvolutionKernels {
     private var winogradKernel: WinogradConvolution?
     /// Shapes oneDNN refused, which run on the reference kernel.
     private var refused: Set<ConvolutionShape> = []
+    /// Training shapes whose weight gradient oneDNN computes as im2col + its own gemm ("gemm:jit": the
+    /// first convolution, 1–3 input channels, on AVX2): they train on im2col + OpenBLAS's sgemm, which keeps the
+    /// forward's columns for the backward. Fashion-MNIST's conv1 (2 → 32, 5×5, 28 px): forward and backward
+    /// 38 ms against oneDNN's 58 per 256 images; AlexNet's (2 → 96, 11×11 stride 4, 224 px): 345 against
+    /// 350–470 per 64 (`bench step --profile --threads 1`, Zen 3).
+    private var onOpenBLAS: Set<ConvolutionShape> = []
+    private lazy var openBLAS = Im2colConvolution(shape: reference.shape, label: "im2col")
     /// How many shapes' oneDNN primitives a layer keeps.
     static let cacheSize = 4
 
-    init(name: String, referenceShape: ConvolutionShape) {
+    /// Whether the layer's weights train (Sobel's fixed filters do not: no weight gradient to speed up).
+    private let hasWeightGradient: Bool
+
+    init(name: String, referenceShape: ConvolutionShape, hasWeightGradient: Bool = true) {
         self.name = name
+        self.hasWeightGradient = hasWeightGradient
         reference = Im2colConvolution(shape: referenceShape)
     }
 
     /// The kernel for a shape: Winograd (F(4×4, 3×3), F(2×2, 5×5)) for an fp32 shape it handles (unless
     /// `KernelBackend.winogradInference`, or for a training shape `winogradTraining`, is off), else oneDNN's primitive (created on first use) unless
-    /// the reference is chosen or oneDNN refused the shape, in which case a note says so once.
+    /// the reference is chosen or oneDNN refused the shape, in which case a note says so once; a training
+    /// shape whose oneDNN weight gradient is gemm-based runs on im2col + OpenBLAS (`onOpenBLAS`).
     func kernel(for shape: ConvolutionShape) -> ConvolutionKernel {
         let chosen = backend ?? KernelBackend.current
         let allowed = winograd ?? (shape.training ? KernelBackend.winogradTraining : KernelBackend.winogradInference)
@@ -48,10 +60,21 @@ final class ConvolutionKernels {
             winogradKernel = w
             return w
         }
+        if chosen == .onednn && onOpenBLAS.contains(shape) {
+            openBLAS.shape = shape
+            return openBLAS
+        }
         if chosen == .onednn && !refused.contains(shape) {
             if let p = primitives[shape] { return p }
             do {
                 let p = try OneDNNConvolution(shape: shape, precision: precision ?? KernelBackend.precision)
+                if shape.training && hasWeightGradient && (precision ?? KernelBackend.precision) == .fp32
+                    && p.weightGradientImplementation.contains("gemm") {
+                    // A choice for speed, not a failure: no note (bench's convolution_kernels shows "im2col").
+                    onOpenBLAS.insert(shape)
+                    openBLAS.shape = shape
+                    return openBLAS
+                }
                 if primitiveOrder.count >= Self.cacheSize { primitives[primitiveOrder.removeFirst()] = nil }
                 primitives[shape] = p
                 primitiveOrder.append(shape)
@@ -77,10 +100,12 @@ final class ConvolutionKernels {
         return reference
     }
 
-    /// What ran a kernel: "onednn:<implementation>", "winograd:f4x3" / "winograd:f2x5" or "reference".
+    /// What ran a kernel: "onednn:<implementation>", "winograd:f4x3" / "winograd:f2x5", "im2col" (chosen over
+    /// oneDNN's gemm-based weight gradient) or "reference".
     static func describe(_ kernel: ConvolutionKernel?) -> String {
         if let p = kernel as? OneDNNConvolution { return "onednn:\(p.implementation)" }
         if let w = kernel as? WinogradConvolution { return "winograd:\(w.name)" }
-        return kernel == nil ? "none" : "reference"
+        if let r = kernel as? Im2colConvolution { return r.label }
+        return "none"
     }
 }

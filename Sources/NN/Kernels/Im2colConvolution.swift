@@ -21,7 +21,14 @@ public final class Im2colConvolution: ConvolutionKernel {
     /// The input whose columns `retained` holds, nil when it holds none.
     private var retainedInput: UnsafePointer<Float>?
 
-    init(shape: ConvolutionShape) { self.shape = shape }
+    /// What `ConvolutionKernels.describe` calls it: "reference" for the oracle and fall-back, "im2col" where
+    /// the policy chose it over oneDNN for speed.
+    let label: String
+
+    init(shape: ConvolutionShape, label: String = "reference") {
+        self.shape = shape
+        self.label = label
+    }
 
     private var g: ConvGeometry { shape.geometry }
 

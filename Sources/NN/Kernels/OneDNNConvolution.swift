@@ -25,6 +25,8 @@ final class OneDNNConvolution: ConvolutionKernel {
 
     /// The implementation oneDNN chose (e.g. "jit:avx2").
     var implementation: String { String(cString: dc_convolution_implementation(handle)) }
+    /// The implementation of the weight gradient ("gemm:jit" when oneDNN runs im2col + its own gemm).
+    var weightGradientImplementation: String { String(cString: dc_convolution_backward_weights_implementation(handle)) }
 
     private func check(_ status: Int32) throws {
         if status != 0 { throw KernelError.onednn(String(cString: message)) }
