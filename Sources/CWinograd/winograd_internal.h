@@ -75,6 +75,15 @@ static inline __attribute__((always_inline)) void pad_channel(const float *x, in
         const float *src = x + ((long)c * images + n) * height * width;
         float *dst = padded + (n - image_begin) * padded_plane;
         const int begin = n == image_begin ? first_row : 0, end = n == image_end - 1 ? end_row : padded_high;
+        if (begin == 0 && end == padded_high) {
+            // A whole map (every map of 7×7 to 27×27 chunks): one memset and a copy a row, a third of the
+            // calls of the row-by-row path below, which on 7×7 maps cost a fifth of the layer.
+            memset(dst, 0, sizeof(float) * padded_plane);
+            const int rows = height + pad <= padded_high ? height : padded_high - pad;
+            for (int y = 0; y < rows; y++)
+                memcpy(dst + (long)(y + pad) * padded_wide + pad, src + (long)y * width, sizeof(float) * columns);
+            continue;
+        }
         for (int r = begin; r < end; r++) {
             float *row = dst + (long)r * padded_wide;
             const int y = r - pad;
