@@ -40,8 +40,8 @@ import Testing
             // 3×3 and 5×5 stride-1 shapes of 64 input channels or more run on Winograd (WinogradConvolutionTests,
             // WinogradTrainingTests): inference's always, training's under KernelBackend.winogradTraining.
             let winograd = (mode == .eval || KernelBackend.winogradTraining) && (c.kernel == 3 || c.kernel == 5) && c.stride == 1 && c.inChannels >= 64 && c.outChannels >= 16
-            // A training shape whose oneDNN weight gradient is im2col + gemm ("gemm:jit": 1–5 input channels
-            // on AVX2) trains on im2col + OpenBLAS instead (ConvolutionKernels.onOpenBLAS); inference stays on oneDNN.
+            // A training shape whose oneDNN weight gradient is im2col + gemm ("gemm:jit": on AVX2, the
+            // two-channel conv1 after Sobel among others) trains on im2col + OpenBLAS instead (ConvolutionKernels.onOpenBLAS); inference stays on oneDNN.
             let ran = o.0.lastKernelName
             #expect(ran.hasPrefix(winograd ? "winograd:" : "onednn:") || (mode == .train && !winograd && ran == "im2col"), "ran \(ran)")
             #expect(yr.count == yo.count)
