@@ -24,11 +24,11 @@ final class ConvolutionKernels {
     private var winogradKernel: WinogradConvolution?
     /// Shapes oneDNN refused, which run on the reference kernel.
     private var refused: Set<ConvolutionShape> = []
-    /// Training shapes whose weight gradient oneDNN computes as im2col + its own gemm ("gemm:jit": on
-    /// AVX2, the first convolution after Sobel, two input channels, among others): they train on im2col + OpenBLAS's sgemm, which keeps the
-    /// forward's columns for the backward. Fashion-MNIST's conv1 (2 → 32, 5×5, 28 px): forward and backward
-    /// 38 ms against oneDNN's 58 per 256 images; AlexNet's (2 → 96, 11×11 stride 4, 224 px): 345 against
-    /// 350–470 per 64 (`bench step --profile --threads 1`, Zen 3).
+    /// Training shapes whose weight gradient oneDNN computes as im2col + its own gemm ("gemm:jit": on AVX2,
+    /// the first convolution after Sobel, two input channels, among others): they train on im2col +
+    /// OpenBLAS's sgemm, which keeps the forward's columns for the backward. Fashion-MNIST's conv1 (2 → 32,
+    /// 5×5, 28 px): forward and backward 37–38 ms against oneDNN's 40–58 per 256 images; AlexNet's (2 → 96,
+    /// 11×11 stride 4, 224 px): 156–171 against 167–177 per 32 (`bench step --profile --threads 1`, Zen 3).
     private var onOpenBLAS: Set<ConvolutionShape> = []
     private lazy var openBLAS = Im2colConvolution(shape: reference.shape, label: "im2col")
     /// How many shapes' oneDNN primitives a layer keeps.
