@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+__thread int dc_winograd_baseline_only = 0;
+
+void dc_winograd_use_baseline(int on) { dc_winograd_baseline_only = on != 0; }
 
 static const float points[5] = {0, 1, -1, 2, -2};
 static const float normalisers[5] = {4, -6, -6, 24, 24};

@@ -7,7 +7,12 @@
 
 #define LANES 8
 
-static inline int has_avx2(void) { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
+// Set on a thread by dc_winograd_use_baseline (tests): that thread takes the plain-C paths.
+extern __thread int dc_winograd_baseline_only;
+
+static inline int has_avx2(void) {
+    return !dc_winograd_baseline_only && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
 
 // out[k·s] = (B^T d)[k] over the lanes, for six rows of lanes d0 … d5.
 static inline __attribute__((always_inline)) void input_rows(const float *d0, const float *d1, const float *d2,

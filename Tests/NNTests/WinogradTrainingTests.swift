@@ -32,6 +32,14 @@ import Testing
         #expect(e[0] < 1e-5 && e[1] < 1e-5 && e[2] < 5e-5 && e[3] < 1e-5, "relative errors y, ∂x, ∂w, ∂b: \(e)")
     }
 
+    /// The plain-C paths (CPUs without AVX2 and FMA: the products, the windows' gather, every transform) on
+    /// every case, forward and backward, within the same bounds of the reference.
+    @Test(arguments: WinogradConvolutionTests.cases) func plainCPathsMatchTheReference(_ c: WinogradConvolutionTests.Case) {
+        let (kernel, e) = WinogradPlainC.run { Self.errors(c, seed: 61) }
+        #expect(kernel == (c.kernel == 3 ? "winograd:f4x3" : "winograd:f2x5"), "ran \(kernel)")
+        #expect(e[0] < 1e-5 && e[1] < 1e-5 && e[2] < 5e-5 && e[3] < 1e-5, "relative errors y, ∂x, ∂w, ∂b: \(e)")
+    }
+
     /// ∂w's sums over chunks of three images (3 + 3 + 3 + 2), on one, two and three threads.
     @Test func weightGradientsSummedOverChunksAreTheSame() {
         for threads in [1, 2, 3] {

@@ -56,4 +56,8 @@ int dc_winograd_forward_tiles(const float *x, int images, int in_channels, int h
                               const float *packed, int out_channels, const float *bias, int relu,
                               int out_high, int out_wide, long tile_begin, long tile_end, float *y);
 
+/// Tests: on the calling thread only, the plain-C paths that a CPU without AVX2 and FMA takes (1), or the
+/// fastest this CPU has again (0).
+void dc_winograd_use_baseline(int on);
+
 #endif

@@ -196,6 +196,17 @@ final class WinogradConvolution: ConvolutionKernel {
     }
 }
 
+/// Winograd's plain-C paths, which a CPU without AVX2 and FMA takes: `run` makes the calling thread take
+/// them, on one thread (`Parallel.$taskThreads`), for its body only, so that tests on an AVX2 machine reach
+/// them too; the suites beside it keep their own paths.
+public enum WinogradPlainC {
+    public static func run<T>(_ body: () throws -> T) rethrows -> T {
+        dc_winograd_use_baseline(1)
+        defer { dc_winograd_use_baseline(0) }
+        return try Parallel.$taskThreads.withValue(1) { try body() }
+    }
+}
+
 /// How many images training's ∂w transforms at a time: a chunk's transformed input and transformed ∂y
 /// hold about `budget` floats each (16 MB). Smaller chunks stay in cache but give sgemm too few columns:
 /// at 4 MB AlexNet's 384 → 384 had 64 tiles a product and its sgemm ran 1.5× slower. Tests set another
