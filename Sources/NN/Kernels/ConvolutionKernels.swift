@@ -50,7 +50,8 @@ final class ConvolutionKernels {
     func kernel(for shape: ConvolutionShape) -> ConvolutionKernel {
         let chosen = backend ?? KernelBackend.current
         let allowed = winograd ?? (shape.training ? KernelBackend.winogradTraining : KernelBackend.winogradInference)
-        if chosen == .onednn && allowed && (precision ?? KernelBackend.precision) == .fp32
+        let precision = self.precision ?? KernelBackend.precision
+        if chosen == .onednn && allowed && precision == .fp32
             && WinogradConvolution.handles(shape) {
             if let w = winogradKernel {
                 w.shape = shape
@@ -67,8 +68,8 @@ final class ConvolutionKernels {
         if chosen == .onednn && !refused.contains(shape) {
             if let p = primitives[shape] { return p }
             do {
-                let p = try OneDNNConvolution(shape: shape, precision: precision ?? KernelBackend.precision)
-                if shape.training && hasWeightGradient && (precision ?? KernelBackend.precision) == .fp32
+                let p = try OneDNNConvolution(shape: shape, precision: precision)
+                if shape.training && hasWeightGradient && precision == .fp32
                     && p.weightGradientImplementation.contains("gemm") {
                     // A choice for speed, not a failure: no note (bench's convolution_kernels shows "im2col").
                     onOpenBLAS.insert(shape)
