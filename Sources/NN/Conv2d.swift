@@ -37,7 +37,9 @@ public final class Conv2d: Layer {
         set { policy.winograd = newValue }
     }
     /// What ran the last forward: "onednn:<implementation>", "winograd:f4x3" / "winograd:f2x5", "im2col" or "reference".
-    public var lastKernelName: String { ConvolutionKernels.describe(active ?? lastFoldedKernel) }
+    public var lastKernelName: String { trunkKernelName ?? ConvolutionKernels.describe(active ?? lastFoldedKernel) }
+    /// Set when the last forward ran inside `InferenceTrunk` ("onednn-trunk:<implementation>").
+    var trunkKernelName: String?
     /// `forwardFolded`'s weights and bias (the BatchNorm folded in) and the kernel that ran it.
     private var foldedWeight: [Float] = [], foldedBias: [Float] = []
     private var lastFoldedKernel: ConvolutionKernel?
@@ -97,6 +99,7 @@ public final class Conv2d: Layer {
         input = x
         active = run(x, shape: convolutionShape(x.shape, training: mode.backward), weight: weight, bias: bias)
         lastFoldedKernel = nil
+        trunkKernelName = nil
         return output
     }
 
@@ -122,20 +125,28 @@ public final class Conv2d: Layer {
     public func forwardFolded(_ x: Tensor, scale: [Float], shift: [Float], relu: Bool) -> Tensor {
         precondition(x.shape.count == 4 && x.shape[0] == inChannels, "\(name): expected (\(inChannels), N, H, W), got \(x.shape)")
         precondition(scale.count == outChannels && shift.count == outChannels, "\(name): folding \(scale.count) channels into \(outChannels)")
-        let p = patch
-        if foldedWeight.count != outChannels * p { foldedWeight = [Float](repeating: 0, count: outChannels * p) }
-        if foldedBias.count != outChannels { foldedBias = [Float](repeating: 0, count: outChannels) }
-        for o in 0..<outChannels {
-            let s = scale[o]
-            for j in 0..<p { foldedWeight[o * p + j] = weight[o * p + j] * s }
-            foldedBias[o] = bias[o] * s + shift[o]
-        }
+        _ = folded(scale: scale, shift: shift)
         var shape = convolutionShape(x.shape, training: false)
         shape.relu = relu
         input = nil
         active = nil
+        trunkKernelName = nil
         lastFoldedKernel = run(x, shape: shape, weight: foldedWeight, bias: foldedBias)
         return output
+    }
+
+    /// This layer's weights and bias with an eval-mode BatchNorm's per-channel affine map folded in
+    /// (weight·scale, bias·scale + shift); without one, the weights and bias as they are.
+    func folded(scale: [Float]?, shift: [Float]?) -> (weight: [Float], bias: [Float]) {
+        let p = patch
+        if foldedWeight.count != outChannels * p { foldedWeight = [Float](repeating: 0, count: outChannels * p) }
+        if foldedBias.count != outChannels { foldedBias = [Float](repeating: 0, count: outChannels) }
+        for o in 0..<outChannels {
+            let s = scale?[o] ?? 1
+            for j in 0..<p { foldedWeight[o * p + j] = weight[o * p + j] * s }
+            foldedBias[o] = bias[o] * s + (shift?[o] ?? 0)
+        }
+        return (foldedWeight, foldedBias)
     }
 
     public func backward(_ dy: Tensor, needInputGradient: Bool) -> Tensor? {

@@ -212,14 +212,50 @@ public final class Model {
     /// is then the BatchNorm's).
     private var fusedIntoBatchNorm: [Bool] = []
 
+    /// The precisions under which inference's trunk — its convolutions (BatchNorm folded, ReLU a post-op)
+    /// and max-poolings — runs as one oneDNN chain in NHWC (`InferenceTrunk`): bf16, where it saves a
+    /// reorder and a conversion around every convolution. fp32 stays layer by layer, where Winograd is
+    /// faster than oneDNN's direct kernels; tests add it to check the chain on any CPU. Empty, or where
+    /// oneDNN refuses it, every layer runs on its own (tests compare the two).
+    public var trunkPrecisions: Set<Precision> = [.bf16]
+    /// The trunks planned so far (one per set of layers: extraction's whole trunk, a probe's prefix...).
+    private var trunks: [InferenceTrunk] = []
+    /// The activations' layout of the last forward: "NHWC" when it ran the oneDNN trunk, else "CNHW".
+    public private(set) var lastLayout = "CNHW"
+
+    /// The oneDNN trunk for this forward, when it applies: inference, folding on, every convolution of the
+    /// plan on oneDNN in one precision of `trunkPrecisions`.
+    private func inferenceTrunk(mode: Mode, through end: Int, kept: Int?) -> (trunk: InferenceTrunk, precision: Precision)? {
+        guard !trunkPrecisions.isEmpty, foldsForInference, !mode.backward, !mode.batchStatistics,
+              let plan = InferenceTrunk.plan(layers, through: end, kept: kept) else { return nil }
+        let convolutions = layers[..<plan.end].compactMap { $0 as? Conv2d }
+        let precision = convolutions[0].precision ?? KernelBackend.precision
+        guard trunkPrecisions.contains(precision),
+              convolutions.allSatisfy({ ($0.kernels ?? KernelBackend.current) == .onednn
+                                        && ($0.precision ?? KernelBackend.precision) == precision }) else { return nil }
+        if let known = trunks.first(where: { $0.sameLayers(as: plan) }) { return (known, precision) }
+        trunks.append(plan)
+        return (plan, precision)
+    }
+
     private func forward(_ x: Tensor, mode: Mode, through last: Int?, keeping kept: Int?) -> (output: Tensor, kept: Tensor?) {
         var h = x
         var keptOutput: Tensor?
         let end = last ?? layers.count - 1
         lastForwardFolded = false
+        lastLayout = "CNHW"
         if fusedIntoBatchNorm.count != layers.count { fusedIntoBatchNorm = [Bool](repeating: false, count: layers.count) }
         for j in fusedIntoBatchNorm.indices { fusedIntoBatchNorm[j] = false }
         var i = 0
+        let t0 = profile == nil ? 0 : Timing.now()
+        if let (trunk, precision) = inferenceTrunk(mode: mode, through: end, kept: kept), let y = trunk.forward(h, precision: precision) {
+            h = y
+            i = trunk.end
+            lastForwardFolded = true
+            lastLayout = "NHWC"
+            if let p = profile { p.forward[0] += Timing.now() - t0 }
+            if i - 1 == kept { keptOutput = h }
+        }
         while i <= end {
             let t0 = profile == nil ? 0 : Timing.now()
             var next = i + 1

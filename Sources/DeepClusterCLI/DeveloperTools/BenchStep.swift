@@ -132,8 +132,9 @@ struct BenchExtract: ParsableCommand {
             r.add("peak_rss_bytes", try largestPeakRSS(comm))
             r.add("median_of", steps); r.add("openblas_core", BLAS.coreName)
             r.add("kernels", KernelBackend.current.rawValue); r.add("precision", KernelBackend.precision.rawValue)
-            // Activations travel between layers as plain (C, N, H, W); oneDNN's blocked layouts live inside its convolutions.
-            r.add("layout", "CNHW")
+            // "NHWC" where the trunk ran as one oneDNN chain (bf16: InferenceTrunk), else "CNHW": activations travel
+            // between layers as plain (C, N, H, W) and oneDNN's blocked layouts live inside its convolutions.
+            r.add("layout", model.lastLayout)
             // What ran each convolution (oneDNN's direct kernels, Winograd, the reference), in the network's order.
             r.add("convolution_kernels", convolutionKernels(model))
             r.emit(comm, json: common.json)

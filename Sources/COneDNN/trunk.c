@@ -1,0 +1,264 @@
+// Inference's trunk on oneDNN in one layout (include/onednn_trunk.h): the stages' primitives, created
+// once for one input shape, hand NHWC activations to each other; the caller's (C, N, H, W) fp32 tensors
+// are reordered in before the first stage and out after the last.
+#include "onednn_trunk.h"
+#include "convolution_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    int pooling;
+    dnnl_primitive_desc_t pd;
+    dnnl_primitive_t primitive;
+    dnnl_memory_t dst;          // this stage's output, NHWC, owned
+    dnnl_memory_t weights;      // convolution: in the primitive's layout, owned
+    dnnl_memory_t bias;         // convolution: fp32, owned
+    dnnl_memory_t user_weights; // convolution: wraps the caller's (out, in, kh, kw) fp32 weights
+    dnnl_primitive_t weights_reorder;
+    dnnl_memory_t scratch, weights_reorder_scratch;
+    size_t bias_count;
+} trunk_stage;
+
+struct dc_trunk {
+    int count;
+    trunk_stage *stages;
+    dnnl_stream_t stream;
+    dnnl_primitive_attr_t attributes; // user scratchpad (see convolution_internal.h)
+    dnnl_memory_t user_src, src, user_dst;
+    dnnl_primitive_t src_reorder, dst_reorder;
+    dnnl_memory_t src_reorder_scratch, dst_reorder_scratch;
+    void *scratchpad;
+    size_t scratchpad_size;
+    char description[160];
+};
+
+#define TRUNK_CHECK(call, what)                                                                           \
+    do {                                                                                                  \
+        dnnl_status_t status_ = (call);                                                                   \
+        if (status_ != dnnl_success) {                                                                    \
+            if (error) snprintf(error, error_size, "oneDNN trunk %s: %s (status %d) for %s", what,        \
+                                dc_status_name(status_), (int)status_, t->description);                   \
+            return -1;                                                                                    \
+        }                                                                                                 \
+    } while (0)
+
+static dnnl_status_t trunk_scratch(dc_trunk *t, const_dnnl_primitive_desc_t pd, dnnl_memory_t *out) {
+    *out = NULL;
+    const dnnl_memory_desc_t *md = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+    size_t size = md ? dnnl_memory_desc_get_size(md) : 0;
+    if (size == 0) return dnnl_success;
+    if (size > t->scratchpad_size) t->scratchpad_size = size;
+    return dnnl_memory_create(out, md, dc_engine, DNNL_MEMORY_NONE);
+}
+
+static dnnl_status_t trunk_reorder(dc_trunk *t, const dnnl_memory_desc_t *from, const dnnl_memory_desc_t *to,
+                                   dnnl_primitive_t *reorder, dnnl_memory_t *scratch) {
+    dnnl_primitive_desc_t pd;
+    dnnl_status_t st = dnnl_reorder_primitive_desc_create(&pd, from, dc_engine, to, dc_engine, t->attributes);
+    if (st != dnnl_success) return st;
+    st = dnnl_primitive_create(reorder, pd);
+    if (st == dnnl_success) st = trunk_scratch(t, pd, scratch);
+    dnnl_primitive_desc_destroy(pd);
+    return st;
+}
+
+static int build(dc_trunk *t, int batch, int channels, int height, int width, const dc_trunk_stage *stages,
+                 int bf16, char *error, size_t error_size) {
+    dnnl_data_type_t type = bf16 ? dnnl_bf16 : dnnl_f32;
+    TRUNK_CHECK(dnnl_stream_create(&t->stream, dc_engine, dnnl_stream_default_flags), "stream");
+    TRUNK_CHECK(dnnl_primitive_attr_create(&t->attributes), "primitive attributes");
+    TRUNK_CHECK(dnnl_primitive_attr_set_scratchpad_mode(t->attributes, dnnl_scratchpad_mode_user), "primitive attributes");
+    dnnl_memory_desc_t user_src, src;
+    dnnl_dims_t src_dims = {batch, channels, height, width};
+    TRUNK_CHECK(dc_channel_major(&user_src, batch, channels, height, width), "memory descriptor");
+    TRUNK_CHECK(dnnl_memory_desc_init_by_tag(&src, 4, src_dims, type, dnnl_acdb), "memory descriptor");
+    TRUNK_CHECK(dnnl_memory_create(&t->user_src, &user_src, dc_engine, DNNL_MEMORY_NONE), "source");
+    TRUNK_CHECK(dnnl_memory_create(&t->src, &src, dc_engine, DNNL_MEMORY_ALLOCATE), "source");
+    TRUNK_CHECK(trunk_reorder(t, &user_src, &src, &t->src_reorder, &t->src_reorder_scratch), "source reorder");
+    dnnl_memory_desc_t in = src;
+    int c = channels, h = height, w = width;
+    for (int i = 0; i < t->count; i++) {
+        const dc_trunk_stage *s = &stages[i];
+        trunk_stage *st = &t->stages[i];
+        st->pooling = s->pooling;
+        int out_c = s->pooling ? c : s->out_channels, pad = s->pooling ? 0 : s->padding;
+        int oh = (h + 2 * pad - s->kernel) / s->stride + 1, ow = (w + 2 * pad - s->kernel) / s->stride + 1;
+        if (oh < 1 || ow < 1 || s->kernel < 1 || s->stride < 1) {
+            if (error) snprintf(error, error_size, "oneDNN trunk: stage %d leaves no output for %s", i, t->description);
+            return -1;
+        }
+        dnnl_dims_t dst_dims = {batch, out_c, oh, ow};
+        dnnl_dims_t strides = {s->stride, s->stride}, pad_l = {pad, pad};
+        // PyTorch's floor rounding of the output size, as the right/bottom padding oneDNN wants.
+        dnnl_dims_t pad_r = {(oh - 1) * s->stride + s->kernel - h - pad, (ow - 1) * s->stride + s->kernel - w - pad};
+        dnnl_memory_desc_t dst;
+        TRUNK_CHECK(dnnl_memory_desc_init_by_tag(&dst, 4, dst_dims, type, dnnl_acdb), "memory descriptor");
+        if (s->pooling) {
+            dnnl_pooling_v2_desc_t pd;
+            dnnl_dims_t kernel = {s->kernel, s->kernel}, dilation = {0, 0};
+            TRUNK_CHECK(dnnl_pooling_v2_forward_desc_init(&pd, dnnl_forward_inference, dnnl_pooling_max, &in, &dst,
+                                                          strides, kernel, dilation, pad_l, pad_r),
+                        "max-pooling descriptor");
+            TRUNK_CHECK(dnnl_primitive_desc_create(&st->pd, &pd, t->attributes, dc_engine, NULL), "max pooling");
+        } else {
+            dnnl_memory_desc_t any_weights, bias, user_weights;
+            dnnl_dims_t weight_dims = {out_c, c, s->kernel, s->kernel}, bias_dims = {out_c};
+            TRUNK_CHECK(dnnl_memory_desc_init_by_tag(&any_weights, 4, weight_dims, type, dnnl_format_tag_any),
+                        "memory descriptor");
+            TRUNK_CHECK(dnnl_memory_desc_init_by_tag(&user_weights, 4, weight_dims, dnnl_f32, dnnl_oihw), "memory descriptor");
+            TRUNK_CHECK(dnnl_memory_desc_init_by_tag(&bias, 1, bias_dims, dnnl_f32, dnnl_x), "memory descriptor");
+            dnnl_convolution_desc_t cd;
+            TRUNK_CHECK(dnnl_convolution_forward_desc_init(&cd, dnnl_forward_inference, dnnl_convolution_direct, &in,
+                                                           &any_weights, &bias, &dst, strides, pad_l, pad_r),
+                        "convolution descriptor");
+            dnnl_primitive_attr_t attributes = t->attributes, with_relu = NULL;
+            if (s->relu) {
+                dnnl_post_ops_t post_ops;
+                TRUNK_CHECK(dnnl_primitive_attr_clone(&with_relu, t->attributes), "primitive attributes");
+                TRUNK_CHECK(dnnl_post_ops_create(&post_ops), "post-ops");
+                dnnl_status_t appended = dnnl_post_ops_append_eltwise(post_ops, 1.0f, dnnl_eltwise_relu, 0.0f, 0.0f);
+                dnnl_status_t set = appended == dnnl_success ? dnnl_primitive_attr_set_post_ops(with_relu, post_ops) : appended;
+                dnnl_post_ops_destroy(post_ops);
+                if (set != dnnl_success) dnnl_primitive_attr_destroy(with_relu);
+                TRUNK_CHECK(set, "ReLU post-op");
+                attributes = with_relu;
+            }
+            dnnl_status_t made = dnnl_primitive_desc_create(&st->pd, &cd, attributes, dc_engine, NULL);
+            if (with_relu) dnnl_primitive_attr_destroy(with_relu);
+            TRUNK_CHECK(made, "convolution");
+            const dnnl_memory_desc_t *weights = dnnl_primitive_desc_query_md(st->pd, dnnl_query_weights_md, 0);
+            TRUNK_CHECK(dnnl_memory_create(&st->weights, weights, dc_engine, DNNL_MEMORY_ALLOCATE), "weights");
+            TRUNK_CHECK(dnnl_memory_create(&st->bias, &bias, dc_engine, DNNL_MEMORY_ALLOCATE), "bias");
+            TRUNK_CHECK(dnnl_memory_create(&st->user_weights, &user_weights, dc_engine, DNNL_MEMORY_NONE), "weights");
+            TRUNK_CHECK(trunk_reorder(t, &user_weights, weights, &st->weights_reorder, &st->weights_reorder_scratch),
+                        "weights reorder");
+            st->bias_count = (size_t)out_c;
+        }
+        TRUNK_CHECK(dnnl_primitive_create(&st->primitive, st->pd), s->pooling ? "max pooling" : "convolution");
+        TRUNK_CHECK(trunk_scratch(t, st->pd, &st->scratch), "scratchpad");
+        TRUNK_CHECK(dnnl_memory_create(&st->dst, &dst, dc_engine, DNNL_MEMORY_ALLOCATE), "activation");
+        in = dst;
+        c = out_c; h = oh; w = ow;
+    }
+    dnnl_memory_desc_t user_dst;
+    TRUNK_CHECK(dc_channel_major(&user_dst, batch, c, h, w), "memory descriptor");
+    TRUNK_CHECK(dnnl_memory_create(&t->user_dst, &user_dst, dc_engine, DNNL_MEMORY_NONE), "destination");
+    TRUNK_CHECK(trunk_reorder(t, &in, &user_dst, &t->dst_reorder, &t->dst_reorder_scratch), "destination reorder");
+    // Every scratchpad memory points at one buffer as large as the largest request: the primitives run one after another.
+    if (t->scratchpad_size > 0) {
+        size_t size = (t->scratchpad_size + 63) / 64 * 64;
+        t->scratchpad = aligned_alloc(64, size);
+        if (!t->scratchpad) TRUNK_CHECK(dnnl_out_of_memory, "scratchpad");
+        dnnl_memory_t all[] = {t->src_reorder_scratch, t->dst_reorder_scratch};
+        for (size_t i = 0; i < 2; i++)
+            if (all[i]) TRUNK_CHECK(dnnl_memory_set_data_handle(all[i], t->scratchpad), "scratchpad");
+        for (int i = 0; i < t->count; i++) {
+            if (t->stages[i].scratch) TRUNK_CHECK(dnnl_memory_set_data_handle(t->stages[i].scratch, t->scratchpad), "scratchpad");
+            if (t->stages[i].weights_reorder_scratch)
+                TRUNK_CHECK(dnnl_memory_set_data_handle(t->stages[i].weights_reorder_scratch, t->scratchpad), "scratchpad");
+        }
+    }
+    return 0;
+}
+
+dc_trunk *dc_trunk_create(int batch, int channels, int height, int width, const dc_trunk_stage *stages, int count,
+                          int bf16, char *error, size_t error_size) {
+    if (dc_ensure_engine() != 0) {
+        if (error) snprintf(error, error_size, "oneDNN: no CPU engine");
+        return NULL;
+    }
+    dc_trunk *t = calloc(1, sizeof *t);
+    if (!t || count < 1 || !(t->stages = calloc((size_t)count, sizeof *t->stages))) {
+        free(t);
+        if (error) snprintf(error, error_size, "oneDNN trunk: out of memory or no stages");
+        return NULL;
+    }
+    t->count = count;
+    snprintf(t->description, sizeof t->description, "(%d, %d, %d, %d), %d stages%s", channels, batch, height, width,
+             count, bf16 ? " bf16" : "");
+    if (build(t, batch, channels, height, width, stages, bf16, error, error_size) != 0) {
+        dc_trunk_destroy(t);
+        return NULL;
+    }
+    return t;
+}
+
+void dc_trunk_destroy(dc_trunk *t) {
+    if (!t) return;
+    for (int i = 0; i < t->count; i++) {
+        trunk_stage *s = &t->stages[i];
+        dnnl_memory_t memories[] = {s->dst, s->weights, s->bias, s->user_weights, s->scratch, s->weights_reorder_scratch};
+        for (size_t j = 0; j < sizeof memories / sizeof memories[0]; j++)
+            if (memories[j]) dnnl_memory_destroy(memories[j]);
+        if (s->weights_reorder) dnnl_primitive_destroy(s->weights_reorder);
+        if (s->primitive) dnnl_primitive_destroy(s->primitive);
+        if (s->pd) dnnl_primitive_desc_destroy(s->pd);
+    }
+    dnnl_memory_t memories[] = {t->user_src, t->src, t->user_dst, t->src_reorder_scratch, t->dst_reorder_scratch};
+    for (size_t j = 0; j < sizeof memories / sizeof memories[0]; j++)
+        if (memories[j]) dnnl_memory_destroy(memories[j]);
+    if (t->src_reorder) dnnl_primitive_destroy(t->src_reorder);
+    if (t->dst_reorder) dnnl_primitive_destroy(t->dst_reorder);
+    if (t->attributes) dnnl_primitive_attr_destroy(t->attributes);
+    if (t->stream) dnnl_stream_destroy(t->stream);
+    free(t->scratchpad);
+    free(t->stages);
+    free(t);
+}
+
+static dnnl_status_t run(dnnl_primitive_t p, dnnl_stream_t stream, dnnl_exec_arg_t *args, int count) {
+    dnnl_status_t st = dnnl_primitive_execute(p, stream, count, args);
+    return st == dnnl_success ? dnnl_stream_wait(stream) : st;
+}
+
+int dc_trunk_set_weights(dc_trunk *t, int stage, const float *weights, const float *bias, char *error,
+                         size_t error_size) {
+    if (stage < 0 || stage >= t->count || t->stages[stage].pooling) {
+        if (error) snprintf(error, error_size, "oneDNN trunk: stage %d has no weights", stage);
+        return -1;
+    }
+    trunk_stage *s = &t->stages[stage];
+    TRUNK_CHECK(dnnl_memory_set_data_handle(s->user_weights, (void *)weights), "weights");
+    dnnl_exec_arg_t args[3] = {{DNNL_ARG_FROM, s->user_weights}, {DNNL_ARG_TO, s->weights},
+                               {DNNL_ARG_SCRATCHPAD, s->weights_reorder_scratch}};
+    TRUNK_CHECK(run(s->weights_reorder, t->stream, args, s->weights_reorder_scratch ? 3 : 2), "weights reorder");
+    void *b = NULL;
+    TRUNK_CHECK(dnnl_memory_get_data_handle(s->bias, &b), "bias");
+    memcpy(b, bias, s->bias_count * sizeof(float));
+    return 0;
+}
+
+int dc_trunk_forward(dc_trunk *t, const float *src, float *dst, char *error, size_t error_size) {
+    TRUNK_CHECK(dnnl_memory_set_data_handle(t->user_src, (void *)src), "source");
+    TRUNK_CHECK(dnnl_memory_set_data_handle(t->user_dst, dst), "destination");
+    dnnl_exec_arg_t in[3] = {{DNNL_ARG_FROM, t->user_src}, {DNNL_ARG_TO, t->src}, {DNNL_ARG_SCRATCHPAD, t->src_reorder_scratch}};
+    TRUNK_CHECK(run(t->src_reorder, t->stream, in, t->src_reorder_scratch ? 3 : 2), "source reorder");
+    dnnl_memory_t previous = t->src;
+    for (int i = 0; i < t->count; i++) {
+        trunk_stage *s = &t->stages[i];
+        dnnl_exec_arg_t args[5];
+        int n = 0;
+        args[n++] = (dnnl_exec_arg_t){DNNL_ARG_SRC, previous};
+        args[n++] = (dnnl_exec_arg_t){DNNL_ARG_DST, s->dst};
+        if (!s->pooling) {
+            args[n++] = (dnnl_exec_arg_t){DNNL_ARG_WEIGHTS, s->weights};
+            args[n++] = (dnnl_exec_arg_t){DNNL_ARG_BIAS, s->bias};
+        }
+        if (s->scratch) args[n++] = (dnnl_exec_arg_t){DNNL_ARG_SCRATCHPAD, s->scratch};
+        TRUNK_CHECK(run(s->primitive, t->stream, args, n), s->pooling ? "max pooling" : "convolution");
+        previous = s->dst;
+    }
+    dnnl_exec_arg_t out[3] = {{DNNL_ARG_FROM, previous}, {DNNL_ARG_TO, t->user_dst}, {DNNL_ARG_SCRATCHPAD, t->dst_reorder_scratch}};
+    TRUNK_CHECK(run(t->dst_reorder, t->stream, out, t->dst_reorder_scratch ? 3 : 2), "destination reorder");
+    return 0;
+}
+
+const char *dc_trunk_implementation(const dc_trunk *t, int stage) {
+    const char *name = NULL;
+    if (stage < 0 || stage >= t->count || !t->stages[stage].pd ||
+        dnnl_primitive_desc_query(t->stages[stage].pd, dnnl_query_impl_info_str, 0, &name) != dnnl_success || !name)
+        return "unknown";
+    return name;
+}
