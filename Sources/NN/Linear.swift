@@ -13,10 +13,27 @@ public final class Linear: Layer {
     private var input: Tensor?
     private let output = Tensor(shape: [0])
     private let inputGrad = Tensor(shape: [0])
+    /// sgemm in fp32, oneDNN's matmul in bf16 (Kernels/LinearKernels).
+    private let policy: LinearKernels
+    /// Whether the last forward ran in bf16 (its backward then does too).
+    private var forwardInBF16 = false
 
     public init(name: String, in inFeatures: Int, out outFeatures: Int, bias: Bool = true) {
         self.name = name; self.inFeatures = inFeatures; self.outFeatures = outFeatures; hasBias = bias
+        policy = LinearKernels(name: name)
     }
+
+    /// This layer's backend and precision, when they are not the process-wide choice (tests run both).
+    public var kernels: KernelBackend? {
+        get { policy.backend }
+        set { policy.backend = newValue }
+    }
+    public var precision: Precision? {
+        get { policy.precision }
+        set { policy.precision = newValue }
+    }
+    /// What ran the last product: "sgemm" or "onednn:<implementation>" (bf16).
+    public var lastKernelName: String { forwardInBF16 ? policy.lastKernelName : "sgemm" }
 
     public var parameterSpecs: [TensorSpec] {
         var s = [TensorSpec("weight", [outFeatures, inFeatures], .normal(std: 0.01))]
@@ -36,6 +53,12 @@ public final class Linear: Layer {
         input = x
         let n = x.shape[0]
         output.resize([n, outFeatures])
+        // y = x·Wᵀ + b: B = Wᵀ, read in place from W's [out, in] rows.
+        forwardInBF16 = policy.bf16 && policy.run(
+            .init(m: n, n: outFeatures, k: inFeatures, aRow: inFeatures, aColumn: 1, bRow: 1, bColumn: inFeatures,
+                  bias: bias != nil, accumulate: false),
+            a: x.data, b: weight, bias: bias, c: output.data)
+        if forwardInBF16 { return output }
         BLAS.sgemm(transB: true, m: n, n: outFeatures, k: inFeatures, a: x.data, lda: inFeatures,
                    b: weight, ldb: inFeatures, c: output.data, ldc: outFeatures)
         if let b = bias {
@@ -51,8 +74,14 @@ public final class Linear: Layer {
         guard let x = input else { preconditionFailure("\(name): backward before forward") }
         let n = x.shape[0]
         // dW[out, in] += dYᵀ · X
-        BLAS.sgemm(transA: true, m: outFeatures, n: inFeatures, k: n, a: dy.data, lda: outFeatures,
-                   b: x.data, ldb: inFeatures, beta: 1, c: weightGrad, ldc: inFeatures)
+        let bf16 = forwardInBF16 && policy.run(
+            .init(m: outFeatures, n: inFeatures, k: n, aRow: 1, aColumn: outFeatures, bRow: inFeatures, bColumn: 1,
+                  bias: false, accumulate: true),
+            a: dy.data, b: x.data, bias: nil, c: weightGrad)
+        if !bf16 {
+            BLAS.sgemm(transA: true, m: outFeatures, n: inFeatures, k: n, a: dy.data, lda: outFeatures,
+                       b: x.data, ldb: inFeatures, beta: 1, c: weightGrad, ldc: inFeatures)
+        }
         if let bg = biasGrad {
             for i in 0..<n {
                 let row = dy.data + i * outFeatures
@@ -61,8 +90,13 @@ public final class Linear: Layer {
         }
         guard needInputGradient else { return nil }
         inputGrad.resize([n, inFeatures])
-        BLAS.sgemm(m: n, n: inFeatures, k: outFeatures, a: dy.data, lda: outFeatures, b: weight, ldb: inFeatures,
-                   c: inputGrad.data, ldc: inFeatures)
+        // dX = dY · W
+        if !(bf16 && policy.run(.init(m: n, n: inFeatures, k: outFeatures, aRow: outFeatures, aColumn: 1, bRow: inFeatures,
+                                      bColumn: 1, bias: false, accumulate: false),
+                                a: dy.data, b: weight, bias: nil, c: inputGrad.data)) {
+            BLAS.sgemm(m: n, n: inFeatures, k: outFeatures, a: dy.data, lda: outFeatures, b: weight, ldb: inFeatures,
+                       c: inputGrad.data, ldc: inFeatures)
+        }
         return inputGrad
     }
 

@@ -306,7 +306,18 @@ public final class Model {
 
     /// Runs this model's convolutions on `backend` whatever the process-wide choice (nil: follow it).
     public func useKernels(_ backend: KernelBackend?) {
-        for layer in layers { (layer as? Conv2d)?.kernels = backend }
+        for layer in layers {
+            (layer as? Conv2d)?.kernels = backend
+            (layer as? Linear)?.kernels = backend
+        }
+    }
+
+    /// Runs this model's convolutions and Linear layers in `precision` whatever the process-wide choice (nil: follow it).
+    public func usePrecision(_ precision: Precision?) {
+        for layer in layers {
+            (layer as? Conv2d)?.precision = precision
+            (layer as? Linear)?.precision = precision
+        }
     }
 
     /// Forward floating-point operations per image (convolutions and linear layers).

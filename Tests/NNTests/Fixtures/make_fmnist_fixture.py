@@ -55,7 +55,8 @@ class Net(nn.Module):
         return self.top_layer(self.classifier(x))
 
 
-def main():
+def initialised():
+    """The fixture's network with its hashed parameters, the input batch and the labels."""
     net = Net().train()
     params = [(n, p) for n, p in net.named_parameters()]
     # Scales: conv weights as the reference's init, linear 0.01, BN affine around 1 / 0, biases small.
@@ -73,6 +74,16 @@ def main():
             p.copy_(torch.from_numpy(hashed(n, t + 1, scale, shift)).view_as(p))
     x = torch.from_numpy(((np.arange(B * 28 * 28) * 37 % 256) / 255.0 - 0.2860) / 0.3530).float().view(B, 1, 28, 28)
     y = torch.arange(B) % K
+    return net, params, x, y
+
+
+def sampled_index(size):
+    """The entries of a gradient the fixture keeps: all of a small one, 1,024 spread over a large one."""
+    return list(range(size)) if size <= 1024 else [int(j * 7919 % size) for j in range(1024)]
+
+
+def main():
+    net, params, x, y = initialised()
 
     opt = torch.optim.SGD(net.parameters(), lr=0.05, momentum=0.9, weight_decay=1e-5)
     logits = net(x)
@@ -85,10 +96,7 @@ def main():
         g = p.grad.detach().flatten().double().numpy()
         entry = {"tag": t + 1, "count": int(g.size), "l2": float(np.linalg.norm(g)),
                  "dot": float(g @ projection(g.size))}
-        if g.size <= 1024:
-            entry["index"] = list(range(g.size))
-        else:
-            entry["index"] = [int(j * 7919 % g.size) for j in range(1024)]
+        entry["index"] = sampled_index(g.size)
         entry["values"] = [float(g[j]) for j in entry["index"]]
         out["gradients"][name] = entry
         out["parameters"].append(name)

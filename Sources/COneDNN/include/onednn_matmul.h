@@ -1,0 +1,29 @@
+// A matrix product on oneDNN in bf16 (fp32 accumulation) for the Linear layers under --precision bf16:
+// C (M × N, row-major fp32) = A · B (+ bias) or C += A · B, where A (M × K) and B (K × N) are fp32 matrices
+// given by their strides (so a transposed operand is read in place); each call converts them to bf16 by
+// oneDNN reorders and runs one matmul primitive, created once per shape.
+#ifndef DEEPCLUSTER_ONEDNN_MATMUL_H
+#define DEEPCLUSTER_ONEDNN_MATMUL_H
+#include <stddef.h>
+
+typedef struct dc_matmul dc_matmul;
+
+typedef struct {
+    int m, n, k;
+    /// A[i][j] is a[i * a_row_stride + j * a_column_stride]; the same for B.
+    long a_row_stride, a_column_stride, b_row_stride, b_column_stride;
+    /// 1: add bias[j] to every row of C.
+    int bias;
+    /// 1: C += A · B; 0: C = A · B.
+    int accumulate;
+} dc_matmul_shape;
+
+/// NULL on failure, with one line in `error`.
+dc_matmul *dc_matmul_create(const dc_matmul_shape *shape, char *error, size_t error_size);
+void dc_matmul_destroy(dc_matmul *matmul);
+/// 0 on success; `bias` is read only when the shape has one.
+int dc_matmul_run(dc_matmul *matmul, const float *a, const float *b, const float *bias, float *c, char *error,
+                  size_t error_size);
+/// The implementation oneDNN chose ("brg:avx512_core_bf16", ...).
+const char *dc_matmul_implementation(const dc_matmul *matmul);
+#endif

@@ -1,0 +1,33 @@
+import COneDNN
+
+/// One bf16 matrix product on oneDNN (Sources/COneDNN/matmul.c): C = A·B (+ bias) or C += A·B on fp32
+/// matrices read through their strides, converted to bf16 per call, accumulated in fp32.
+final class BF16Matmul {
+    struct Shape: Hashable {
+        var m, n, k: Int
+        /// A[i][j] = a[i·aRow + j·aColumn], B likewise.
+        var aRow, aColumn, bRow, bColumn: Int
+        var bias: Bool
+        var accumulate: Bool
+    }
+
+    private let handle: OpaquePointer
+    private var message = [CChar](repeating: 0, count: 512)
+
+    init(_ s: Shape) throws {
+        var shape = dc_matmul_shape(m: Int32(s.m), n: Int32(s.n), k: Int32(s.k), a_row_stride: s.aRow, a_column_stride: s.aColumn,
+                                    b_row_stride: s.bRow, b_column_stride: s.bColumn, bias: s.bias ? 1 : 0,
+                                    accumulate: s.accumulate ? 1 : 0)
+        var text = [CChar](repeating: 0, count: 512)
+        guard let h = dc_matmul_create(&shape, &text, text.count) else { throw KernelError.onednn(String(cString: text)) }
+        handle = h
+    }
+
+    deinit { dc_matmul_destroy(handle) }
+
+    func run(a: UnsafePointer<Float>, b: UnsafePointer<Float>, bias: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>) throws {
+        if dc_matmul_run(handle, a, b, bias, c, &message, message.count) != 0 { throw KernelError.onednn(String(cString: message)) }
+    }
+
+    var implementation: String { String(cString: dc_matmul_implementation(handle)) }
+}
