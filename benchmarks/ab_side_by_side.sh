@@ -5,21 +5,24 @@
 # in each round, alexnet at 224 px: the step at global batch 64 (k = 10,000) and extraction at 64 per rank
 # (the peer: bench_torch_imagenet_arch.py). WITH_VGG16=1 adds vgg16 at 224 px: the step at global batch 32
 # and extraction at 32 per rank; SKIP_28=1 leaves out the 28-px workload. summarise_rounds.py prints the
-# medians and per-round ratios.
-#   ROUNDS=4 [WITH_224=1] [WITH_VGG16=1] [SKIP_28=1] BEFORE=/path/deepcluster AFTER=.build/release/deepcluster bash benchmarks/ab_side_by_side.sh
+# medians and per-round ratios. PRECISIONS="fp32 bf16" runs every workload in each precision, one after the
+# other within each round: in bf16 ours runs --precision bf16 and the peer --bf16 (autocast) in NCHW and in
+# channels_last, and the lines' labels start with "bf16 " (AVX512-BF16 or AMX CPUs only).
+#   ROUNDS=4 [WITH_224=1] [WITH_VGG16=1] [SKIP_28=1] [PRECISIONS="fp32 bf16"] BEFORE=/path/deepcluster AFTER=.build/release/deepcluster bash benchmarks/ab_side_by_side.sh
 cd "$(dirname "$0")/.."
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 field() { python3 -c "import json,sys; print(round(json.loads(sys.stdin.read().splitlines()[-1])[sys.argv[1]], 1))" "$1"; }
 # One workload: LABEL, ours' step flags, ours' extraction flags, the peer's script and its flags.
 workload() {
-  local label=$1 step_flags=$2 extract_flags=$3 peer_script=$4 peer_flags=$5 step="" extract=""
+  local label=$1 step_flags=$2 extract_flags=$3 peer_script=$4 peer_flags=$5 step="" extract="" ours="" theirs=""
+  if [ "$precision" = bf16 ]; then label="bf16 $label"; ours="--precision bf16"; theirs="--bf16"; fi
   for b in "$BEFORE" "$AFTER"; do
-    step="$step $(mpirun --oversubscribe -np 2 $b bench step --json $step_flags | field images_per_s)"
-    extract="$extract $(mpirun --oversubscribe -np 2 $b bench extract --json $extract_flags | field images_per_s)"
+    step="$step $(mpirun --oversubscribe -np 2 $b bench step --json $step_flags $ours | field images_per_s)"
+    extract="$extract $(mpirun --oversubscribe -np 2 $b bench extract --json $extract_flags $ours | field images_per_s)"
   done
   for cl in "" "--channels-last"; do
     rm -f /tmp/ab_peer.json
-    (cd ../shared/peer && OPENBLAS_NUM_THREADS=1 /usr/bin/python3 $peer_script --threads 2 $peer_flags $cl --json /tmp/ab_peer.json > /dev/null 2>&1)
+    (cd ../shared/peer && OPENBLAS_NUM_THREADS=1 /usr/bin/python3 $peer_script --threads 2 $peer_flags $theirs $cl --json /tmp/ab_peer.json > /dev/null 2>&1)
     step="$step $(field train_img_s < /tmp/ab_peer.json)"
     extract="$extract $(field eval_img_s < /tmp/ab_peer.json)"
   done
@@ -27,6 +30,7 @@ workload() {
   echo "round $r ${label}extract (before after peer_nchw peer_channels_last):$extract"
 }
 for r in $(seq ${ROUNDS:-4}); do
+for precision in ${PRECISIONS:-fp32}; do
   if [ -z "${SKIP_28:-}" ]; then
     workload "" "--steps 10" "--steps 20" bench_torch_step.py "--train-steps 10 --eval-steps 20 --warmup 2"
   fi
@@ -38,4 +42,5 @@ for r in $(seq ${ROUNDS:-4}); do
     workload "vgg16 " "--arch vgg16 --batch-size 32 --clusters 10000 --steps 2 --warmup 1" "--arch vgg16 --batch-size 32 --steps 2" \
       bench_torch_imagenet_arch.py "--arch vgg16 --batch 32 --k 10000 --train-steps 2 --eval-steps 2 --warmup 1"
   fi
+done
 done

@@ -95,6 +95,25 @@ public final class MaxPool2d: Layer {
                         }
                         continue
                     }
+                    if k == 3 {
+                        // AlexNet's 3×3 windows, unrolled in the generic loop's order (the same value, NaN included):
+                        // the loop over a variable window measured up to 1.7× slower on 224-px maps.
+                        let second = first + w, third = first + 2 * w
+                        for ox in 0..<ow {
+                            let c = ox * s
+                            var best = first[c]
+                            var v = first[c + 1]; best = v > best ? v : best
+                            v = first[c + 2]; best = v > best ? v : best
+                            v = second[c]; best = v > best ? v : best
+                            v = second[c + 1]; best = v > best ? v : best
+                            v = second[c + 2]; best = v > best ? v : best
+                            v = third[c]; best = v > best ? v : best
+                            v = third[c + 1]; best = v > best ? v : best
+                            v = third[c + 2]; best = v > best ? v : best
+                            out[ox] = best
+                        }
+                        continue
+                    }
                     for ox in 0..<ow {
                         let window = first + ox * s
                         var best = window[0]

@@ -8,5 +8,8 @@
 double dc_fma_peak_gflops(double seconds);
 /// Vector width the measurement used: 16 (AVX-512), 8 (AVX2) or 0.
 int dc_fma_peak_lanes(void);
+/// GFLOP/s of one thread running bf16 dot products (vdpbf16ps: 16 pairs a vector, 64 operations) for about
+/// `seconds`; 0 on a CPU without AVX512-BF16. The peak that --precision bf16's figures are a fraction of.
+double dc_bf16_peak_gflops(double seconds);
 
 #endif

@@ -29,6 +29,7 @@ struct BenchStep: ParsableCommand {
             let labels = (0..<mine.count).map { _ in Int32(rng.below(clusters)) }
             let sgemm = try measureSgemm(comm)
             let peak = try measureFMAPeak(comm, threads: Parallel.threads)
+            let bf16Peak = KernelBackend.precision == .bf16 ? try measureBF16Peak(comm, threads: Parallel.threads) : 0
             for _ in 0..<warmup { _ = try trainer.step(input: x, labels: labels, globalBatch: batchSize) }
             trainer.resetTimes()
             if profile { model.profile = LayerProfile(layers: model.layers.count) }
@@ -76,6 +77,7 @@ struct BenchStep: ParsableCommand {
             r.add("convolution_kernels", convolutionKernels(model))
             r.add("isa", KernelBackend.instructionSet)
             r.add("fma_peak_gflops", peak); r.add("fraction_of_fma_peak", gflops / peak)
+            if bf16Peak > 0 { r.add("bf16_peak_gflops", bf16Peak); r.add("fraction_of_bf16_peak", gflops / bf16Peak) }
             r.add("peak_rss_bytes", try largestPeakRSS(comm))
             if comm.size > 1 {
                 // hidden_fraction: 1 − (allreduce time after the slowest rank's backward) / (a blocking
@@ -116,6 +118,7 @@ struct BenchExtract: ParsableCommand {
             for i in 0..<x.count { x[i] = Float(rng.normal()) }
             _ = model.forward(x, mode: .eval, through: model.featureLayer)
             let peak = try measureFMAPeak(comm, threads: Parallel.threads)
+            let bf16Peak = KernelBackend.precision == .bf16 ? try measureBF16Peak(comm, threads: Parallel.threads) : 0
             var times: [Double] = []
             if profile { model.profile = LayerProfile(layers: model.layers.count) }
             for _ in 0..<steps {
@@ -129,6 +132,7 @@ struct BenchExtract: ParsableCommand {
             r.add("threads", BLAS.threads); r.add("images_per_s", Double(batchSize * comm.size) / times.median)
             let gflops = model.forwardFlopsPerImage() * Double(batchSize * comm.size) / times.median / 1e9
             r.add("gflops", gflops); r.add("fma_peak_gflops", peak); r.add("fraction_of_fma_peak", gflops / peak)
+            if bf16Peak > 0 { r.add("bf16_peak_gflops", bf16Peak); r.add("fraction_of_bf16_peak", gflops / bf16Peak) }
             r.add("peak_rss_bytes", try largestPeakRSS(comm))
             r.add("median_of", steps); r.add("openblas_core", BLAS.coreName)
             r.add("kernels", KernelBackend.current.rawValue); r.add("precision", KernelBackend.precision.rawValue)

@@ -59,6 +59,12 @@ func measureFMAPeak(_ comm: Communicator, threads: Int) throws -> Double {
     return try comm.allreduce(MachinePeak.fmaGFLOPs(threads: threads), op: .sum)
 }
 
+/// The machine's bf16 peak (every rank's threads at once; 0 without AVX512-BF16).
+func measureBF16Peak(_ comm: Communicator, threads: Int) throws -> Double {
+    try comm.barrier()
+    return try comm.allreduce(MachinePeak.bf16GFLOPs(threads: threads), op: .sum)
+}
+
 /// The largest peak resident set of any rank, in bytes.
 func largestPeakRSS(_ comm: Communicator) throws -> Int { try ProcessMemory.largestPeakResidentBytes(comm) }
 

@@ -11,6 +11,14 @@ public enum MachinePeak {
         DispatchQueue.concurrentPerform(iterations: n) { i in results[i] = dc_fma_peak_gflops(seconds) }
         return results.reduce(0, +)
     }
+    /// GFLOP/s of `threads` threads each running independent bf16 dot products (AVX512-BF16); 0 without it.
+    public static func bf16GFLOPs(threads: Int, seconds: Double = 0.3) -> Double {
+        let n = max(1, threads)
+        let results = UnsafeMutableBufferPointer<Double>.allocate(capacity: n)
+        defer { results.deallocate() }
+        DispatchQueue.concurrentPerform(iterations: n) { i in results[i] = dc_bf16_peak_gflops(seconds) }
+        return results.reduce(0, +)
+    }
     /// Vector lanes of the measurement: 16 (AVX-512), 8 (AVX2), 0 (neither).
     public static var lanes: Int { Int(dc_fma_peak_lanes()) }
 }
