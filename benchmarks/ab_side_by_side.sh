@@ -7,7 +7,8 @@
 # and extraction at 32 per rank; SKIP_28=1 leaves out the 28-px workload. summarise_rounds.py prints the
 # medians and per-round ratios. PRECISIONS="fp32 bf16" runs every workload in each precision, one after the
 # other within each round: in bf16 ours runs --precision bf16 and the peer --bf16 (autocast) in NCHW and in
-# channels_last, and the lines' labels start with "bf16 " (AVX512-BF16 or AMX CPUs only).
+# channels_last, and the lines' labels start with "bf16 " (AVX512-BF16 or AMX CPUs only). LAUNCH=1x2 runs ours
+# as one rank of 2 threads instead of 2 ranks of 1 (extraction's batch is then the peer's: one batch of the size given).
 #   ROUNDS=4 [WITH_224=1] [WITH_VGG16=1] [SKIP_28=1] [PRECISIONS="fp32 bf16"] BEFORE=/path/deepcluster AFTER=.build/release/deepcluster bash benchmarks/ab_side_by_side.sh
 cd "$(dirname "$0")/.."
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
@@ -17,8 +18,13 @@ workload() {
   local label=$1 step_flags=$2 extract_flags=$3 peer_script=$4 peer_flags=$5 step="" extract="" ours="" theirs=""
   if [ "$precision" = bf16 ]; then label="bf16 $label"; ours="--precision bf16"; theirs="--bf16"; fi
   for b in "$BEFORE" "$AFTER"; do
-    step="$step $(mpirun --oversubscribe -np 2 $b bench step --json $step_flags $ours | field images_per_s)"
-    extract="$extract $(mpirun --oversubscribe -np 2 $b bench extract --json $extract_flags $ours | field images_per_s)"
+    if [ "${LAUNCH:-2x1}" = 1x2 ]; then
+      step="$step $($b bench step --json --threads 2 $step_flags $ours | field images_per_s)"
+      extract="$extract $($b bench extract --json --threads 2 $extract_flags $ours | field images_per_s)"
+    else
+      step="$step $(mpirun --oversubscribe -np 2 $b bench step --json $step_flags $ours | field images_per_s)"
+      extract="$extract $(mpirun --oversubscribe -np 2 $b bench extract --json $extract_flags $ours | field images_per_s)"
+    fi
   done
   for cl in "" "--channels-last"; do
     rm -f /tmp/ab_peer.json

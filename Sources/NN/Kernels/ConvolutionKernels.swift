@@ -4,8 +4,8 @@ import Tensor
 /// the oneDNN primitives created for the shapes it has seen (a few: the training batch, the last
 /// partial batch, extraction's), and the fall-back to the im2col + sgemm reference for a shape oneDNN
 /// refuses or fails on — with one note, never a crash. `Conv2d` asks it for a kernel per call and
-/// knows nothing of backends; a backend that holds more than convolutions (the whole trunk on
-/// oneDNN) takes its place here.
+/// knows nothing of backends. Under bf16, inference's whole trunk runs past it as one oneDNN chain
+/// (`InferenceTrunk`, planned by `Model`).
 final class ConvolutionKernels {
     /// The layer's name, for notes.
     let name: String
