@@ -23,6 +23,14 @@ static pthread_once_t engine_once = PTHREAD_ONCE_INIT;
 // oneDNN keeps per process).
 static pthread_mutex_t execution_lock = PTHREAD_MUTEX_INITIALIZER;
 
+void dc_lock_execution(void) { pthread_mutex_lock(&execution_lock); }
+void dc_unlock_execution(void) { pthread_mutex_unlock(&execution_lock); }
+
+dnnl_status_t dc_execute(dnnl_primitive_t primitive, dnnl_stream_t stream, int count, const dnnl_exec_arg_t *args) {
+    dnnl_status_t st = dnnl_primitive_execute(primitive, stream, count, args);
+    return st == dnnl_success ? dnnl_stream_wait(stream) : st;
+}
+
 static void create_engine(void) {
     if (dnnl_engine_create(&dc_engine, dnnl_cpu, 0) != dnnl_success) dc_engine = NULL;
 }
@@ -82,17 +90,17 @@ void dc_convolution_destroy(dc_convolution *c) {
     pthread_mutex_unlock(&execution_lock);
 }
 
-static const char *implementation_of(const_dnnl_primitive_desc_t pd) {
+const char *dc_implementation_of(const_dnnl_primitive_desc_t pd) {
     const char *name = NULL;
     if (!pd || dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &name) != dnnl_success || !name)
         return "unknown";
     return name;
 }
 
-const char *dc_convolution_implementation(const dc_convolution *c) { return implementation_of(c->forward_pd); }
+const char *dc_convolution_implementation(const dc_convolution *c) { return dc_implementation_of(c->forward_pd); }
 
 const char *dc_convolution_backward_weights_implementation(const dc_convolution *c) {
-    return c->shape.training ? implementation_of(c->backward_weights_pd) : "none";
+    return c->shape.training ? dc_implementation_of(c->backward_weights_pd) : "none";
 }
 
 static int forward_unlocked(dc_convolution *c, const float *src, const float *weights, const float *bias, float *dst,

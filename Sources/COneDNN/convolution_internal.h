@@ -10,6 +10,13 @@
 // The process's CPU engine (convolution.c makes it once).
 extern dnnl_engine_t dc_engine;
 int dc_ensure_engine(void);
+// Every creation, call and destruction of a primitive, in every file, runs under one lock (convolution.c says why).
+void dc_lock_execution(void);
+void dc_unlock_execution(void);
+// Executes a primitive on a stream and waits for it.
+dnnl_status_t dc_execute(dnnl_primitive_t primitive, dnnl_stream_t stream, int count, const dnnl_exec_arg_t *args);
+// The implementation a primitive descriptor chose ("brgconv:avx512_core_bf16"), "unknown" when it says none.
+const char *dc_implementation_of(const_dnnl_primitive_desc_t pd);
 
 // Data in a primitive's layout: either the caller's own buffer (layouts equal) or an owned
 // buffer with a reorder between it and the caller's.
@@ -66,6 +73,12 @@ const char *dc_status_name(dnnl_status_t status);
     } while (0)
 
 dnnl_status_t dc_channel_major(dnnl_memory_desc_t *md, int n, int ch, int h, int w);
+// A memory object for the scratchpad `pd` asks for (NULL when none), its size raising `largest`: the owner points
+// every such memory at one buffer of the largest size once its primitives are built (they run one at a time).
+dnnl_status_t dc_scratch_request(size_t *largest, const_dnnl_primitive_desc_t pd, dnnl_memory_t *out);
+// A reorder from one layout to another, with its scratchpad memory as `dc_scratch_request` makes it.
+dnnl_status_t dc_make_reorder(const dnnl_memory_desc_t *from, const dnnl_memory_desc_t *to, const_dnnl_primitive_attr_t attributes,
+                              size_t *largest, dnnl_primitive_t *reorder, dnnl_memory_t *scratch);
 dnnl_status_t dc_scratch_memory(dc_convolution *c, const_dnnl_primitive_desc_t pd, dnnl_memory_t *out);
 int dc_stage(dc_convolution *c, staged_memory *m, const dnnl_memory_desc_t *user_md, const dnnl_memory_desc_t *primitive_md,
              int is_input, const char *what, char *error, size_t error_size);

@@ -30,15 +30,30 @@ dnnl_status_t dc_channel_major(dnnl_memory_desc_t *md, int n, int ch, int h, int
     return dnnl_memory_desc_init_by_strides(md, 4, dims, dnnl_f32, strides);
 }
 
-// A memory object for the scratchpad `pd` asks for (NULL when it asks for none), pointed at the
-// convolution's buffer once every primitive is built; the buffer grows to the largest request.
-dnnl_status_t dc_scratch_memory(dc_convolution *c, const_dnnl_primitive_desc_t pd, dnnl_memory_t *out) {
+dnnl_status_t dc_scratch_request(size_t *largest, const_dnnl_primitive_desc_t pd, dnnl_memory_t *out) {
     *out = NULL;
     const dnnl_memory_desc_t *md = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
     size_t size = md ? dnnl_memory_desc_get_size(md) : 0;
     if (size == 0) return dnnl_success;
-    if (size > c->scratchpad_size) c->scratchpad_size = size;
+    if (size > *largest) *largest = size;
     return dnnl_memory_create(out, md, dc_engine, DNNL_MEMORY_NONE);
+}
+
+dnnl_status_t dc_make_reorder(const dnnl_memory_desc_t *from, const dnnl_memory_desc_t *to, const_dnnl_primitive_attr_t attributes,
+                              size_t *largest, dnnl_primitive_t *reorder, dnnl_memory_t *scratch) {
+    dnnl_primitive_desc_t pd;
+    dnnl_status_t st = dnnl_reorder_primitive_desc_create(&pd, from, dc_engine, to, dc_engine, attributes);
+    if (st != dnnl_success) return st;
+    st = dnnl_primitive_create(reorder, pd);
+    if (st == dnnl_success) st = dc_scratch_request(largest, pd, scratch);
+    dnnl_primitive_desc_destroy(pd);
+    return st;
+}
+
+// A memory object for the scratchpad `pd` asks for (NULL when it asks for none), pointed at the
+// convolution's buffer once every primitive is built; the buffer grows to the largest request.
+dnnl_status_t dc_scratch_memory(dc_convolution *c, const_dnnl_primitive_desc_t pd, dnnl_memory_t *out) {
+    return dc_scratch_request(&c->scratchpad_size, pd, out);
 }
 
 int dc_stage(dc_convolution *c, staged_memory *m, const dnnl_memory_desc_t *user_md,
@@ -47,15 +62,9 @@ int dc_stage(dc_convolution *c, staged_memory *m, const dnnl_memory_desc_t *user
     CHECK(dnnl_memory_create(&m->user, user_md, dc_engine, DNNL_MEMORY_NONE), what);
     if (dnnl_memory_desc_equal(user_md, primitive_md)) return 0;
     CHECK(dnnl_memory_create(&m->staged, primitive_md, dc_engine, DNNL_MEMORY_ALLOCATE), what);
-    dnnl_primitive_desc_t pd;
-    if (is_input)
-        CHECK(dnnl_reorder_primitive_desc_create(&pd, user_md, dc_engine, primitive_md, dc_engine, c->attributes), what);
-    else
-        CHECK(dnnl_reorder_primitive_desc_create(&pd, primitive_md, dc_engine, user_md, dc_engine, c->attributes), what);
-    dnnl_status_t st = dnnl_primitive_create(&m->reorder, pd);
-    if (st == dnnl_success) st = dc_scratch_memory(c, pd, &m->scratch);
-    dnnl_primitive_desc_destroy(pd);
-    CHECK(st, what);
+    CHECK(dc_make_reorder(is_input ? user_md : primitive_md, is_input ? primitive_md : user_md, c->attributes,
+                          &c->scratchpad_size, &m->reorder, &m->scratch),
+          what);
     return 0;
 }
 

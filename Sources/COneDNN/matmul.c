@@ -27,26 +27,6 @@ struct dc_matmul {
         }                                                                                                   \
     } while (0)
 
-static dnnl_status_t scratch_for(dc_matmul *x, const_dnnl_primitive_desc_t pd, dnnl_memory_t *out) {
-    *out = NULL;
-    const dnnl_memory_desc_t *md = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
-    size_t size = md ? dnnl_memory_desc_get_size(md) : 0;
-    if (size == 0) return dnnl_success;
-    if (size > x->scratchpad_size) x->scratchpad_size = size;
-    return dnnl_memory_create(out, md, dc_engine, DNNL_MEMORY_NONE);
-}
-
-static dnnl_status_t reorder(dc_matmul *x, const dnnl_memory_desc_t *from, const dnnl_memory_desc_t *to,
-                             dnnl_primitive_t *out, dnnl_memory_t *scratch) {
-    dnnl_primitive_desc_t pd;
-    dnnl_status_t st = dnnl_reorder_primitive_desc_create(&pd, from, dc_engine, to, dc_engine, x->attributes);
-    if (st != dnnl_success) return st;
-    st = dnnl_primitive_create(out, pd);
-    if (st == dnnl_success) st = scratch_for(x, pd, scratch);
-    dnnl_primitive_desc_destroy(pd);
-    return st;
-}
-
 static int build(dc_matmul *x, char *error, size_t error_size) {
     const dc_matmul_shape *s = &x->shape;
     MATMUL_CHECK(dnnl_stream_create(&x->stream, dc_engine, dnnl_stream_default_flags), "stream");
@@ -78,7 +58,7 @@ static int build(dc_matmul *x, char *error, size_t error_size) {
     MATMUL_CHECK(dnnl_matmul_desc_init(&md, &a, &b_any, s->bias ? &bias : NULL, &c), "descriptor");
     MATMUL_CHECK(dnnl_primitive_desc_create(&x->pd, &md, x->matmul_attributes, dc_engine, NULL), "primitive");
     MATMUL_CHECK(dnnl_primitive_create(&x->matmul, x->pd), "primitive");
-    MATMUL_CHECK(scratch_for(x, x->pd, &x->scratch), "scratchpad");
+    MATMUL_CHECK(dc_scratch_request(&x->scratchpad_size, x->pd, &x->scratch), "scratchpad");
     const dnnl_memory_desc_t *b = dnnl_primitive_desc_query_md(x->pd, dnnl_query_weights_md, 0);
     MATMUL_CHECK(dnnl_memory_create(&x->user_a, &user_a, dc_engine, DNNL_MEMORY_NONE), "memory");
     MATMUL_CHECK(dnnl_memory_create(&x->user_b, &user_b, dc_engine, DNNL_MEMORY_NONE), "memory");
@@ -86,8 +66,8 @@ static int build(dc_matmul *x, char *error, size_t error_size) {
     MATMUL_CHECK(dnnl_memory_create(&x->user_bias, &bias, dc_engine, DNNL_MEMORY_NONE), "memory");
     MATMUL_CHECK(dnnl_memory_create(&x->a, &a, dc_engine, DNNL_MEMORY_ALLOCATE), "memory");
     MATMUL_CHECK(dnnl_memory_create(&x->b, b, dc_engine, DNNL_MEMORY_ALLOCATE), "memory");
-    MATMUL_CHECK(reorder(x, &user_a, &a, &x->a_reorder, &x->a_scratch), "A reorder");
-    MATMUL_CHECK(reorder(x, &user_b, b, &x->b_reorder, &x->b_scratch), "B reorder");
+    MATMUL_CHECK(dc_make_reorder(&user_a, &a, x->attributes, &x->scratchpad_size, &x->a_reorder, &x->a_scratch), "A reorder");
+    MATMUL_CHECK(dc_make_reorder(&user_b, b, x->attributes, &x->scratchpad_size, &x->b_reorder, &x->b_scratch), "B reorder");
     if (x->scratchpad_size > 0) {
         x->scratchpad = aligned_alloc(64, (x->scratchpad_size + 63) / 64 * 64);
         if (!x->scratchpad) MATMUL_CHECK(dnnl_out_of_memory, "scratchpad");
@@ -98,7 +78,9 @@ static int build(dc_matmul *x, char *error, size_t error_size) {
     return 0;
 }
 
-dc_matmul *dc_matmul_create(const dc_matmul_shape *shape, char *error, size_t error_size) {
+static void destroy_unlocked(dc_matmul *x);
+
+static dc_matmul *create_unlocked(const dc_matmul_shape *shape, char *error, size_t error_size) {
     if (dc_ensure_engine() != 0) {
         if (error) snprintf(error, error_size, "oneDNN: no CPU engine");
         return NULL;
@@ -110,13 +92,13 @@ dc_matmul *dc_matmul_create(const dc_matmul_shape *shape, char *error, size_t er
     }
     x->shape = *shape;
     if (build(x, error, error_size) != 0) {
-        dc_matmul_destroy(x);
+        destroy_unlocked(x);
         return NULL;
     }
     return x;
 }
 
-void dc_matmul_destroy(dc_matmul *x) {
+static void destroy_unlocked(dc_matmul *x) {
     if (!x) return;
     dnnl_memory_t memories[] = {x->user_a, x->user_b, x->user_c, x->user_bias, x->a, x->b, x->scratch, x->a_scratch, x->b_scratch};
     for (size_t i = 0; i < sizeof memories / sizeof memories[0]; i++)
@@ -132,20 +114,15 @@ void dc_matmul_destroy(dc_matmul *x) {
     free(x);
 }
 
-static dnnl_status_t execute(dnnl_primitive_t p, dnnl_stream_t stream, int count, const dnnl_exec_arg_t *args) {
-    dnnl_status_t st = dnnl_primitive_execute(p, stream, count, args);
-    return st == dnnl_success ? dnnl_stream_wait(stream) : st;
-}
-
-int dc_matmul_run(dc_matmul *x, const float *a, const float *b, const float *bias, float *c, char *error,
+static int run_unlocked(dc_matmul *x, const float *a, const float *b, const float *bias, float *c, char *error,
                   size_t error_size) {
     MATMUL_CHECK(dnnl_memory_set_data_handle(x->user_a, (void *)a), "A");
     MATMUL_CHECK(dnnl_memory_set_data_handle(x->user_b, (void *)b), "B");
     MATMUL_CHECK(dnnl_memory_set_data_handle(x->user_c, c), "C");
     dnnl_exec_arg_t to_a[3] = {{DNNL_ARG_FROM, x->user_a}, {DNNL_ARG_TO, x->a}, {DNNL_ARG_SCRATCHPAD, x->a_scratch}};
-    MATMUL_CHECK(execute(x->a_reorder, x->stream, x->a_scratch ? 3 : 2, to_a), "A reorder");
+    MATMUL_CHECK(dc_execute(x->a_reorder, x->stream, x->a_scratch ? 3 : 2, to_a), "A reorder");
     dnnl_exec_arg_t to_b[3] = {{DNNL_ARG_FROM, x->user_b}, {DNNL_ARG_TO, x->b}, {DNNL_ARG_SCRATCHPAD, x->b_scratch}};
-    MATMUL_CHECK(execute(x->b_reorder, x->stream, x->b_scratch ? 3 : 2, to_b), "B reorder");
+    MATMUL_CHECK(dc_execute(x->b_reorder, x->stream, x->b_scratch ? 3 : 2, to_b), "B reorder");
     dnnl_exec_arg_t args[5];
     int n = 0;
     args[n++] = (dnnl_exec_arg_t){DNNL_ARG_SRC, x->a};
@@ -156,12 +133,30 @@ int dc_matmul_run(dc_matmul *x, const float *a, const float *b, const float *bia
         args[n++] = (dnnl_exec_arg_t){DNNL_ARG_BIAS, x->user_bias};
     }
     if (x->scratch) args[n++] = (dnnl_exec_arg_t){DNNL_ARG_SCRATCHPAD, x->scratch};
-    MATMUL_CHECK(execute(x->matmul, x->stream, n, args), "product");
+    MATMUL_CHECK(dc_execute(x->matmul, x->stream, n, args), "product");
     return 0;
 }
 
-const char *dc_matmul_implementation(const dc_matmul *x) {
-    const char *name = NULL;
-    if (dnnl_primitive_desc_query(x->pd, dnnl_query_impl_info_str, 0, &name) != dnnl_success || !name) return "unknown";
-    return name;
+const char *dc_matmul_implementation(const dc_matmul *x) { return dc_implementation_of(x->pd); }
+
+// The public calls, each under the one execution lock (convolution_internal.h).
+dc_matmul *dc_matmul_create(const dc_matmul_shape *shape, char *error, size_t error_size) {
+    dc_lock_execution();
+    dc_matmul *x = create_unlocked(shape, error, error_size);
+    dc_unlock_execution();
+    return x;
+}
+
+void dc_matmul_destroy(dc_matmul *x) {
+    dc_lock_execution();
+    destroy_unlocked(x);
+    dc_unlock_execution();
+}
+
+int dc_matmul_run(dc_matmul *x, const float *a, const float *b, const float *bias, float *c, char *error,
+                  size_t error_size) {
+    dc_lock_execution();
+    int result = run_unlocked(x, a, b, bias, c, error, error_size);
+    dc_unlock_execution();
+    return result;
 }

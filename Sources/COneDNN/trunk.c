@@ -44,26 +44,6 @@ struct dc_trunk {
         }                                                                                                 \
     } while (0)
 
-static dnnl_status_t trunk_scratch(dc_trunk *t, const_dnnl_primitive_desc_t pd, dnnl_memory_t *out) {
-    *out = NULL;
-    const dnnl_memory_desc_t *md = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
-    size_t size = md ? dnnl_memory_desc_get_size(md) : 0;
-    if (size == 0) return dnnl_success;
-    if (size > t->scratchpad_size) t->scratchpad_size = size;
-    return dnnl_memory_create(out, md, dc_engine, DNNL_MEMORY_NONE);
-}
-
-static dnnl_status_t trunk_reorder(dc_trunk *t, const dnnl_memory_desc_t *from, const dnnl_memory_desc_t *to,
-                                   dnnl_primitive_t *reorder, dnnl_memory_t *scratch) {
-    dnnl_primitive_desc_t pd;
-    dnnl_status_t st = dnnl_reorder_primitive_desc_create(&pd, from, dc_engine, to, dc_engine, t->attributes);
-    if (st != dnnl_success) return st;
-    st = dnnl_primitive_create(reorder, pd);
-    if (st == dnnl_success) st = trunk_scratch(t, pd, scratch);
-    dnnl_primitive_desc_destroy(pd);
-    return st;
-}
-
 static int build(dc_trunk *t, int batch, int channels, int height, int width, const dc_trunk_stage *stages,
                  int bf16, char *error, size_t error_size) {
     dnnl_data_type_t type = bf16 ? dnnl_bf16 : dnnl_f32;
@@ -76,7 +56,7 @@ static int build(dc_trunk *t, int batch, int channels, int height, int width, co
     TRUNK_CHECK(dnnl_memory_desc_init_by_tag(&src, 4, src_dims, type, dnnl_acdb), "memory descriptor");
     TRUNK_CHECK(dnnl_memory_create(&t->user_src, &user_src, dc_engine, DNNL_MEMORY_NONE), "source");
     TRUNK_CHECK(dnnl_memory_create(&t->src, &src, dc_engine, DNNL_MEMORY_ALLOCATE), "source");
-    TRUNK_CHECK(trunk_reorder(t, &user_src, &src, &t->src_reorder, &t->src_reorder_scratch), "source reorder");
+    TRUNK_CHECK(dc_make_reorder(&user_src, &src, t->attributes, &t->scratchpad_size, &t->src_reorder, &t->src_reorder_scratch), "source reorder");
     dnnl_memory_desc_t in = src;
     int c = channels, h = height, w = width;
     for (int i = 0; i < t->count; i++) {
@@ -132,12 +112,12 @@ static int build(dc_trunk *t, int batch, int channels, int height, int width, co
             TRUNK_CHECK(dnnl_memory_create(&st->weights, weights, dc_engine, DNNL_MEMORY_ALLOCATE), "weights");
             TRUNK_CHECK(dnnl_memory_create(&st->bias, &bias, dc_engine, DNNL_MEMORY_ALLOCATE), "bias");
             TRUNK_CHECK(dnnl_memory_create(&st->user_weights, &user_weights, dc_engine, DNNL_MEMORY_NONE), "weights");
-            TRUNK_CHECK(trunk_reorder(t, &user_weights, weights, &st->weights_reorder, &st->weights_reorder_scratch),
+            TRUNK_CHECK(dc_make_reorder(&user_weights, weights, t->attributes, &t->scratchpad_size, &st->weights_reorder, &st->weights_reorder_scratch),
                         "weights reorder");
             st->bias_count = (size_t)out_c;
         }
         TRUNK_CHECK(dnnl_primitive_create(&st->primitive, st->pd), s->pooling ? "max pooling" : "convolution");
-        TRUNK_CHECK(trunk_scratch(t, st->pd, &st->scratch), "scratchpad");
+        TRUNK_CHECK(dc_scratch_request(&t->scratchpad_size, st->pd, &st->scratch), "scratchpad");
         TRUNK_CHECK(dnnl_memory_create(&st->dst, &dst, dc_engine, DNNL_MEMORY_ALLOCATE), "activation");
         in = dst;
         c = out_c; h = oh; w = ow;
@@ -145,7 +125,7 @@ static int build(dc_trunk *t, int batch, int channels, int height, int width, co
     dnnl_memory_desc_t user_dst;
     TRUNK_CHECK(dc_channel_major(&user_dst, batch, c, h, w), "memory descriptor");
     TRUNK_CHECK(dnnl_memory_create(&t->user_dst, &user_dst, dc_engine, DNNL_MEMORY_NONE), "destination");
-    TRUNK_CHECK(trunk_reorder(t, &in, &user_dst, &t->dst_reorder, &t->dst_reorder_scratch), "destination reorder");
+    TRUNK_CHECK(dc_make_reorder(&in, &user_dst, t->attributes, &t->scratchpad_size, &t->dst_reorder, &t->dst_reorder_scratch), "destination reorder");
     // Every scratchpad memory points at one buffer as large as the largest request: the primitives run one after another.
     if (t->scratchpad_size > 0) {
         size_t size = (t->scratchpad_size + 63) / 64 * 64;
@@ -163,7 +143,9 @@ static int build(dc_trunk *t, int batch, int channels, int height, int width, co
     return 0;
 }
 
-dc_trunk *dc_trunk_create(int batch, int channels, int height, int width, const dc_trunk_stage *stages, int count,
+static void destroy_unlocked(dc_trunk *t);
+
+static dc_trunk *create_unlocked(int batch, int channels, int height, int width, const dc_trunk_stage *stages, int count,
                           int bf16, char *error, size_t error_size) {
     if (dc_ensure_engine() != 0) {
         if (error) snprintf(error, error_size, "oneDNN: no CPU engine");
@@ -179,13 +161,13 @@ dc_trunk *dc_trunk_create(int batch, int channels, int height, int width, const 
     snprintf(t->description, sizeof t->description, "(%d, %d, %d, %d), %d stages%s", channels, batch, height, width,
              count, bf16 ? " bf16" : "");
     if (build(t, batch, channels, height, width, stages, bf16, error, error_size) != 0) {
-        dc_trunk_destroy(t);
+        destroy_unlocked(t);
         return NULL;
     }
     return t;
 }
 
-void dc_trunk_destroy(dc_trunk *t) {
+static void destroy_unlocked(dc_trunk *t) {
     if (!t) return;
     for (int i = 0; i < t->count; i++) {
         trunk_stage *s = &t->stages[i];
@@ -208,12 +190,7 @@ void dc_trunk_destroy(dc_trunk *t) {
     free(t);
 }
 
-static dnnl_status_t run(dnnl_primitive_t p, dnnl_stream_t stream, dnnl_exec_arg_t *args, int count) {
-    dnnl_status_t st = dnnl_primitive_execute(p, stream, count, args);
-    return st == dnnl_success ? dnnl_stream_wait(stream) : st;
-}
-
-int dc_trunk_set_weights(dc_trunk *t, int stage, const float *weights, const float *bias, char *error,
+static int set_weights_unlocked(dc_trunk *t, int stage, const float *weights, const float *bias, char *error,
                          size_t error_size) {
     if (stage < 0 || stage >= t->count || t->stages[stage].pooling) {
         if (error) snprintf(error, error_size, "oneDNN trunk: stage %d has no weights", stage);
@@ -223,18 +200,18 @@ int dc_trunk_set_weights(dc_trunk *t, int stage, const float *weights, const flo
     TRUNK_CHECK(dnnl_memory_set_data_handle(s->user_weights, (void *)weights), "weights");
     dnnl_exec_arg_t args[3] = {{DNNL_ARG_FROM, s->user_weights}, {DNNL_ARG_TO, s->weights},
                                {DNNL_ARG_SCRATCHPAD, s->weights_reorder_scratch}};
-    TRUNK_CHECK(run(s->weights_reorder, t->stream, args, s->weights_reorder_scratch ? 3 : 2), "weights reorder");
+    TRUNK_CHECK(dc_execute(s->weights_reorder, t->stream, s->weights_reorder_scratch ? 3 : 2, args), "weights reorder");
     void *b = NULL;
     TRUNK_CHECK(dnnl_memory_get_data_handle(s->bias, &b), "bias");
     memcpy(b, bias, s->bias_count * sizeof(float));
     return 0;
 }
 
-int dc_trunk_forward(dc_trunk *t, const float *src, float *dst, char *error, size_t error_size) {
+static int forward_unlocked(dc_trunk *t, const float *src, float *dst, char *error, size_t error_size) {
     TRUNK_CHECK(dnnl_memory_set_data_handle(t->user_src, (void *)src), "source");
     TRUNK_CHECK(dnnl_memory_set_data_handle(t->user_dst, dst), "destination");
     dnnl_exec_arg_t in[3] = {{DNNL_ARG_FROM, t->user_src}, {DNNL_ARG_TO, t->src}, {DNNL_ARG_SCRATCHPAD, t->src_reorder_scratch}};
-    TRUNK_CHECK(run(t->src_reorder, t->stream, in, t->src_reorder_scratch ? 3 : 2), "source reorder");
+    TRUNK_CHECK(dc_execute(t->src_reorder, t->stream, t->src_reorder_scratch ? 3 : 2, in), "source reorder");
     dnnl_memory_t previous = t->src;
     for (int i = 0; i < t->count; i++) {
         trunk_stage *s = &t->stages[i];
@@ -247,18 +224,44 @@ int dc_trunk_forward(dc_trunk *t, const float *src, float *dst, char *error, siz
             args[n++] = (dnnl_exec_arg_t){DNNL_ARG_BIAS, s->bias};
         }
         if (s->scratch) args[n++] = (dnnl_exec_arg_t){DNNL_ARG_SCRATCHPAD, s->scratch};
-        TRUNK_CHECK(run(s->primitive, t->stream, args, n), s->pooling ? "max pooling" : "convolution");
+        TRUNK_CHECK(dc_execute(s->primitive, t->stream, n, args), s->pooling ? "max pooling" : "convolution");
         previous = s->dst;
     }
     dnnl_exec_arg_t out[3] = {{DNNL_ARG_FROM, previous}, {DNNL_ARG_TO, t->user_dst}, {DNNL_ARG_SCRATCHPAD, t->dst_reorder_scratch}};
-    TRUNK_CHECK(run(t->dst_reorder, t->stream, out, t->dst_reorder_scratch ? 3 : 2), "destination reorder");
+    TRUNK_CHECK(dc_execute(t->dst_reorder, t->stream, t->dst_reorder_scratch ? 3 : 2, out), "destination reorder");
     return 0;
 }
 
 const char *dc_trunk_implementation(const dc_trunk *t, int stage) {
-    const char *name = NULL;
-    if (stage < 0 || stage >= t->count || !t->stages[stage].pd ||
-        dnnl_primitive_desc_query(t->stages[stage].pd, dnnl_query_impl_info_str, 0, &name) != dnnl_success || !name)
-        return "unknown";
-    return name;
+    return stage < 0 || stage >= t->count ? "unknown" : dc_implementation_of(t->stages[stage].pd);
+}
+
+// The public calls, each under the one execution lock (convolution_internal.h).
+dc_trunk *dc_trunk_create(int batch, int channels, int height, int width, const dc_trunk_stage *stages, int count,
+                          int bf16, char *error, size_t error_size) {
+    dc_lock_execution();
+    dc_trunk *t = create_unlocked(batch, channels, height, width, stages, count, bf16, error, error_size);
+    dc_unlock_execution();
+    return t;
+}
+
+void dc_trunk_destroy(dc_trunk *t) {
+    dc_lock_execution();
+    destroy_unlocked(t);
+    dc_unlock_execution();
+}
+
+int dc_trunk_set_weights(dc_trunk *t, int stage, const float *weights, const float *bias, char *error,
+                         size_t error_size) {
+    dc_lock_execution();
+    int result = set_weights_unlocked(t, stage, weights, bias, error, error_size);
+    dc_unlock_execution();
+    return result;
+}
+
+int dc_trunk_forward(dc_trunk *t, const float *src, float *dst, char *error, size_t error_size) {
+    dc_lock_execution();
+    int result = forward_unlocked(t, src, dst, error, error_size);
+    dc_unlock_execution();
+    return result;
 }
