@@ -64,11 +64,11 @@ static int build(dc_trunk *t, int batch, int channels, int height, int width, co
         trunk_stage *st = &t->stages[i];
         st->pooling = s->pooling;
         int out_c = s->pooling ? c : s->out_channels, pad = s->pooling ? 0 : s->padding;
-        int oh = (h + 2 * pad - s->kernel) / s->stride + 1, ow = (w + 2 * pad - s->kernel) / s->stride + 1;
-        if (oh < 1 || ow < 1 || s->kernel < 1 || s->stride < 1) {
+        if (s->kernel < 1 || s->stride < 1 || h + 2 * pad < s->kernel || w + 2 * pad < s->kernel) {
             if (error) snprintf(error, error_size, "oneDNN trunk: stage %d leaves no output for %s", i, t->description);
             return -1;
         }
+        int oh = (h + 2 * pad - s->kernel) / s->stride + 1, ow = (w + 2 * pad - s->kernel) / s->stride + 1;
         dnnl_dims_t dst_dims = {batch, out_c, oh, ow};
         dnnl_dims_t strides = {s->stride, s->stride}, pad_l = {pad, pad};
         // PyTorch's floor rounding of the output size, as the right/bottom padding oneDNN wants.
