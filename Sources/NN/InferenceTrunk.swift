@@ -16,7 +16,7 @@ final class InferenceTrunk {
     /// Input shapes in the order their trunks were made (the oldest goes first when the cache is full).
     private var order: [[Int]] = []
     /// Per input shape, each stage's folded weights and bias as last handed to oneDNN.
-    private var weightsSet: [[Int]: [[Float]?]] = [:]
+    private var weightsSet: [[Int]: [(weight: [Float], bias: [Float])?]] = [:]
     /// Input shapes oneDNN refused (they run layer by layer).
     private var refused: Set<[Int]> = []
     private let output = Tensor(shape: [0])
@@ -98,7 +98,7 @@ final class InferenceTrunk {
             weightsSet[oldest] = nil
         }
         trunks[shape] = t
-        weightsSet[shape] = [[Float]?](repeating: nil, count: stages.count)
+        weightsSet[shape] = [(weight: [Float], bias: [Float])?](repeating: nil, count: stages.count)
         order.append(shape)
         return t
     }
@@ -110,10 +110,9 @@ final class InferenceTrunk {
             guard let (conv, batchNorm) = entry else { continue }
             let affine = batchNorm?.inferenceAffine()
             let folded = conv.folded(scale: affine?.scale, shift: affine?.shift)
-            let both = folded.weight + folded.bias
-            if weightsSet[shape]?[stage] == both { continue }
+            if let last = weightsSet[shape]?[stage], last.weight == folded.weight, last.bias == folded.bias { continue }
             try trunk.setWeights(stage: stage, weights: folded.weight, bias: folded.bias)
-            weightsSet[shape]?[stage] = both
+            weightsSet[shape]?[stage] = folded
         }
     }
 }

@@ -226,12 +226,14 @@ public final class Model {
     /// The oneDNN trunk for this forward, when it applies: inference, folding on, every convolution of the
     /// plan on oneDNN in one precision of `trunkPrecisions`.
     private func inferenceTrunk(mode: Mode, through end: Int, kept: Int?) -> (trunk: InferenceTrunk, precision: Precision)? {
-        guard !trunkPrecisions.isEmpty, foldsForInference, !mode.backward, !mode.batchStatistics,
+        // The precision is the first convolution's; a forward in another (fp32, by default) plans nothing.
+        guard foldsForInference, !mode.backward, !mode.batchStatistics,
+              let first = layers.first(where: { $0 is Conv2d }) as? Conv2d else { return nil }
+        let precision = first.precision ?? KernelBackend.precision
+        guard trunkPrecisions.contains(precision),
               let plan = InferenceTrunk.plan(layers, through: end, kept: kept) else { return nil }
         let convolutions = layers[..<plan.end].compactMap { $0 as? Conv2d }
-        let precision = convolutions[0].precision ?? KernelBackend.precision
-        guard trunkPrecisions.contains(precision),
-              convolutions.allSatisfy({ ($0.kernels ?? KernelBackend.current) == .onednn
+        guard convolutions.allSatisfy({ ($0.kernels ?? KernelBackend.current) == .onednn
                                         && ($0.precision ?? KernelBackend.precision) == precision }) else { return nil }
         if let known = trunks.first(where: { $0.sameLayers(as: plan) }) { return (known, precision) }
         trunks.append(plan)
