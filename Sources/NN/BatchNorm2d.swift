@@ -51,6 +51,23 @@ public final class BatchNorm: Layer {
     /// True for the (C, N, H, W) form that follows a convolution.
     public var followsConvolution: Bool { channelMajor }
 
+    /// γ, β and their gradients in the model's flat buffers, for training's oneDNN trunk (`TrainingTrunk`).
+    var trainingParameters: (gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
+                             gammaGradient: UnsafeMutablePointer<Float>, betaGradient: UnsafeMutablePointer<Float>) {
+        (UnsafePointer(gamma!), UnsafePointer(beta!), gammaGrad!, betaGrad!)
+    }
+
+    /// Updates the running statistics from a batch's mean and biased variance over `count` values per
+    /// channel, as `forward` does in training (unbiased variance into the running one).
+    func recordBatchStatistics(mean: UnsafePointer<Float>, variance: UnsafePointer<Float>, count m: Int) {
+        for c in 0..<features {
+            let v = Double(variance[c]), unbiased = m > 1 ? v * Double(m) / Double(m - 1) : v
+            runningMean[c] = (1 - momentum) * runningMean[c] + momentum * mean[c]
+            runningVar[c] = (1 - momentum) * runningVar[c] + momentum * Float(unbiased)
+        }
+        batchesTracked[0] += 1
+    }
+
     /// Eval mode as one affine map per channel, y = x·scale + shift (running statistics), for folding
     /// into the convolution before it (`Conv2d.forwardFolded`).
     public func inferenceAffine() -> (scale: [Float], shift: [Float]) {

@@ -135,6 +135,13 @@ public final class Conv2d: Layer {
         return output
     }
 
+    /// The weights, bias and their gradients (nil when not trained) in the model's flat buffers, which
+    /// training's oneDNN trunk (`TrainingTrunk`) reads and accumulates into in this layer's place.
+    var trainingParameters: (weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+                             weightGradient: UnsafeMutablePointer<Float>?, biasGradient: UnsafeMutablePointer<Float>?) {
+        (UnsafePointer(weight!), UnsafePointer(bias!), weightGrad, biasGrad)
+    }
+
     /// This layer's weights and bias with an eval-mode BatchNorm's per-channel affine map folded in
     /// (weight·scale, bias·scale + shift); without one, the weights and bias as they are.
     func folded(scale: [Float]?, shift: [Float]?) -> (weight: [Float], bias: [Float]) {

@@ -223,28 +223,56 @@ public final class Model {
     /// The activations' layout of the last forward: "NHWC" when it ran the oneDNN trunk, else "CNHW".
     public private(set) var lastLayout = "CNHW"
 
+    /// Training's trunks planned so far, and the one the last forward ran (its backward follows it).
+    private var trainingTrunks: [TrainingTrunk] = []
+    private var lastTrainingTrunk: TrainingTrunk?
+
+    /// The precision a oneDNN trunk would run in: the first convolution's, when it is one of
+    /// `trunkPrecisions` (a forward in another — fp32, by default — plans nothing).
+    private func trunkPrecision() -> Precision? {
+        guard let first = layers.first(where: { $0 is Conv2d }) as? Conv2d else { return nil }
+        let precision = first.precision ?? KernelBackend.precision
+        return trunkPrecisions.contains(precision) ? precision : nil
+    }
+
+    /// Whether every convolution of `layers[..<end]` runs on oneDNN in `precision`.
+    private func onOneDNN(through end: Int, precision: Precision) -> Bool {
+        layers[..<end].compactMap { $0 as? Conv2d }.allSatisfy {
+            ($0.kernels ?? KernelBackend.current) == .onednn && ($0.precision ?? KernelBackend.precision) == precision
+        }
+    }
+
     /// The oneDNN trunk for this forward, when it applies: inference, folding on, every convolution of the
     /// plan on oneDNN in one precision of `trunkPrecisions`.
     private func inferenceTrunk(mode: Mode, through end: Int, kept: Int?) -> (trunk: InferenceTrunk, precision: Precision)? {
-        // The precision is the first convolution's; a forward in another (fp32, by default) plans nothing.
-        guard foldsForInference, !mode.backward, !mode.batchStatistics,
-              let first = layers.first(where: { $0 is Conv2d }) as? Conv2d else { return nil }
-        let precision = first.precision ?? KernelBackend.precision
-        guard trunkPrecisions.contains(precision),
-              let plan = InferenceTrunk.plan(layers, through: end, kept: kept) else { return nil }
-        let convolutions = layers[..<plan.end].compactMap { $0 as? Conv2d }
-        guard convolutions.allSatisfy({ ($0.kernels ?? KernelBackend.current) == .onednn
-                                        && ($0.precision ?? KernelBackend.precision) == precision }) else { return nil }
+        guard foldsForInference, !mode.backward, !mode.batchStatistics, let precision = trunkPrecision(),
+              let plan = InferenceTrunk.plan(layers, through: end, kept: kept),
+              onOneDNN(through: plan.end, precision: precision) else { return nil }
         if let known = trunks.first(where: { $0.sameLayers(as: plan) }) { return (known, precision) }
         trunks.append(plan)
         return (plan, precision)
     }
+
+    /// Training's oneDNN trunk for this forward, when it applies: a backward follows, BatchNorm on batch
+    /// statistics, every convolution of the plan on oneDNN in one precision of `trunkPrecisions`.
+    private func trainingTrunk(mode: Mode, through end: Int, kept: Int?) -> (trunk: TrainingTrunk, precision: Precision)? {
+        guard mode.backward, mode.batchStatistics, let precision = trunkPrecision(),
+              let plan = TrainingTrunk.plan(layers, through: end, kept: kept, firstTrainable: firstTrainable),
+              onOneDNN(through: plan.end, precision: precision) else { return nil }
+        if let known = trainingTrunks.first(where: { $0.sameLayers(as: plan) }) { return (known, precision) }
+        trainingTrunks.append(plan)
+        return (plan, precision)
+    }
+
+    /// The first layer with parameters: no gradient flows below it.
+    private var firstTrainable: Int { parameterRanges.firstIndex { !$0.isEmpty } ?? 0 }
 
     private func forward(_ x: Tensor, mode: Mode, through last: Int?, keeping kept: Int?) -> (output: Tensor, kept: Tensor?) {
         var h = x
         var keptOutput: Tensor?
         let end = last ?? layers.count - 1
         lastForwardFolded = false
+        lastTrainingTrunk = nil
         lastLayout = "CNHW"
         if fusedIntoBatchNorm.count != layers.count { fusedIntoBatchNorm = [Bool](repeating: false, count: layers.count) }
         for j in fusedIntoBatchNorm.indices { fusedIntoBatchNorm[j] = false }
@@ -254,6 +282,13 @@ public final class Model {
             h = y
             i = trunk.end
             lastForwardFolded = true
+            lastLayout = "NHWC"
+            if let p = profile { p.forward[0] += Timing.now() - t0 }
+            if i - 1 == kept { keptOutput = h }
+        } else if let (trunk, precision) = trainingTrunk(mode: mode, through: end, kept: kept), let y = trunk.forward(h, precision: precision) {
+            h = y
+            i = trunk.end
+            lastTrainingTrunk = trunk
             lastLayout = "NHWC"
             if let p = profile { p.forward[0] += Timing.now() - t0 }
             if i - 1 == kept { keptOutput = h }
@@ -295,10 +330,15 @@ public final class Model {
     public func backward(_ dy: Tensor, layerDone: ((Int) -> Void)? = nil) {
         precondition(!lastForwardFolded, "Model.backward after an inference forward (Mode.eval), which folded BatchNorm into the convolutions")
         var g = dy
-        let firstTrainable = parameterRanges.firstIndex { !$0.isEmpty } ?? 0
+        let firstTrainable = self.firstTrainable
         for i in stride(from: layers.count - 1, through: 0, by: -1) {
             let need = i > firstTrainable
             let t0 = profile == nil ? 0 : Timing.now()
+            if let trunk = lastTrainingTrunk, i < trunk.end {
+                trunk.backward(g, firstTrainable: firstTrainable, layerDone: layerDone)
+                if let p = profile { p.backward[0] += Timing.now() - t0 }
+                break
+            }
             if !(i < fusedIntoBatchNorm.count && fusedIntoBatchNorm[i]), let next = layers[i].backward(g, needInputGradient: need) { g = next }
             if let p = profile { p.backward[i] += Timing.now() - t0 }
             layerDone?(i)

@@ -71,7 +71,8 @@ struct BenchStep: ParsableCommand {
             // Backward's mean seconds (the slowest rank's): what the gradient allreduce can hide behind.
             r.add("backward_seconds", try comm.allreduce(trainer.times.backward / Double(steps), op: .max))
             r.add("kernels", KernelBackend.current.rawValue); r.add("precision", KernelBackend.precision.rawValue)
-            r.add("layout", "CNHW")
+            // The activations' layout between the trunk's layers in the timed steps: NHWC on the oneDNN training trunk.
+            r.add("layout", model.lastLayout)
             // What ran each convolution's training step ("winograd:f4x3" on Winograd's training path). gflops and
             // fraction_of_fma_peak count a direct convolution's operations, so Winograd's can pass 1.
             r.add("convolution_kernels", convolutionKernels(model))

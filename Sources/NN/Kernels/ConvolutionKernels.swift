@@ -16,9 +16,14 @@ final class ConvolutionKernels {
     var winograd: Bool?
     /// The reference kernel: the oracle, and the fall-back.
     private let reference: Im2colConvolution
-    private var primitives: [ConvolutionShape: OneDNNConvolution] = [:]
-    /// Shapes in the order their primitives were made (the oldest goes first when the cache is full).
-    private var primitiveOrder: [ConvolutionShape] = []
+    /// A primitive is made for one shape in one precision (a layer may switch: tests compare the two).
+    private struct PrimitiveKey: Hashable {
+        let shape: ConvolutionShape
+        let precision: Precision
+    }
+    private var primitives: [PrimitiveKey: OneDNNConvolution] = [:]
+    /// Keys in the order their primitives were made (the oldest goes first when the cache is full).
+    private var primitiveOrder: [PrimitiveKey] = []
     /// The Winograd kernel of the inference shapes it handles (3×3 and 5×5, stride 1, fp32): one for
     /// every shape, its workspaces sized for the largest seen, as the reference kernel's are.
     private var winogradKernel: WinogradConvolution?
@@ -66,7 +71,8 @@ final class ConvolutionKernels {
             return openBLAS
         }
         if chosen == .onednn && !refused.contains(shape) {
-            if let p = primitives[shape] { return p }
+            let key = PrimitiveKey(shape: shape, precision: precision)
+            if let p = primitives[key] { return p }
             do {
                 let p = try OneDNNConvolution(shape: shape, precision: precision)
                 if shape.training && hasWeightGradient && precision == .fp32
@@ -77,8 +83,8 @@ final class ConvolutionKernels {
                     return openBLAS
                 }
                 if primitiveOrder.count >= Self.cacheSize { primitives[primitiveOrder.removeFirst()] = nil }
-                primitives[shape] = p
-                primitiveOrder.append(shape)
+                primitives[key] = p
+                primitiveOrder.append(key)
                 return p
             } catch {
                 refused.insert(shape)
@@ -93,8 +99,8 @@ final class ConvolutionKernels {
     /// recomputes its columns, so it can also take over a backward from oneDNN's forward.
     func fallBack(_ shape: ConvolutionShape, _ error: Error) -> ConvolutionKernel {
         refused.insert(shape)
-        primitives[shape] = nil
-        primitiveOrder.removeAll { $0 == shape }
+        for key in primitiveOrder where key.shape == shape { primitives[key] = nil }
+        primitiveOrder.removeAll { $0.shape == shape }
         KernelBackend.note("\(name): \(error); this shape runs on the reference kernels")
         reference.shape = shape
         reference.forgetRetained()
