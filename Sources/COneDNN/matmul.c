@@ -13,6 +13,7 @@ struct dc_matmul {
     dnnl_primitive_t matmul, a_reorder, b_reorder;
     dnnl_memory_t user_a, user_b, user_c, user_bias, a, b;
     dnnl_memory_t scratch, a_scratch, b_scratch;
+    dnnl_memory_t borrowed_b; // wraps another product's converted B (dc_matmul_run_reusing_b), made on first use
     void *scratchpad;
     size_t scratchpad_size;
 };
@@ -100,7 +101,8 @@ static dc_matmul *create_unlocked(const dc_matmul_shape *shape, char *error, siz
 
 static void destroy_unlocked(dc_matmul *x) {
     if (!x) return;
-    dnnl_memory_t memories[] = {x->user_a, x->user_b, x->user_c, x->user_bias, x->a, x->b, x->scratch, x->a_scratch, x->b_scratch};
+    dnnl_memory_t memories[] = {x->user_a, x->user_b, x->user_c, x->user_bias, x->a, x->b, x->scratch, x->a_scratch, x->b_scratch,
+                                x->borrowed_b};
     for (size_t i = 0; i < sizeof memories / sizeof memories[0]; i++)
         if (memories[i]) dnnl_memory_destroy(memories[i]);
     dnnl_primitive_t primitives[] = {x->matmul, x->a_reorder, x->b_reorder};
@@ -114,19 +116,17 @@ static void destroy_unlocked(dc_matmul *x) {
     free(x);
 }
 
-static int run_unlocked(dc_matmul *x, const float *a, const float *b, const float *bias, float *c, char *error,
-                  size_t error_size) {
+// Runs the product on B already in bf16 (`converted`: this product's own B or a borrowed one).
+static int multiply(dc_matmul *x, const float *a, dnnl_memory_t converted, const float *bias, float *c, char *error,
+                    size_t error_size) {
     MATMUL_CHECK(dnnl_memory_set_data_handle(x->user_a, (void *)a), "A");
-    MATMUL_CHECK(dnnl_memory_set_data_handle(x->user_b, (void *)b), "B");
     MATMUL_CHECK(dnnl_memory_set_data_handle(x->user_c, c), "C");
     dnnl_exec_arg_t to_a[3] = {{DNNL_ARG_FROM, x->user_a}, {DNNL_ARG_TO, x->a}, {DNNL_ARG_SCRATCHPAD, x->a_scratch}};
     MATMUL_CHECK(dc_execute(x->a_reorder, x->stream, x->a_scratch ? 3 : 2, to_a), "A reorder");
-    dnnl_exec_arg_t to_b[3] = {{DNNL_ARG_FROM, x->user_b}, {DNNL_ARG_TO, x->b}, {DNNL_ARG_SCRATCHPAD, x->b_scratch}};
-    MATMUL_CHECK(dc_execute(x->b_reorder, x->stream, x->b_scratch ? 3 : 2, to_b), "B reorder");
     dnnl_exec_arg_t args[5];
     int n = 0;
     args[n++] = (dnnl_exec_arg_t){DNNL_ARG_SRC, x->a};
-    args[n++] = (dnnl_exec_arg_t){DNNL_ARG_WEIGHTS, x->b};
+    args[n++] = (dnnl_exec_arg_t){DNNL_ARG_WEIGHTS, converted};
     args[n++] = (dnnl_exec_arg_t){DNNL_ARG_DST, x->user_c};
     if (x->shape.bias) {
         MATMUL_CHECK(dnnl_memory_set_data_handle(x->user_bias, (void *)bias), "bias");
@@ -135,6 +135,30 @@ static int run_unlocked(dc_matmul *x, const float *a, const float *b, const floa
     if (x->scratch) args[n++] = (dnnl_exec_arg_t){DNNL_ARG_SCRATCHPAD, x->scratch};
     MATMUL_CHECK(dc_execute(x->matmul, x->stream, n, args), "product");
     return 0;
+}
+
+static int run_unlocked(dc_matmul *x, const float *a, const float *b, const float *bias, float *c, char *error,
+                        size_t error_size) {
+    MATMUL_CHECK(dnnl_memory_set_data_handle(x->user_b, (void *)b), "B");
+    dnnl_exec_arg_t to_b[3] = {{DNNL_ARG_FROM, x->user_b}, {DNNL_ARG_TO, x->b}, {DNNL_ARG_SCRATCHPAD, x->b_scratch}};
+    MATMUL_CHECK(dc_execute(x->b_reorder, x->stream, x->b_scratch ? 3 : 2, to_b), "B reorder");
+    return multiply(x, a, x->b, bias, c, error, error_size);
+}
+
+static int run_reusing_b_unlocked(dc_matmul *x, const float *a, const dc_matmul *source, const float *bias, float *c,
+                                  char *error, size_t error_size) {
+    const dnnl_memory_desc_t *mine = NULL, *theirs = NULL;
+    MATMUL_CHECK(dnnl_memory_get_memory_desc(x->b, &mine), "B");
+    MATMUL_CHECK(dnnl_memory_get_memory_desc(source->b, &theirs), "B");
+    if (dnnl_memory_desc_get_size(mine) != dnnl_memory_desc_get_size(theirs)) {
+        if (error) snprintf(error, error_size, "oneDNN matmul: the B it would reuse has another size");
+        return -1;
+    }
+    if (!x->borrowed_b) MATMUL_CHECK(dnnl_memory_create(&x->borrowed_b, mine, dc_engine, DNNL_MEMORY_NONE), "B");
+    void *converted = NULL;
+    MATMUL_CHECK(dnnl_memory_get_data_handle(source->b, &converted), "B");
+    MATMUL_CHECK(dnnl_memory_set_data_handle(x->borrowed_b, converted), "B");
+    return multiply(x, a, x->borrowed_b, bias, c, error, error_size);
 }
 
 const char *dc_matmul_implementation(const dc_matmul *x) { return dc_implementation_of(x->pd); }
@@ -157,6 +181,14 @@ int dc_matmul_run(dc_matmul *x, const float *a, const float *b, const float *bia
                   size_t error_size) {
     dc_lock_execution();
     int result = run_unlocked(x, a, b, bias, c, error, error_size);
+    dc_unlock_execution();
+    return result;
+}
+
+int dc_matmul_run_reusing_b(dc_matmul *x, const float *a, const dc_matmul *source, const float *bias, float *c, char *error,
+                            size_t error_size) {
+    dc_lock_execution();
+    int result = run_reusing_b_unlocked(x, a, source, bias, c, error, error_size);
     dc_unlock_execution();
     return result;
 }

@@ -54,10 +54,7 @@ public final class Linear: Layer {
         let n = x.shape[0]
         output.resize([n, outFeatures])
         // y = x·Wᵀ + b: B = Wᵀ, read in place from W's [out, in] rows.
-        forwardInBF16 = policy.bf16 && policy.run(
-            .init(m: n, n: outFeatures, k: inFeatures, aRow: inFeatures, aColumn: 1, bRow: 1, bColumn: inFeatures,
-                  bias: bias != nil, accumulate: false),
-            a: x.data, b: weight, bias: bias, c: output.data)
+        forwardInBF16 = policy.bf16 && policy.run(forwardShape(n), a: x.data, b: weight, bias: bias, c: output.data)
         if forwardInBF16 { return output }
         BLAS.sgemm(transB: true, m: n, n: outFeatures, k: inFeatures, a: x.data, lda: inFeatures,
                    b: weight, ldb: inFeatures, c: output.data, ldc: outFeatures)
@@ -68,6 +65,12 @@ public final class Linear: Layer {
             }
         }
         return output
+    }
+
+    /// The forward's product: y = x·Wᵀ + b, B = Wᵀ read in place from W's [out, in] rows.
+    private func forwardShape(_ n: Int) -> BF16Matmul.Shape {
+        .init(m: n, n: outFeatures, k: inFeatures, aRow: inFeatures, aColumn: 1, bRow: 1, bColumn: inFeatures,
+              bias: bias != nil, accumulate: false)
     }
 
     public func backward(_ dy: Tensor, needInputGradient: Bool) -> Tensor? {
@@ -90,10 +93,10 @@ public final class Linear: Layer {
         }
         guard needInputGradient else { return nil }
         inputGrad.resize([n, inFeatures])
-        // dX = dY · W
+        // dX = dY · W, on the bf16 W the forward converted (the weights have not moved since).
         if !(bf16 && policy.run(.init(m: n, n: inFeatures, k: outFeatures, aRow: outFeatures, aColumn: 1, bRow: inFeatures,
                                       bColumn: 1, bias: false, accumulate: false),
-                                a: dy.data, b: weight, bias: nil, c: inputGrad.data)) {
+                                a: dy.data, b: weight, bias: nil, c: inputGrad.data, reusing: forwardShape(n))) {
             BLAS.sgemm(m: n, n: inFeatures, k: outFeatures, a: dy.data, lda: outFeatures, b: weight, ldb: inFeatures,
                        c: inputGrad.data, ldc: inFeatures)
         }

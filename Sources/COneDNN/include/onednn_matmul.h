@@ -24,6 +24,11 @@ void dc_matmul_destroy(dc_matmul *matmul);
 /// 0 on success; `bias` is read only when the shape has one.
 int dc_matmul_run(dc_matmul *matmul, const float *a, const float *b, const float *bias, float *c, char *error,
                   size_t error_size);
+/// As dc_matmul_run, with B taken as `source` last converted it to bf16 — the same matrix in the same element
+/// order, read through this product's strides: a Linear layer's ∂x = ∂y·W reuses its forward's bf16 W (B = Wᵀ)
+/// instead of converting the weights again. -1 when the two B differ in size.
+int dc_matmul_run_reusing_b(dc_matmul *matmul, const float *a, const dc_matmul *source, const float *bias, float *c,
+                            char *error, size_t error_size);
 /// The implementation oneDNN chose ("brg:avx512_core_bf16", ...).
 const char *dc_matmul_implementation(const dc_matmul *matmul);
 #endif

@@ -29,5 +29,12 @@ final class BF16Matmul {
         if dc_matmul_run(handle, a, b, bias, c, &message, message.count) != 0 { throw KernelError.onednn(String(cString: message)) }
     }
 
+    /// Runs with B as `source`'s last run converted it (the same matrix in the same element order).
+    func run(a: UnsafePointer<Float>, reusingBOf source: BF16Matmul, bias: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>) throws {
+        if dc_matmul_run_reusing_b(handle, a, source.handle, bias, c, &message, message.count) != 0 {
+            throw KernelError.onednn(String(cString: message))
+        }
+    }
+
     var implementation: String { String(cString: dc_matmul_implementation(handle)) }
 }

@@ -23,9 +23,10 @@ final class LinearKernels {
     private(set) var lastKernelName = "sgemm"
 
     /// Runs C (+)= A·B (+ bias) in bf16; false when oneDNN refused this layer (noted once) and the caller
-    /// must compute it in fp32.
+    /// must compute it in fp32. With `reusing`, B is the product of that shape's B as its last run converted
+    /// it (∂x reuses the forward's bf16 weights), when that product is still cached; else `b` is converted.
     func run(_ shape: BF16Matmul.Shape, a: UnsafePointer<Float>, b: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-             c: UnsafeMutablePointer<Float>) -> Bool {
+             c: UnsafeMutablePointer<Float>, reusing source: BF16Matmul.Shape? = nil) -> Bool {
         do {
             let product: BF16Matmul
             if let p = products[shape] {
@@ -36,7 +37,11 @@ final class LinearKernels {
                 products[shape] = product
                 order.append(shape)
             }
-            try product.run(a: a, b: b, bias: bias, c: c)
+            if let source, let converted = products[source] {
+                try product.run(a: a, reusingBOf: converted, bias: bias, c: c)
+            } else {
+                try product.run(a: a, b: b, bias: bias, c: c)
+            }
             lastKernelName = "onednn:\(product.implementation)"
             return true
         } catch {
