@@ -8,7 +8,7 @@ extension Precision: ExpressibleByArgument {}
 struct KernelOptions: ParsableArguments {
     @Option(help: "Convolution kernels: onednn (oneDNN's primitives, Winograd's tiles for 3×3 and 5×5, and im2col + OpenBLAS for a layer whose oneDNN weight gradient is gemm-based) or reference (im2col + sgemm) (default: onednn).")
     var kernels: KernelBackend = .onednn
-    @Option(help: "Arithmetic of the convolutions and Linear layers: fp32, or bf16 (bf16 inputs and weights, fp32 accumulation, master weights and gradients; inference's trunk runs as one oneDNN chain in bf16 NHWC; needs AVX512-BF16 or AMX) (default: fp32).")
+    @Option(help: "Arithmetic of the convolutions and Linear layers: fp32, or bf16 (bf16 inputs and weights, fp32 accumulation, master weights and gradients; the trunk runs as one oneDNN chain in bf16 NHWC, in training and inference, BatchNorm's statistics in fp32; needs AVX512-BF16 or AMX) (default: fp32).")
     var precision: Precision = .fp32
     @Flag(inversion: .prefixedNo, help: "Inference's 3×3 and 5×5 stride-1 convolutions (extraction, eval) by Winograd F(4×4, 3×3) and F(2×2, 5×5) on sgemm under --kernels onednn in fp32.")
     var winograd = true
