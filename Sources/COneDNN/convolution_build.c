@@ -7,9 +7,7 @@
 
 int dc_build(dc_convolution *c, char *error, size_t error_size) {
     const dc_convolution_shape *s = &c->shape;
-    CHECK(dnnl_stream_create(&c->stream, dc_engine, dnnl_stream_default_flags), "stream");
-    CHECK(dnnl_primitive_attr_create(&c->attributes), "primitive attributes");
-    CHECK(dnnl_primitive_attr_set_scratchpad_mode(c->attributes, dnnl_scratchpad_mode_user), "primitive attributes");
+    CHECK(dc_make_stream(&c->stream, &c->attributes), "stream and primitive attributes");
     dnnl_data_type_t compute = s->bf16 ? dnnl_bf16 : dnnl_f32;
     dnnl_memory_desc_t user_src, user_dst, user_weights, user_bias;
     dnnl_memory_desc_t any_src, any_dst, any_weights, any_diff_dst, any_diff_weights;

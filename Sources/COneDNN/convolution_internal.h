@@ -79,6 +79,11 @@ dnnl_status_t dc_scratch_request(size_t *largest, const_dnnl_primitive_desc_t pd
 // A reorder from one layout to another, with its scratchpad memory as `dc_scratch_request` makes it.
 dnnl_status_t dc_make_reorder(const dnnl_memory_desc_t *from, const dnnl_memory_desc_t *to, const_dnnl_primitive_attr_t attributes,
                               size_t *largest, dnnl_primitive_t *reorder, dnnl_memory_t *scratch);
+// Allocates one 64-byte-aligned buffer of `size` (none when 0) and points every non-NULL memory of `memories` at
+// it: an owner's primitives run one after another, so their scratchpads can be one.
+dnnl_status_t dc_share_scratchpad(size_t size, void **buffer, const dnnl_memory_t *memories, size_t count);
+// A stream on the engine and primitive attributes with a user scratchpad (see dc_convolution's comment).
+dnnl_status_t dc_make_stream(dnnl_stream_t *stream, dnnl_primitive_attr_t *attributes);
 dnnl_status_t dc_scratch_memory(dc_convolution *c, const_dnnl_primitive_desc_t pd, dnnl_memory_t *out);
 int dc_stage(dc_convolution *c, staged_memory *m, const dnnl_memory_desc_t *user_md, const dnnl_memory_desc_t *primitive_md,
              int is_input, const char *what, char *error, size_t error_size);

@@ -86,20 +86,30 @@ dnnl_status_t dc_run_reorder(dnnl_stream_t stream, const staged_memory *m, int i
     return dnnl_primitive_execute(m->reorder, stream, m->scratch ? 3 : 2, args);
 }
 
+dnnl_status_t dc_share_scratchpad(size_t size, void **buffer, const dnnl_memory_t *memories, size_t count) {
+    if (size == 0) return dnnl_success;
+    *buffer = aligned_alloc(64, (size + 63) / 64 * 64);
+    if (!*buffer) return dnnl_out_of_memory;
+    for (size_t i = 0; i < count; i++) {
+        if (!memories[i]) continue;
+        dnnl_status_t st = dnnl_memory_set_data_handle(memories[i], *buffer);
+        if (st != dnnl_success) return st;
+    }
+    return dnnl_success;
+}
+
+dnnl_status_t dc_make_stream(dnnl_stream_t *stream, dnnl_primitive_attr_t *attributes) {
+    dnnl_status_t st = dnnl_stream_create(stream, dc_engine, dnnl_stream_default_flags);
+    if (st == dnnl_success) st = dnnl_primitive_attr_create(attributes);
+    if (st == dnnl_success) st = dnnl_primitive_attr_set_scratchpad_mode(*attributes, dnnl_scratchpad_mode_user);
+    return st;
+}
+
 // Points every scratchpad memory of the convolution at its one buffer (64-byte aligned).
 dnnl_status_t dc_attach_scratchpad(dc_convolution *c) {
-    if (c->scratchpad_size == 0) return dnnl_success;
-    size_t size = (c->scratchpad_size + 63) / 64 * 64;
-    c->scratchpad = aligned_alloc(64, size);
-    if (!c->scratchpad) return dnnl_out_of_memory;
     dnnl_memory_t all[] = {c->forward_scratch, c->backward_data_scratch, c->backward_weights_scratch,
                            c->src.scratch, c->weights.scratch, c->dst.scratch,
                            c->bd_weights.scratch, c->bd_diff_dst.scratch, c->bd_diff_src.scratch,
                            c->bw_src.scratch, c->bw_diff_dst.scratch, c->bw_diff_weights.scratch};
-    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
-        if (!all[i]) continue;
-        dnnl_status_t st = dnnl_memory_set_data_handle(all[i], c->scratchpad);
-        if (st != dnnl_success) return st;
-    }
-    return dnnl_success;
+    return dc_share_scratchpad(c->scratchpad_size, &c->scratchpad, all, sizeof all / sizeof all[0]);
 }

@@ -30,9 +30,7 @@ struct dc_matmul {
 
 static int build(dc_matmul *x, char *error, size_t error_size) {
     const dc_matmul_shape *s = &x->shape;
-    MATMUL_CHECK(dnnl_stream_create(&x->stream, dc_engine, dnnl_stream_default_flags), "stream");
-    MATMUL_CHECK(dnnl_primitive_attr_create(&x->attributes), "attributes");
-    MATMUL_CHECK(dnnl_primitive_attr_set_scratchpad_mode(x->attributes, dnnl_scratchpad_mode_user), "attributes");
+    MATMUL_CHECK(dc_make_stream(&x->stream, &x->attributes), "stream and attributes");
     MATMUL_CHECK(dnnl_primitive_attr_clone(&x->matmul_attributes, x->attributes), "attributes");
     if (s->accumulate) {
         dnnl_post_ops_t post_ops;
@@ -69,13 +67,8 @@ static int build(dc_matmul *x, char *error, size_t error_size) {
     MATMUL_CHECK(dnnl_memory_create(&x->b, b, dc_engine, DNNL_MEMORY_ALLOCATE), "memory");
     MATMUL_CHECK(dc_make_reorder(&user_a, &a, x->attributes, &x->scratchpad_size, &x->a_reorder, &x->a_scratch), "A reorder");
     MATMUL_CHECK(dc_make_reorder(&user_b, b, x->attributes, &x->scratchpad_size, &x->b_reorder, &x->b_scratch), "B reorder");
-    if (x->scratchpad_size > 0) {
-        x->scratchpad = aligned_alloc(64, (x->scratchpad_size + 63) / 64 * 64);
-        if (!x->scratchpad) MATMUL_CHECK(dnnl_out_of_memory, "scratchpad");
-        dnnl_memory_t all[] = {x->scratch, x->a_scratch, x->b_scratch};
-        for (int i = 0; i < 3; i++)
-            if (all[i]) MATMUL_CHECK(dnnl_memory_set_data_handle(all[i], x->scratchpad), "scratchpad");
-    }
+    dnnl_memory_t all[] = {x->scratch, x->a_scratch, x->b_scratch};
+    MATMUL_CHECK(dc_share_scratchpad(x->scratchpad_size, &x->scratchpad, all, 3), "scratchpad");
     return 0;
 }
 

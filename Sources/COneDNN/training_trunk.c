@@ -168,9 +168,7 @@ static int build_pooling(dc_training_trunk *t, training_stage *st, const dc_trai
 static int build(dc_training_trunk *t, int batch, int channels, int height, int width, const dc_training_stage *stages,
                  int bf16, char *error, size_t error_size) {
     dnnl_data_type_t type = bf16 ? dnnl_bf16 : dnnl_f32;
-    TRAINING_CHECK(dnnl_stream_create(&t->stream, dc_engine, dnnl_stream_default_flags), "stream");
-    TRAINING_CHECK(dnnl_primitive_attr_create(&t->attributes), "primitive attributes");
-    TRAINING_CHECK(dnnl_primitive_attr_set_scratchpad_mode(t->attributes, dnnl_scratchpad_mode_user), "primitive attributes");
+    TRAINING_CHECK(dc_make_stream(&t->stream, &t->attributes), "stream and primitive attributes");
     dnnl_memory_desc_t user_src, src;
     dnnl_dims_t src_dims = {batch, channels, height, width};
     TRAINING_CHECK(dc_channel_major(&user_src, batch, channels, height, width), "memory descriptor");
@@ -234,21 +232,21 @@ static int build(dc_training_trunk *t, int batch, int channels, int height, int 
     TRAINING_CHECK(dc_make_reorder(&user_dst, &in, t->attributes, &t->scratchpad_size, &t->diff_dst_reorder,
                                    &t->diff_dst_reorder_scratch), "destination-gradient reorder");
     // Every scratchpad memory points at one buffer as large as the largest request: the primitives run one after another.
-    if (t->scratchpad_size > 0) {
-        size_t size = (t->scratchpad_size + 63) / 64 * 64;
-        t->scratchpad = aligned_alloc(64, size);
-        if (!t->scratchpad) TRAINING_CHECK(dnnl_out_of_memory, "scratchpad");
-        dnnl_memory_t all[] = {t->src_reorder_scratch, t->dst_reorder_scratch, t->diff_dst_reorder_scratch};
-        for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
-            if (all[i]) TRAINING_CHECK(dnnl_memory_set_data_handle(all[i], t->scratchpad), "scratchpad");
-        for (int i = 0; i < t->count; i++) {
-            training_stage *st = &t->stages[i];
-            dnnl_memory_t each[] = {st->forward_scratch, st->backward_scratch, st->weights_scratch, st->weights_reorder_scratch,
-                                    st->backward_weights_reorder_scratch, st->diff_weights_reorder_scratch};
-            for (size_t j = 0; j < sizeof each / sizeof each[0]; j++)
-                if (each[j]) TRAINING_CHECK(dnnl_memory_set_data_handle(each[j], t->scratchpad), "scratchpad");
-        }
+    size_t count = 3 + 6 * (size_t)t->count, n = 0;
+    dnnl_memory_t *all = calloc(count, sizeof *all);
+    if (!all) TRAINING_CHECK(dnnl_out_of_memory, "scratchpad");
+    all[n++] = t->src_reorder_scratch;
+    all[n++] = t->dst_reorder_scratch;
+    all[n++] = t->diff_dst_reorder_scratch;
+    for (int i = 0; i < t->count; i++) {
+        training_stage *st = &t->stages[i];
+        dnnl_memory_t each[] = {st->forward_scratch, st->backward_scratch, st->weights_scratch, st->weights_reorder_scratch,
+                                st->backward_weights_reorder_scratch, st->diff_weights_reorder_scratch};
+        for (size_t j = 0; j < 6; j++) all[n++] = each[j];
     }
+    dnnl_status_t shared = dc_share_scratchpad(t->scratchpad_size, &t->scratchpad, all, n);
+    free(all);
+    TRAINING_CHECK(shared, "scratchpad");
     return 0;
 }
 

@@ -47,9 +47,7 @@ struct dc_trunk {
 static int build(dc_trunk *t, int batch, int channels, int height, int width, const dc_trunk_stage *stages,
                  int bf16, char *error, size_t error_size) {
     dnnl_data_type_t type = bf16 ? dnnl_bf16 : dnnl_f32;
-    TRUNK_CHECK(dnnl_stream_create(&t->stream, dc_engine, dnnl_stream_default_flags), "stream");
-    TRUNK_CHECK(dnnl_primitive_attr_create(&t->attributes), "primitive attributes");
-    TRUNK_CHECK(dnnl_primitive_attr_set_scratchpad_mode(t->attributes, dnnl_scratchpad_mode_user), "primitive attributes");
+    TRUNK_CHECK(dc_make_stream(&t->stream, &t->attributes), "stream and primitive attributes");
     dnnl_memory_desc_t user_src, src;
     dnnl_dims_t src_dims = {batch, channels, height, width};
     TRUNK_CHECK(dc_channel_major(&user_src, batch, channels, height, width), "memory descriptor");
@@ -127,19 +125,18 @@ static int build(dc_trunk *t, int batch, int channels, int height, int width, co
     TRUNK_CHECK(dnnl_memory_create(&t->user_dst, &user_dst, dc_engine, DNNL_MEMORY_NONE), "destination");
     TRUNK_CHECK(dc_make_reorder(&in, &user_dst, t->attributes, &t->scratchpad_size, &t->dst_reorder, &t->dst_reorder_scratch), "destination reorder");
     // Every scratchpad memory points at one buffer as large as the largest request: the primitives run one after another.
-    if (t->scratchpad_size > 0) {
-        size_t size = (t->scratchpad_size + 63) / 64 * 64;
-        t->scratchpad = aligned_alloc(64, size);
-        if (!t->scratchpad) TRUNK_CHECK(dnnl_out_of_memory, "scratchpad");
-        dnnl_memory_t all[] = {t->src_reorder_scratch, t->dst_reorder_scratch};
-        for (size_t i = 0; i < 2; i++)
-            if (all[i]) TRUNK_CHECK(dnnl_memory_set_data_handle(all[i], t->scratchpad), "scratchpad");
-        for (int i = 0; i < t->count; i++) {
-            if (t->stages[i].scratch) TRUNK_CHECK(dnnl_memory_set_data_handle(t->stages[i].scratch, t->scratchpad), "scratchpad");
-            if (t->stages[i].weights_reorder_scratch)
-                TRUNK_CHECK(dnnl_memory_set_data_handle(t->stages[i].weights_reorder_scratch, t->scratchpad), "scratchpad");
-        }
+    size_t count = 2 + 2 * (size_t)t->count, n = 0;
+    dnnl_memory_t *all = calloc(count, sizeof *all);
+    if (!all) TRUNK_CHECK(dnnl_out_of_memory, "scratchpad");
+    all[n++] = t->src_reorder_scratch;
+    all[n++] = t->dst_reorder_scratch;
+    for (int i = 0; i < t->count; i++) {
+        all[n++] = t->stages[i].scratch;
+        all[n++] = t->stages[i].weights_reorder_scratch;
     }
+    dnnl_status_t shared = dc_share_scratchpad(t->scratchpad_size, &t->scratchpad, all, n);
+    free(all);
+    TRUNK_CHECK(shared, "scratchpad");
     return 0;
 }
 

@@ -267,6 +267,20 @@ public final class Model {
     /// The first layer with parameters: no gradient flows below it.
     private var firstTrainable: Int { parameterRanges.firstIndex { !$0.isEmpty } ?? 0 }
 
+    /// Runs the oneDNN trunk that applies to this forward (inference's or training's), when one does and oneDNN
+    /// takes the shape: the layer after it and its output.
+    private func forwardTrunk(_ x: Tensor, mode: Mode, through end: Int, kept: Int?) -> (end: Int, output: Tensor)? {
+        if let (trunk, precision) = inferenceTrunk(mode: mode, through: end, kept: kept), let y = trunk.forward(x, precision: precision) {
+            lastForwardFolded = true
+            return (trunk.end, y)
+        }
+        if let (trunk, precision) = trainingTrunk(mode: mode, through: end, kept: kept), let y = trunk.forward(x, precision: precision) {
+            lastTrainingTrunk = trunk
+            return (trunk.end, y)
+        }
+        return nil
+    }
+
     private func forward(_ x: Tensor, mode: Mode, through last: Int?, keeping kept: Int?) -> (output: Tensor, kept: Tensor?) {
         var h = x
         var keptOutput: Tensor?
@@ -278,17 +292,9 @@ public final class Model {
         for j in fusedIntoBatchNorm.indices { fusedIntoBatchNorm[j] = false }
         var i = 0
         let t0 = profile == nil ? 0 : Timing.now()
-        if let (trunk, precision) = inferenceTrunk(mode: mode, through: end, kept: kept), let y = trunk.forward(h, precision: precision) {
+        if let (trunkEnd, y) = forwardTrunk(h, mode: mode, through: end, kept: kept) {
             h = y
-            i = trunk.end
-            lastForwardFolded = true
-            lastLayout = "NHWC"
-            if let p = profile { p.forward[0] += Timing.now() - t0 }
-            if i - 1 == kept { keptOutput = h }
-        } else if let (trunk, precision) = trainingTrunk(mode: mode, through: end, kept: kept), let y = trunk.forward(h, precision: precision) {
-            h = y
-            i = trunk.end
-            lastTrainingTrunk = trunk
+            i = trunkEnd
             lastLayout = "NHWC"
             if let p = profile { p.forward[0] += Timing.now() - t0 }
             if i - 1 == kept { keptOutput = h }
