@@ -3,7 +3,8 @@
 # (0: the preset's own), 2 ranks, once per seed and precision, each checkpoint scored by the same fp32 `eval
 # --json` (headline clustering NMI, the linear probe on the 10,000 test images). Prints a table with the
 # means over seeds. Needs a CPU with AVX512-BF16 or AMX.
-# PRECISIONS (default "fp32 bf16") picks which to train; the table reads every result under OUT.
+# PRECISIONS (default "fp32 bf16") picks which to train, TRAIN=0 none (the table alone); the table reads both
+# precisions' results for every seed of SEEDS under OUT.
 # Checkpoints go under CHECKPOINTS (default /tmp/precision-quality: a few hundred MB), the rest under OUT.
 #   SEEDS="0 1 2" LIMIT=20000 EPOCHS=0 OUT=benchmarks/results/precision-quality bash benchmarks/precision_quality.sh
 set -euo pipefail
@@ -15,7 +16,8 @@ mkdir -p "$out" "$checkpoints"
 [ "$(id -u)" -eq 0 ] && export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 mpi="mpirun --oversubscribe --bind-to none -np 2"
 length=(); [ "$epochs" != 0 ] && length=(--epochs "$epochs")
-for s in $seeds; do
+[ "${TRAIN:-1}" = 0 ] && seeds_to_train="" || seeds_to_train=$seeds
+for s in $seeds_to_train; do
   for p in ${PRECISIONS:-fp32 bf16}; do
     run="$out/$p-seed$s" checkpoint="$checkpoints/$p-seed$s"
     rm -rf "$checkpoint"
