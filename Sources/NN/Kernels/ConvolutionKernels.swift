@@ -27,8 +27,9 @@ final class ConvolutionKernels {
     /// The Winograd kernel of the inference shapes it handles (3×3 and 5×5, stride 1, fp32): one for
     /// every shape, its workspaces sized for the largest seen, as the reference kernel's are.
     private var winogradKernel: WinogradConvolution?
-    /// Shapes oneDNN refused, which run on the reference kernel.
-    private var refused: Set<ConvolutionShape> = []
+    /// Shapes oneDNN refused in a precision, which run on the reference kernel in it (bf16 refused on a CPU
+    /// without it leaves fp32 on oneDNN).
+    private var refused: Set<PrimitiveKey> = []
     /// Training shapes whose weight gradient oneDNN computes as im2col + its own gemm ("gemm:jit": on AVX2,
     /// the first convolution after Sobel, two input channels, among others): they train on im2col +
     /// OpenBLAS's sgemm, which keeps the forward's columns for the backward. Fashion-MNIST's conv1 (2 → 32,
@@ -70,8 +71,8 @@ final class ConvolutionKernels {
             openBLAS.shape = shape
             return openBLAS
         }
-        if chosen == .onednn && !refused.contains(shape) {
-            let key = PrimitiveKey(shape: shape, precision: precision)
+        let key = PrimitiveKey(shape: shape, precision: precision)
+        if chosen == .onednn && !refused.contains(key) {
             if let p = primitives[key] { return p }
             do {
                 let p = try OneDNNConvolution(shape: shape, precision: precision)
@@ -87,7 +88,7 @@ final class ConvolutionKernels {
                 primitiveOrder.append(key)
                 return p
             } catch {
-                refused.insert(shape)
+                refused.insert(key)
                 KernelBackend.note("\(name): \(error); this shape runs on the reference kernels")
             }
         }
@@ -98,9 +99,10 @@ final class ConvolutionKernels {
     /// The reference kernel after oneDNN failed during a call (never expected; noted once). It
     /// recomputes its columns, so it can also take over a backward from oneDNN's forward.
     func fallBack(_ shape: ConvolutionShape, _ error: Error) -> ConvolutionKernel {
-        refused.insert(shape)
-        for key in primitiveOrder where key.shape == shape { primitives[key] = nil }
-        primitiveOrder.removeAll { $0.shape == shape }
+        let key = PrimitiveKey(shape: shape, precision: precision ?? KernelBackend.precision)
+        refused.insert(key)
+        primitives[key] = nil
+        primitiveOrder.removeAll { $0 == key }
         KernelBackend.note("\(name): \(error); this shape runs on the reference kernels")
         reference.shape = shape
         reference.forgetRetained()
