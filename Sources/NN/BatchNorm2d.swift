@@ -60,12 +60,15 @@ public final class BatchNorm: Layer {
     /// Updates the running statistics from a batch's mean and biased variance over `count` values per
     /// channel, as `forward` does in training (unbiased variance into the running one).
     func recordBatchStatistics(mean: UnsafePointer<Float>, variance: UnsafePointer<Float>, count m: Int) {
-        for c in 0..<features {
-            let v = Double(variance[c]), unbiased = m > 1 ? v * Double(m) / Double(m - 1) : v
-            runningMean[c] = (1 - momentum) * runningMean[c] + momentum * mean[c]
-            runningVar[c] = (1 - momentum) * runningVar[c] + momentum * Float(unbiased)
-        }
+        for c in 0..<features { recordBatchStatistics(channel: c, mean: mean[c], variance: Double(variance[c]), count: m) }
         batchesTracked[0] += 1
+    }
+
+    /// One channel's running statistics after a batch of mean `mean` and biased variance `variance` over `m` values.
+    @inline(__always) private func recordBatchStatistics(channel c: Int, mean: Float, variance: Double, count m: Int) {
+        let unbiased = m > 1 ? variance * Double(m) / Double(m - 1) : variance
+        runningMean[c] = (1 - momentum) * runningMean[c] + momentum * mean
+        runningVar[c] = (1 - momentum) * runningVar[c] + momentum * Float(unbiased)
     }
 
     /// Eval mode as one affine map per channel, y = x·scale + shift (running statistics), for folding
@@ -99,7 +102,7 @@ public final class BatchNorm: Layer {
         let (m, base, step) = layout(x)
         let xs = x.data, ys = output.data, xh = normalized.data
         let g = gamma!, b = beta!, rm = runningMean!, rv = runningVar!
-        let eps = self.eps, mom = momentum
+        let eps = self.eps
         usedBatchStatistics = mode.batchStatistics
         fusedReLU = relu
         let train = mode.batchStatistics
@@ -127,9 +130,7 @@ public final class BatchNorm: Layer {
                         let variance = max(0, ss / Double(m) - mu * mu)
                         mean = Float(mu)
                         istd = Float(1 / (variance + Double(eps)).squareRoot())
-                        let unbiased = m > 1 ? variance * Double(m) / Double(m - 1) : variance
-                        rm[c] = (1 - mom) * rm[c] + mom * mean
-                        rv[c] = (1 - mom) * rv[c] + mom * Float(unbiased)
+                        self.recordBatchStatistics(channel: c, mean: mean, variance: variance, count: m)
                     } else {
                         mean = rm[c]
                         istd = 1 / (rv[c] + eps).squareRoot()

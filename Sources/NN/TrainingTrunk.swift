@@ -74,14 +74,8 @@ final class TrainingTrunk {
         if refused.contains(shape) { return nil }
         do {
             let trunk = try self.trunk(for: shape, precision: precision)
-            for (stage, range) in covered.enumerated() {
-                if let conv = layers[range.lowerBound] as? Conv2d {
-                    let p = conv.trainingParameters
-                    try trunk.setParameters(stage: stage, p.weight, p.bias)
-                } else if let bn = layers[range.lowerBound] as? BatchNorm {
-                    let p = bn.trainingParameters
-                    try trunk.setParameters(stage: stage, p.gamma, p.beta)
-                }
+            for stage in covered.indices {
+                if let p = parameters(stage) { try trunk.setParameters(stage: stage, p.values.0, p.values.1) }
             }
             var y = shape
             var counts: [Int] = []
@@ -118,20 +112,29 @@ final class TrainingTrunk {
             for stage in stride(from: covered.count - 1, through: 0, by: -1) {
                 let range = covered[stage]
                 if range.upperBound < firstTrainable { break }
-                if let conv = layers[range.lowerBound] as? Conv2d {
-                    let p = conv.trainingParameters
-                    try trunk.backward(stage: stage, p.weightGradient, p.biasGradient)
-                } else if let bn = layers[range.lowerBound] as? BatchNorm {
-                    let p = bn.trainingParameters
-                    try trunk.backward(stage: stage, p.gammaGradient, p.betaGradient)
-                } else {
-                    try trunk.backward(stage: stage, nil, nil)
-                }
+                let p = parameters(stage)
+                try trunk.backward(stage: stage, p?.gradients.0, p?.gradients.1)
                 for i in range.reversed() where i >= firstTrainable { layerDone?(i) }
             }
         } catch {
             // Every primitive was made and ran forward on this shape; a failure here is oneDNN's own.
             fatalError("training trunk backward: \(error)")
+        }
+    }
+
+    /// Stage `stage`'s parameters and their gradients in the flat buffers (nil gradients: not trained): a
+    /// convolution's weights and bias, a BatchNorm's γ and β; nil for a pooling.
+    private func parameters(_ stage: Int) -> (values: (UnsafePointer<Float>, UnsafePointer<Float>),
+                                              gradients: (UnsafeMutablePointer<Float>?, UnsafeMutablePointer<Float>?))? {
+        switch layers[covered[stage].lowerBound] {
+        case let conv as Conv2d:
+            let p = conv.trainingParameters
+            return ((p.weight, p.bias), (p.weightGradient, p.biasGradient))
+        case let bn as BatchNorm:
+            let p = bn.trainingParameters
+            return ((p.gamma, p.beta), (p.gammaGradient, p.betaGradient))
+        default:
+            return nil
         }
     }
 
