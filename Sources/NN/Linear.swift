@@ -32,8 +32,17 @@ public final class Linear: Layer {
         get { policy.precision }
         set { policy.precision = newValue }
     }
-    /// What ran the last product: "sgemm" or "onednn:<implementation>" (bf16).
-    public var lastKernelName: String { forwardInBF16 ? policy.lastKernelName : "sgemm" }
+    /// Whether the last forward ran on oneDNN (bf16, or inference on frozen weights).
+    private var forwardOnOneDNN = false
+    /// What ran the last product: "sgemm" or "onednn:<implementation>".
+    public var lastKernelName: String { forwardOnOneDNN ? policy.lastKernelName : "sgemm" }
+
+    /// Whether the weights stay put until further notice (`Model.withFrozenWeights`): inference then runs on
+    /// oneDNN with the weights converted once for every batch, in fp32 as in bf16.
+    public var weightsFrozen: Bool {
+        get { policy.weightsFrozen }
+        set { policy.weightsFrozen = newValue }
+    }
 
     public var parameterSpecs: [TensorSpec] {
         var s = [TensorSpec("weight", [outFeatures, inFeatures], .normal(std: 0.01))]
@@ -54,7 +63,12 @@ public final class Linear: Layer {
         let n = x.shape[0]
         output.resize([n, outFeatures])
         // y = x·Wᵀ + b: B = Wᵀ, read in place from W's [out, in] rows.
+        forwardInBF16 = false
+        forwardOnOneDNN = !mode.backward && policy.frozen
+            && policy.runFrozen(forwardShape(n), a: x.data, b: weight, bias: bias, c: output.data)
+        if forwardOnOneDNN { return output }
         forwardInBF16 = policy.bf16 && policy.run(forwardShape(n), a: x.data, b: weight, bias: bias, c: output.data)
+        forwardOnOneDNN = forwardInBF16
         if forwardInBF16 { return output }
         BLAS.sgemm(transB: true, m: n, n: outFeatures, k: inFeatures, a: x.data, lda: inFeatures,
                    b: weight, ldb: inFeatures, c: output.data, ldc: outFeatures)
@@ -68,7 +82,7 @@ public final class Linear: Layer {
     }
 
     /// The forward's product: y = x·Wᵀ + b, B = Wᵀ read in place from W's [out, in] rows.
-    private func forwardShape(_ n: Int) -> BF16Matmul.Shape {
+    private func forwardShape(_ n: Int) -> OneDNNMatmul.Shape {
         .init(m: n, n: outFeatures, k: inFeatures, aRow: inFeatures, aColumn: 1, bRow: 1, bColumn: inFeatures,
               bias: bias != nil, accumulate: false)
     }

@@ -218,6 +218,17 @@ public final class Model {
     /// faster than oneDNN's direct kernels; tests add it to check the chain on any CPU. Empty, or where
     /// oneDNN refuses it, every layer runs on its own (tests compare the two).
     public var trunkPrecisions: Set<Precision> = [.bf16]
+    /// Runs `body` with the Linear layers' weights frozen, for inference over many batches (extraction): each
+    /// layer converts its weights once into oneDNN's blocked layout (bf16 or fp32) and reads that copy for every
+    /// batch, where training converts them, or reads them as stored, per product. `body` must not change the
+    /// parameters; the copies are dropped when it returns.
+    public func withFrozenWeights<T>(_ body: () throws -> T) rethrows -> T {
+        let linears = layers.compactMap { $0 as? Linear }
+        for layer in linears { layer.weightsFrozen = true }
+        defer { for layer in linears { layer.weightsFrozen = false } }
+        return try body()
+    }
+
     /// The trunks planned so far (one per set of layers: extraction's whole trunk, a probe's prefix...).
     private var trunks: [InferenceTrunk] = []
     /// The activations' layout of the last forward: "NHWC" when it ran the oneDNN trunk, else "CNHW".
@@ -329,7 +340,13 @@ public final class Model {
         return (conv, bn.inferenceAffine(), relu)
     }
 
-    public func zeroGradients() { store.gradients.update(repeating: 0) }
+    /// Zeroes the gradient buffer over the rank's threads (AlexNet's is 400 MB).
+    public func zeroGradients() {
+        guard let g = store.gradients.baseAddress else { return }
+        Parallel.forEachChunk(store.gradients.count, minChunk: 1 << 16) { range in
+            (g + range.lowerBound).update(repeating: 0, count: range.count)
+        }
+    }
 
     /// Back-propagates `dy` through every layer; `layerDone(i)` is called as soon as layer i's
     /// parameter gradients are final (in reverse order).

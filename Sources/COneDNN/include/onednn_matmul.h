@@ -1,7 +1,9 @@
-// A matrix product on oneDNN in bf16 (fp32 accumulation) for the Linear layers under --precision bf16:
-// C (M × N, row-major fp32) = A · B (+ bias) or C += A · B, where A (M × K) and B (K × N) are fp32 matrices
-// given by their strides (so a transposed operand is read in place); each call converts them to bf16 by
-// oneDNN reorders and runs one matmul primitive, created once per shape.
+// A matrix product on oneDNN for the Linear layers: in bf16 (fp32 accumulation) under --precision bf16, and in
+// fp32 for inference on weights that stay put (extraction): C (M × N, row-major fp32) = A · B (+ bias) or
+// C += A · B, where A (M × K) and B (K × N) are fp32 matrices given by their strides (so a transposed operand is
+// read in place). dc_matmul_run converts A and B (to bf16, or B to oneDNN's blocked layout) by oneDNN reorders
+// and runs one matmul primitive, created once per shape; a product whose B is constant converts it once
+// (dc_matmul_convert_b) and runs many times on it (dc_matmul_run_converted).
 #ifndef DEEPCLUSTER_ONEDNN_MATMUL_H
 #define DEEPCLUSTER_ONEDNN_MATMUL_H
 #include <stddef.h>
@@ -16,6 +18,11 @@ typedef struct {
     int bias;
     /// 1: C += A · B; 0: C = A · B.
     int accumulate;
+    /// 1: A and B are rounded to bf16 (fp32 accumulation); 0: the product runs in fp32.
+    int bf16;
+    /// 1: B is held in the layout oneDNN chooses for the product (blocked), worth its reorder only when many
+    /// products run on one conversion; 0: B keeps its own element order (plain or transposed).
+    int constant_b;
 } dc_matmul_shape;
 
 /// NULL on failure, with one line in `error`.
@@ -24,6 +31,10 @@ void dc_matmul_destroy(dc_matmul *matmul);
 /// 0 on success; `bias` is read only when the shape has one.
 int dc_matmul_run(dc_matmul *matmul, const float *a, const float *b, const float *bias, float *c, char *error,
                   size_t error_size);
+/// Converts B into the product's own copy (bf16, or the blocked layout of a constant B); 0 on success.
+int dc_matmul_convert_b(dc_matmul *matmul, const float *b, char *error, size_t error_size);
+/// Runs the product on B as dc_matmul_convert_b (or the last dc_matmul_run) left it; 0 on success.
+int dc_matmul_run_converted(dc_matmul *matmul, const float *a, const float *bias, float *c, char *error, size_t error_size);
 /// As dc_matmul_run, with B taken as `source` last converted it to bf16 — the same matrix in the same element
 /// order, read through this product's strides: a Linear layer's ∂x = ∂y·W reuses its forward's bf16 W (B = Wᵀ)
 /// instead of converting the weights again. -1 when the two B differ in size.

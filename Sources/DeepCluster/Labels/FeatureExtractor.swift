@@ -26,6 +26,8 @@ public enum FeatureExtractor {
         }
         defer { loader.finish() }
         var start = 0
+        // The weights stay put over the pass: the Linear layers convert theirs once.
+        try model.withFrozenWeights {
         while start < all.count {
             let end = min(start + batchSize, all.count)
             let input = try loader.next()
@@ -35,6 +37,7 @@ public enum FeatureExtractor {
             }
             start = end
             try stop?.check()
+        }
         }
         return out
     }

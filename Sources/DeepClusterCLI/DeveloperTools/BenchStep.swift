@@ -70,6 +70,8 @@ struct BenchStep: ParsableCommand {
             r.add("gradient_bytes", model.parameterCount * 4)
             // Backward's mean seconds (the slowest rank's): what the gradient allreduce can hide behind.
             r.add("backward_seconds", try comm.allreduce(trainer.times.backward / Double(steps), op: .max))
+            // The optimizer's share of a step (SGD over the flat buffer, memory-bound).
+            r.add("update_seconds", try comm.allreduce(trainer.times.update / Double(steps), op: .max))
             r.add("kernels", KernelBackend.current.rawValue); r.add("precision", KernelBackend.precision.rawValue)
             // The activations' layout between the trunk's layers in the timed steps: NHWC on the oneDNN training trunk.
             r.add("layout", model.lastLayout)
@@ -117,6 +119,8 @@ struct BenchExtract: ParsableCommand {
             var rng = RandomGenerator(seed: 3, purpose: .synthetic, comm.rank)
             let x = Tensor(shape: [a.inputChannels, batchSize, a.inputSize, a.inputSize])
             for i in 0..<x.count { x[i] = Float(rng.normal()) }
+            // As FeatureExtractor does: the weights stay put over the timed batches.
+            try model.withFrozenWeights {
             _ = model.forward(x, mode: .eval, through: model.featureLayer)
             let peak = try measureFMAPeak(comm, threads: Parallel.threads)
             let bf16Peak = KernelBackend.precision == .bf16 ? try measureBF16Peak(comm, threads: Parallel.threads) : 0
@@ -142,6 +146,7 @@ struct BenchExtract: ParsableCommand {
             r.add("layout", model.lastLayout)
             // What ran each convolution (oneDNN's direct kernels, Winograd, the reference), in the network's order.
             r.add("convolution_kernels", convolutionKernels(model))
+            r.add("linear_kernels", linearKernels(model))
             r.emit(comm, json: common.json)
             if let p = model.profile, comm.isRoot {
                 for (i, layer) in model.layers.enumerated() where p.forward[i] > 0 {
@@ -151,8 +156,14 @@ struct BenchExtract: ParsableCommand {
                     l.emit(comm, json: common.json)
                 }
             }
+            }
         }
     }
+}
+
+/// What ran each Linear layer of `model`'s last pass, in the network's order: "name=kernel" separated by spaces.
+private func linearKernels(_ model: Model) -> String {
+    model.layers.compactMap { ($0 as? Linear).map { "\($0.name)=\($0.lastKernelName)" } }.joined(separator: " ")
 }
 
 /// What ran each convolution of `model`'s last pass, in the network's order: "name=kernel" separated by spaces.
