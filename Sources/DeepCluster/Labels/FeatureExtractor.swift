@@ -28,16 +28,16 @@ public enum FeatureExtractor {
         var start = 0
         // The weights stay put over the pass: the Linear layers convert theirs once.
         try model.withFrozenWeights {
-        while start < all.count {
-            let end = min(start + batchSize, all.count)
-            let input = try loader.next()
-            let f = model.forward(input, mode: .eval, through: layer)
-            out.withUnsafeMutableBufferPointer { o in
-                (o.baseAddress! + start * d).update(from: f.data, count: (end - start) * d)
+            while start < all.count {
+                let end = min(start + batchSize, all.count)
+                let input = try loader.next()
+                let f = model.forward(input, mode: .eval, through: layer)
+                out.withUnsafeMutableBufferPointer { o in
+                    (o.baseAddress! + start * d).update(from: f.data, count: (end - start) * d)
+                }
+                start = end
+                try stop?.check()
             }
-            start = end
-            try stop?.check()
-        }
         }
         return out
     }

@@ -121,41 +121,41 @@ struct BenchExtract: ParsableCommand {
             for i in 0..<x.count { x[i] = Float(rng.normal()) }
             // As FeatureExtractor does: the weights stay put over the timed batches.
             try model.withFrozenWeights {
-            _ = model.forward(x, mode: .eval, through: model.featureLayer)
-            let peak = try measureFMAPeak(comm, threads: Parallel.threads)
-            let bf16Peak = KernelBackend.precision == .bf16 ? try measureBF16Peak(comm, threads: Parallel.threads) : 0
-            var times: [Double] = []
-            if profile { model.profile = LayerProfile(layers: model.layers.count) }
-            for _ in 0..<steps {
-                try comm.barrier()
-                let t0 = Timing.now()
                 _ = model.forward(x, mode: .eval, through: model.featureLayer)
-                times.append(try comm.allreduce(Timing.now() - t0, op: .max))
-            }
-            var r = BenchReport()
-            r.add("bench", "extract"); r.add("arch", arch); r.add("batch_per_rank", batchSize); r.add("ranks", comm.size)
-            r.add("threads", BLAS.threads); r.add("images_per_s", Double(batchSize * comm.size) / times.median)
-            let gflops = model.forwardFlopsPerImage() * Double(batchSize * comm.size) / times.median / 1e9
-            r.add("gflops", gflops); r.add("fma_peak_gflops", peak); r.add("fraction_of_fma_peak", gflops / peak)
-            if bf16Peak > 0 { r.add("bf16_peak_gflops", bf16Peak); r.add("fraction_of_bf16_peak", gflops / bf16Peak) }
-            r.add("peak_rss_bytes", try largestPeakRSS(comm))
-            r.add("median_of", steps); r.add("openblas_core", BLAS.coreName)
-            r.add("kernels", KernelBackend.current.rawValue); r.add("precision", KernelBackend.precision.rawValue)
-            // "NHWC" where the trunk ran as one oneDNN chain (bf16: InferenceTrunk), else "CNHW": activations travel
-            // between layers as plain (C, N, H, W) and oneDNN's blocked layouts live inside its convolutions.
-            r.add("layout", model.lastLayout)
-            // What ran each convolution (oneDNN's direct kernels, Winograd, the reference), in the network's order.
-            r.add("convolution_kernels", convolutionKernels(model))
-            r.add("linear_kernels", linearKernels(model))
-            r.emit(comm, json: common.json)
-            if let p = model.profile, comm.isRoot {
-                for (i, layer) in model.layers.enumerated() where p.forward[i] > 0 {
-                    var l = BenchReport()
-                    l.add("bench", "extract_layer"); l.add("layer", layer.name)
-                    l.add("forward_ms", 1000 * p.forward[i] / Double(steps))
-                    l.emit(comm, json: common.json)
+                let peak = try measureFMAPeak(comm, threads: Parallel.threads)
+                let bf16Peak = KernelBackend.precision == .bf16 ? try measureBF16Peak(comm, threads: Parallel.threads) : 0
+                var times: [Double] = []
+                if profile { model.profile = LayerProfile(layers: model.layers.count) }
+                for _ in 0..<steps {
+                    try comm.barrier()
+                    let t0 = Timing.now()
+                    _ = model.forward(x, mode: .eval, through: model.featureLayer)
+                    times.append(try comm.allreduce(Timing.now() - t0, op: .max))
                 }
-            }
+                var r = BenchReport()
+                r.add("bench", "extract"); r.add("arch", arch); r.add("batch_per_rank", batchSize); r.add("ranks", comm.size)
+                r.add("threads", BLAS.threads); r.add("images_per_s", Double(batchSize * comm.size) / times.median)
+                let gflops = model.forwardFlopsPerImage() * Double(batchSize * comm.size) / times.median / 1e9
+                r.add("gflops", gflops); r.add("fma_peak_gflops", peak); r.add("fraction_of_fma_peak", gflops / peak)
+                if bf16Peak > 0 { r.add("bf16_peak_gflops", bf16Peak); r.add("fraction_of_bf16_peak", gflops / bf16Peak) }
+                r.add("peak_rss_bytes", try largestPeakRSS(comm))
+                r.add("median_of", steps); r.add("openblas_core", BLAS.coreName)
+                r.add("kernels", KernelBackend.current.rawValue); r.add("precision", KernelBackend.precision.rawValue)
+                // "NHWC" where the trunk ran as one oneDNN chain (bf16: InferenceTrunk), else "CNHW": activations travel
+                // between layers as plain (C, N, H, W) and oneDNN's blocked layouts live inside its convolutions.
+                r.add("layout", model.lastLayout)
+                // What ran each convolution (oneDNN's direct kernels, Winograd, the reference), in the network's order.
+                r.add("convolution_kernels", convolutionKernels(model))
+                r.add("linear_kernels", linearKernels(model))
+                r.emit(comm, json: common.json)
+                if let p = model.profile, comm.isRoot {
+                    for (i, layer) in model.layers.enumerated() where p.forward[i] > 0 {
+                        var l = BenchReport()
+                        l.add("bench", "extract_layer"); l.add("layer", layer.name)
+                        l.add("forward_ms", 1000 * p.forward[i] / Double(steps))
+                        l.emit(comm, json: common.json)
+                    }
+                }
             }
         }
     }

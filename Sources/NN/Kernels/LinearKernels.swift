@@ -46,16 +46,17 @@ final class LinearKernels {
         shape.bf16 = (precision ?? KernelBackend.precision) == .bf16
         shape.constantB = true
         do {
-            if let product = frozenProducts[shape] {
-                try product.run(a: a, bias: bias, c: c)
+            let product: OneDNNMatmul
+            if let known = frozenProducts[shape] {
+                product = known
             } else {
-                let product = try OneDNNMatmul(shape)
+                product = try OneDNNMatmul(shape)
                 try product.convert(b: b)
-                try product.run(a: a, bias: bias, c: c)
                 if frozenProducts.count >= 2 { frozenProducts = [:] }
                 frozenProducts[shape] = product
-                lastKernelName = "onednn:\(product.implementation)"
             }
+            try product.run(a: a, bias: bias, c: c)
+            lastKernelName = "onednn:\(product.implementation)"
             return true
         } catch {
             frozenRefused = true
