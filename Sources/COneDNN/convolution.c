@@ -187,6 +187,22 @@ static int backward_unlocked(dc_convolution *c, const float *diff_dst, const flo
     return 0;
 }
 
+// The backward of a forward that ran elsewhere: stages `src` as the forward would have, then runs the backward.
+static int backward_with_source_unlocked(dc_convolution *c, const float *src, const float *diff_dst, const float *weights,
+                                         float *diff_src, float *diff_weights, float *diff_bias, char *error,
+                                         size_t error_size) {
+    if (!c->shape.training) {
+        if (error) snprintf(error, error_size, "oneDNN convolution backward on an inference-only primitive");
+        return -1;
+    }
+    if (diff_weights || diff_bias) {
+        CHECK(dnnl_memory_set_data_handle(c->src.user, (void *)src), "convolution backward-weights");
+        if (c->bw_src_from_forward) CHECK(dc_run_reorder(c->stream, &c->src, 1), "convolution backward-weights source reorder");
+    }
+    c->last_src = src;
+    return backward_unlocked(c, diff_dst, weights, diff_src, diff_weights, diff_bias, error, error_size);
+}
+
 dc_convolution *dc_convolution_create(const dc_convolution_shape *shape, char *error, size_t error_size) {
     pthread_mutex_lock(&execution_lock);
     dc_convolution *c = create_unlocked(shape, error, error_size);
@@ -206,6 +222,15 @@ int dc_convolution_backward(dc_convolution *c, const float *diff_dst, const floa
                             float *diff_weights, float *diff_bias, char *error, size_t error_size) {
     pthread_mutex_lock(&execution_lock);
     int status = backward_unlocked(c, diff_dst, weights, diff_src, diff_weights, diff_bias, error, error_size);
+    pthread_mutex_unlock(&execution_lock);
+    return status;
+}
+
+int dc_convolution_backward_with_source(dc_convolution *c, const float *src, const float *diff_dst, const float *weights,
+                                        float *diff_src, float *diff_weights, float *diff_bias, char *error,
+                                        size_t error_size) {
+    pthread_mutex_lock(&execution_lock);
+    int status = backward_with_source_unlocked(c, src, diff_dst, weights, diff_src, diff_weights, diff_bias, error, error_size);
     pthread_mutex_unlock(&execution_lock);
     return status;
 }

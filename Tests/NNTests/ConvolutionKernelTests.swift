@@ -37,14 +37,17 @@ import Testing
         for mode in [Mode.train, Mode.eval] {
             let yr = r.0.forward(x, mode: mode).array.map(Double.init)
             let yo = o.0.forward(x, mode: mode).array.map(Double.init)
-            // 3×3 and 5×5 stride-1 shapes run on Winograd (WinogradConvolutionTests, WinogradTrainingTests): inference's
-            // from 32 input channels on, training's from 64 under KernelBackend.winogradTraining.
-            let winograd = (mode == .eval ? c.inChannels >= 32 : KernelBackend.winogradTraining && c.inChannels >= 64)
+            // 3×3 and 5×5 stride-1 shapes run on Winograd (WinogradConvolutionTests, WinogradTrainingTests) from 32 input
+            // channels on (training's under KernelBackend.winogradTraining); a training shape below 64 runs its forward
+            // there and its backward on oneDNN (SplitConvolution: "winograd:f2x5+onednn:…").
+            let winograd = (mode == .eval || KernelBackend.winogradTraining) && c.inChannels >= 32
                 && (c.kernel == 3 || c.kernel == 5) && c.stride == 1 && c.outChannels >= 16
+            let split = winograd && mode == .train && c.inChannels < 64
             // A training shape whose oneDNN weight gradient is im2col + gemm ("gemm:jit": on AVX2, the
             // two-channel conv1 after Sobel among others) trains on im2col + OpenBLAS instead (ConvolutionKernels.onOpenBLAS); inference stays on oneDNN.
             let ran = o.0.lastKernelName
             #expect(ran.hasPrefix(winograd ? "winograd:" : "onednn:") || (mode == .train && !winograd && ran == "im2col"), "ran \(ran)")
+            #expect(ran.contains("+onednn:") == split, "ran \(ran)")
             #expect(yr.count == yo.count)
             #expect(relativeError(yo, yr) < 1e-5, "\(mode) forward")
         }

@@ -37,6 +37,11 @@ int dc_convolution_forward(dc_convolution *convolution, const float *src, const 
 int dc_convolution_backward(dc_convolution *convolution, const float *diff_dst, const float *weights,
                             float *diff_src, float *diff_weights, float *diff_bias,
                             char *error, size_t error_size);
+/// As dc_convolution_backward, for a forward that ran elsewhere (Winograd's: SplitConvolution), `src` being that
+/// forward's input. 0 on success.
+int dc_convolution_backward_with_source(dc_convolution *convolution, const float *src, const float *diff_dst,
+                                        const float *weights, float *diff_src, float *diff_weights, float *diff_bias,
+                                        char *error, size_t error_size);
 
 /// Threads oneDNN's OpenMP runtime may use in this process.
 void dc_onednn_set_threads(int threads);

@@ -50,42 +50,32 @@ final class ConvolutionKernels {
     }
 
     /// The kernel for a shape: Winograd (F(4×4, 3×3), F(2×2, 5×5)) for an fp32 shape it handles (unless
-    /// `KernelBackend.winogradInference`, or for a training shape `winogradTraining`, is off), else oneDNN's primitive (created on first use) unless
-    /// the reference is chosen or oneDNN refused the shape, in which case a note says so once; a training
-    /// shape whose oneDNN weight gradient is gemm-based runs on im2col + OpenBLAS (`onOpenBLAS`).
+    /// `KernelBackend.winogradInference`, or for a training shape `winogradTraining`, is off), else oneDNN's primitive
+    /// (created on first use) unless the reference is chosen or oneDNN refused the shape, in which case a note says
+    /// so once; a training shape whose forward Winograd runs faster but whose backward it runs slower (32 to 63
+    /// input channels) splits between the two (`SplitConvolution`); a training shape whose oneDNN weight gradient is
+    /// gemm-based runs on im2col + OpenBLAS (`onOpenBLAS`).
     func kernel(for shape: ConvolutionShape) -> ConvolutionKernel {
         let chosen = backend ?? KernelBackend.current
         let allowed = winograd ?? (shape.training ? KernelBackend.winogradTraining : KernelBackend.winogradInference)
         let precision = self.precision ?? KernelBackend.precision
-        if chosen == .onednn && allowed && precision == .fp32
-            && WinogradConvolution.handles(shape) {
-            if let w = winogradKernel {
-                w.shape = shape
-                return w
-            }
-            let w = WinogradConvolution(shape: shape)
-            winogradKernel = w
-            return w
-        }
+        let winogradAllowed = chosen == .onednn && allowed && precision == .fp32
+        if winogradAllowed && WinogradConvolution.handles(shape) { return winogradKernel(shape) }
         if chosen == .onednn && onOpenBLAS.contains(shape) {
             openBLAS.shape = shape
             return openBLAS
         }
         let key = PrimitiveKey(shape: shape, precision: precision)
         if chosen == .onednn && !refused.contains(key) {
-            if let p = primitives[key] { return p }
             do {
-                let p = try OneDNNConvolution(shape: shape, precision: precision)
-                if shape.training && hasWeightGradient && precision == .fp32
-                    && p.weightGradientImplementation.contains("gemm") {
-                    // A choice for speed, not a failure: no note (bench's convolution_kernels shows "im2col").
-                    onOpenBLAS.insert(shape)
+                let p = try primitive(key)
+                if onOpenBLAS.contains(shape) {
                     openBLAS.shape = shape
                     return openBLAS
                 }
-                if primitiveOrder.count >= Self.cacheSize { primitives[primitiveOrder.removeFirst()] = nil }
-                primitives[key] = p
-                primitiveOrder.append(key)
+                if winogradAllowed && shape.training && hasWeightGradient && WinogradConvolution.handlesForward(shape) {
+                    return SplitConvolution(winograd: winogradKernel(shape), oneDNN: p)
+                }
                 return p
             } catch {
                 refused.insert(key)
@@ -94,6 +84,33 @@ final class ConvolutionKernels {
         }
         reference.shape = shape
         return reference
+    }
+
+    /// The layer's Winograd kernel, set to `shape`.
+    private func winogradKernel(_ shape: ConvolutionShape) -> WinogradConvolution {
+        if let w = winogradKernel {
+            w.shape = shape
+            return w
+        }
+        let w = WinogradConvolution(shape: shape)
+        winogradKernel = w
+        return w
+    }
+
+    /// oneDNN's primitive for `key`, made on first use and cached; a training shape whose fp32 weight gradient
+    /// oneDNN computes as gemm joins `onOpenBLAS` (a choice for speed, not a failure: no note; bench's
+    /// convolution_kernels shows "im2col").
+    private func primitive(_ key: PrimitiveKey) throws -> OneDNNConvolution {
+        if let p = primitives[key] { return p }
+        let shape = key.shape
+        let p = try OneDNNConvolution(shape: shape, precision: key.precision)
+        if shape.training && hasWeightGradient && key.precision == .fp32 && p.weightGradientImplementation.contains("gemm") {
+            onOpenBLAS.insert(shape)
+        }
+        if primitiveOrder.count >= Self.cacheSize { primitives[primitiveOrder.removeFirst()] = nil }
+        primitives[key] = p
+        primitiveOrder.append(key)
+        return p
     }
 
     /// The reference kernel after oneDNN failed during a call (never expected; noted once). It
@@ -109,10 +126,12 @@ final class ConvolutionKernels {
         return reference
     }
 
-    /// What ran a kernel: "onednn:<implementation>", "winograd:f4x3" / "winograd:f2x5", "im2col" (chosen over
-    /// oneDNN's gemm-based weight gradient) or "reference".
+    /// What ran a kernel: "onednn:<implementation>", "winograd:f4x3" / "winograd:f2x5", "winograd:f2x5+onednn:<the
+    /// backward's implementation>" (split: the forward on Winograd), "im2col" (chosen over oneDNN's gemm-based weight
+    /// gradient) or "reference".
     static func describe(_ kernel: ConvolutionKernel?) -> String {
         if let p = kernel as? OneDNNConvolution { return "onednn:\(p.implementation)" }
+        if let s = kernel as? SplitConvolution { return "winograd:\(s.winograd.name)+onednn:\(s.oneDNN.implementation)" }
         if let w = kernel as? WinogradConvolution { return "winograd:\(w.name)" }
         if let r = kernel as? Im2colConvolution { return r.label }
         return "none"

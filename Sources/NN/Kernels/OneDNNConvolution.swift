@@ -43,4 +43,12 @@ final class OneDNNConvolution: ConvolutionKernel {
         try check(dc_convolution_backward(handle, outputGradient, weight, inputGradient, weightGradient, biasGradient,
                                           &message, message.count))
     }
+
+    /// The backward of a forward that ran on another kernel (`SplitConvolution`): `input` is its input.
+    func backward(afterForwardOn input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                  inputGradient: UnsafeMutablePointer<Float>?, weightGradient: UnsafeMutablePointer<Float>?,
+                  biasGradient: UnsafeMutablePointer<Float>?) throws {
+        try check(dc_convolution_backward_with_source(handle, input, outputGradient, weight, inputGradient, weightGradient,
+                                                      biasGradient, &message, message.count))
+    }
 }

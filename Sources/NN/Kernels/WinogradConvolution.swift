@@ -13,12 +13,12 @@ import Tensor
 /// output transform. Training's backward runs on the same tiles (`backward`): ∂x as the forward's code on
 /// the turned filters, ∂w by the transposed transforms (F(3×3, 4×4) and F(5×5, 2×2) on the same points).
 final class WinogradConvolution: ConvolutionKernel {
-    /// The fewest input channels it takes on: the 36 products run with this inner dimension, which
-    /// below 64 leaves too little arithmetic to pay for the transforms. Fashion-MNIST's conv2, 32 → 64 at
-    /// 14×14, measured 1.5× slower on Winograd than on oneDNN a layer at a time; on chunks of tiles its
-    /// forward is about 20% faster, but its ∂w (a layer at a time) is slower by as much, so the
-    /// training step gains nothing and the layer stays on oneDNN. 64 → 128 at 7×7 and AlexNet's 96 → 256
-    /// at 27×27 are faster.
+    /// The fewest input channels a training shape takes on whole (forward, ∂x and ∂w): ∂w's 36 sgemm sum
+    /// over tiles with this many rows, which below 64 leaves too little arithmetic to pay for the
+    /// transforms. Fashion-MNIST's conv2, 32 → 64 at 14×14: on chunks of tiles its forward is about 25%
+    /// faster than oneDNN's, but its ∂w is slower by as much and its ∂x no faster; from 32 channels a training
+    /// shape is split (`SplitConvolution`: the forward here, the backward on oneDNN). 64 → 128 at 7×7 and AlexNet's 96 → 256 at
+    /// 27×27 are faster whole.
     static let minimumInputChannels = 64
     /// The fewest input channels an inference shape takes on (no ∂w to pay for): at 32 → 64, 5×5, 14×14
     /// (Fashion-MNIST's conv2), F(2×2, 5×5) runs extraction's layer in 30 ms against oneDNN's 44–49
@@ -29,7 +29,7 @@ final class WinogradConvolution: ConvolutionKernel {
 
     /// The shape of the current call; the workspaces follow it (sized for the largest seen).
     var shape: ConvolutionShape {
-        didSet { precondition(Self.handles(shape), "Winograd cannot run \(shape.text)") }
+        didSet { precondition(Self.handlesForward(shape), "Winograd cannot run \(shape.text)") }
     }
     private let filter = Tensor(shape: [0])
     /// `filter` packed for the forward on chunks of tiles (`dc_winograd_pack`).
@@ -43,12 +43,18 @@ final class WinogradConvolution: ConvolutionKernel {
     private let turned = Tensor(shape: [0])
     private let sums = Tensor(shape: [0])
 
-    /// Whether this kernel computes `shape` (and, for a training shape, its backward): 3×3 or 5×5,
+    /// Whether this kernel computes `shape` whole (and, for a training shape, its backward): 3×3 or 5×5,
     /// stride 1, enough channels (fewer for inference than for training).
     static func handles(_ shape: ConvolutionShape) -> Bool {
+        handlesForward(shape) && (!shape.training || shape.inChannels >= minimumInputChannels)
+    }
+
+    /// Whether this kernel computes `shape`'s forward (a training shape's backward may run elsewhere:
+    /// `SplitConvolution`): 3×3 or 5×5, stride 1, enough channels.
+    static func handlesForward(_ shape: ConvolutionShape) -> Bool {
         (shape.kernel == 3 || shape.kernel == 5) && shape.stride == 1
             && shape.padding < shape.kernel
-            && shape.inChannels >= (shape.training ? minimumInputChannels : minimumInferenceInputChannels) && shape.outChannels >= minimumOutputChannels
+            && shape.inChannels >= minimumInferenceInputChannels && shape.outChannels >= minimumOutputChannels
             && shape.height + 2 * shape.padding >= shape.kernel && shape.width + 2 * shape.padding >= shape.kernel
     }
 
@@ -56,7 +62,7 @@ final class WinogradConvolution: ConvolutionKernel {
     var name: String { shape.kernel == 3 ? "f4x3" : "f2x5" }
 
     init(shape: ConvolutionShape) {
-        precondition(Self.handles(shape), "Winograd cannot run \(shape.text)")
+        precondition(Self.handlesForward(shape), "Winograd cannot run \(shape.text)")
         self.shape = shape
     }
 
