@@ -16,9 +16,9 @@ final class WinogradConvolution: ConvolutionKernel {
     /// The fewest input channels a training shape takes on whole (forward, ∂x and ∂w): ∂w's 36 sgemm sum
     /// over tiles with this many rows, which below 64 leaves too little arithmetic to pay for the
     /// transforms. Fashion-MNIST's conv2, 32 → 64 at 14×14: on chunks of tiles its forward is about 25%
-    /// faster than oneDNN's, but its ∂w is slower by as much and its ∂x no faster; from 32 channels a training
-    /// shape is split (`SplitConvolution`: the forward here, the backward on oneDNN). 64 → 128 at 7×7 and AlexNet's 96 → 256 at
-    /// 27×27 are faster whole.
+    /// faster than oneDNN's, but its ∂w is slower by as much and its ∂x no faster; from 32 channels a
+    /// training shape is split (`SplitConvolution`: the forward here, the backward on oneDNN). 64 → 128 at
+    /// 7×7 and AlexNet's 96 → 256 at 27×27 are faster whole.
     static let minimumInputChannels = 64
     /// The fewest input channels an inference shape takes on (no ∂w to pay for): at 32 → 64, 5×5, 14×14
     /// (Fashion-MNIST's conv2), F(2×2, 5×5) runs extraction's layer in 30 ms against oneDNN's 44–49
