@@ -13,6 +13,20 @@ int dc_ensure_engine(void);
 // Every creation, call and destruction of a primitive, in every file, runs under one lock (convolution.c says why).
 void dc_lock_execution(void);
 void dc_unlock_execution(void);
+// The public calls of trunk.c, training_trunk.c and matmul.c: `call` (a value) or `statement` under that lock.
+#define DC_LOCKED(call)                                                                                     \
+    __extension__({                                                                                         \
+        dc_lock_execution();                                                                                \
+        __typeof__(call) locked_result_ = (call);                                                           \
+        dc_unlock_execution();                                                                              \
+        locked_result_;                                                                                     \
+    })
+#define DC_LOCKED_VOID(statement)                                                                           \
+    do {                                                                                                    \
+        dc_lock_execution();                                                                                \
+        statement;                                                                                          \
+        dc_unlock_execution();                                                                              \
+    } while (0)
 // Executes a primitive on a stream and waits for it.
 dnnl_status_t dc_execute(dnnl_primitive_t primitive, dnnl_stream_t stream, int count, const dnnl_exec_arg_t *args);
 // The implementation a primitive descriptor chose ("brgconv:avx512_core_bf16"), "unknown" when it says none.
@@ -82,6 +96,11 @@ dnnl_status_t dc_make_reorder(const dnnl_memory_desc_t *from, const dnnl_memory_
 // Allocates one 64-byte-aligned buffer of `size` (none when 0) and points every non-NULL memory of `memories` at
 // it: an owner's primitives run one after another, so their scratchpads can be one.
 dnnl_status_t dc_share_scratchpad(size_t size, void **buffer, const dnnl_memory_t *memories, size_t count);
+// Destroys every non-NULL handle of an array (a destroy function's lists); DC_COUNT gives an array's length.
+#define DC_COUNT(array) (sizeof(array) / sizeof((array)[0]))
+void dc_destroy_memories(const dnnl_memory_t *memories, size_t count);
+void dc_destroy_primitives(const dnnl_primitive_t *primitives, size_t count);
+void dc_destroy_descriptors(const dnnl_primitive_desc_t *descriptors, size_t count);
 // A stream on the engine and primitive attributes with a user scratchpad (see dc_convolution's comment).
 dnnl_status_t dc_make_stream(dnnl_stream_t *stream, dnnl_primitive_attr_t *attributes);
 dnnl_status_t dc_scratch_memory(dc_convolution *c, const_dnnl_primitive_desc_t pd, dnnl_memory_t *out);

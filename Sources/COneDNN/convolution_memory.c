@@ -113,3 +113,18 @@ dnnl_status_t dc_attach_scratchpad(dc_convolution *c) {
                            c->bw_src.scratch, c->bw_diff_dst.scratch, c->bw_diff_weights.scratch};
     return dc_share_scratchpad(c->scratchpad_size, &c->scratchpad, all, sizeof all / sizeof all[0]);
 }
+
+void dc_destroy_memories(const dnnl_memory_t *memories, size_t count) {
+    for (size_t i = 0; i < count; i++)
+        if (memories[i]) dnnl_memory_destroy(memories[i]);
+}
+
+void dc_destroy_primitives(const dnnl_primitive_t *primitives, size_t count) {
+    for (size_t i = 0; i < count; i++)
+        if (primitives[i]) dnnl_primitive_destroy(primitives[i]);
+}
+
+void dc_destroy_descriptors(const dnnl_primitive_desc_t *descriptors, size_t count) {
+    for (size_t i = 0; i < count; i++)
+        if (descriptors[i]) dnnl_primitive_desc_destroy(descriptors[i]);
+}

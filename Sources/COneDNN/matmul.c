@@ -109,11 +109,9 @@ static void destroy_unlocked(dc_matmul *x) {
     if (!x) return;
     dnnl_memory_t memories[] = {x->user_a, x->user_b, x->user_c, x->user_bias, x->a, x->b, x->scratch, x->a_scratch, x->b_scratch,
                                 x->borrowed_b};
-    for (size_t i = 0; i < sizeof memories / sizeof memories[0]; i++)
-        if (memories[i]) dnnl_memory_destroy(memories[i]);
+    dc_destroy_memories(memories, DC_COUNT(memories));
     dnnl_primitive_t primitives[] = {x->matmul, x->a_reorder, x->b_reorder};
-    for (size_t i = 0; i < 3; i++)
-        if (primitives[i]) dnnl_primitive_destroy(primitives[i]);
+    dc_destroy_primitives(primitives, DC_COUNT(primitives));
     if (x->pd) dnnl_primitive_desc_destroy(x->pd);
     if (x->attributes) dnnl_primitive_attr_destroy(x->attributes);
     if (x->matmul_attributes) dnnl_primitive_attr_destroy(x->matmul_attributes);
@@ -187,44 +185,27 @@ const char *dc_matmul_implementation(const dc_matmul *x) { return dc_implementat
 
 // The public calls, each under the one execution lock (convolution_internal.h).
 dc_matmul *dc_matmul_create(const dc_matmul_shape *shape, char *error, size_t error_size) {
-    dc_lock_execution();
-    dc_matmul *x = create_unlocked(shape, error, error_size);
-    dc_unlock_execution();
-    return x;
+    return DC_LOCKED(create_unlocked(shape, error, error_size));
 }
 
 void dc_matmul_destroy(dc_matmul *x) {
-    dc_lock_execution();
-    destroy_unlocked(x);
-    dc_unlock_execution();
+    DC_LOCKED_VOID(destroy_unlocked(x));
 }
 
 int dc_matmul_run(dc_matmul *x, const float *a, const float *b, const float *bias, float *c, char *error,
                   size_t error_size) {
-    dc_lock_execution();
-    int result = run_unlocked(x, a, b, bias, c, error, error_size);
-    dc_unlock_execution();
-    return result;
+    return DC_LOCKED(run_unlocked(x, a, b, bias, c, error, error_size));
 }
 
 int dc_matmul_convert_b(dc_matmul *x, const float *b, char *error, size_t error_size) {
-    dc_lock_execution();
-    int result = convert_b_unlocked(x, b, error, error_size);
-    dc_unlock_execution();
-    return result;
+    return DC_LOCKED(convert_b_unlocked(x, b, error, error_size));
 }
 
 int dc_matmul_run_converted(dc_matmul *x, const float *a, const float *bias, float *c, char *error, size_t error_size) {
-    dc_lock_execution();
-    int result = run_converted_unlocked(x, a, bias, c, error, error_size);
-    dc_unlock_execution();
-    return result;
+    return DC_LOCKED(run_converted_unlocked(x, a, bias, c, error, error_size));
 }
 
 int dc_matmul_run_reusing_b(dc_matmul *x, const float *a, const dc_matmul *source, const float *bias, float *c, char *error,
                             size_t error_size) {
-    dc_lock_execution();
-    int result = run_reusing_b_unlocked(x, a, source, bias, c, error, error_size);
-    dc_unlock_execution();
-    return result;
+    return DC_LOCKED(run_reusing_b_unlocked(x, a, source, bias, c, error, error_size));
 }

@@ -259,23 +259,18 @@ static void destroy_unlocked(dc_training_trunk *t) {
                                     s->backward_weights_reorder_scratch, s->bias, s->diff_weights, s->user_diff_weights,
                                     s->diff_bias, s->diff_weights_reorder_scratch, s->scale, s->shift, s->mean, s->variance,
                                     s->diff_scale, s->diff_shift};
-        for (size_t j = 0; j < sizeof memories / sizeof memories[0]; j++)
-            if (memories[j]) dnnl_memory_destroy(memories[j]);
+        dc_destroy_memories(memories, DC_COUNT(memories));
         dnnl_primitive_t primitives[] = {s->forward, s->backward, s->backward_weights_primitive, s->weights_reorder,
                                          s->backward_weights_reorder, s->diff_weights_reorder};
-        for (size_t j = 0; j < sizeof primitives / sizeof primitives[0]; j++)
-            if (primitives[j]) dnnl_primitive_destroy(primitives[j]);
+        dc_destroy_primitives(primitives, DC_COUNT(primitives));
         dnnl_primitive_desc_t descriptors[] = {s->forward_pd, s->backward_pd, s->weights_pd};
-        for (size_t j = 0; j < sizeof descriptors / sizeof descriptors[0]; j++)
-            if (descriptors[j]) dnnl_primitive_desc_destroy(descriptors[j]);
+        dc_destroy_descriptors(descriptors, DC_COUNT(descriptors));
     }
     dnnl_memory_t memories[] = {t->user_src, t->src, t->user_dst, t->user_diff_dst, t->src_reorder_scratch,
                                 t->dst_reorder_scratch, t->diff_dst_reorder_scratch};
-    for (size_t j = 0; j < sizeof memories / sizeof memories[0]; j++)
-        if (memories[j]) dnnl_memory_destroy(memories[j]);
+    dc_destroy_memories(memories, DC_COUNT(memories));
     dnnl_primitive_t primitives[] = {t->src_reorder, t->dst_reorder, t->diff_dst_reorder};
-    for (size_t j = 0; j < sizeof primitives / sizeof primitives[0]; j++)
-        if (primitives[j]) dnnl_primitive_destroy(primitives[j]);
+    dc_destroy_primitives(primitives, DC_COUNT(primitives));
     if (t->attributes) dnnl_primitive_attr_destroy(t->attributes);
     if (t->stream) dnnl_stream_destroy(t->stream);
     free(t->scratchpad);
@@ -456,43 +451,26 @@ const char *dc_training_trunk_implementation(const dc_training_trunk *t, int sta
 // The public calls, each under the one execution lock (convolution_internal.h).
 dc_training_trunk *dc_training_trunk_create(int batch, int channels, int height, int width, const dc_training_stage *stages,
                                             int count, int bf16, char *error, size_t error_size) {
-    dc_lock_execution();
-    dc_training_trunk *t = create_unlocked(batch, channels, height, width, stages, count, bf16, error, error_size);
-    dc_unlock_execution();
-    return t;
+    return DC_LOCKED(create_unlocked(batch, channels, height, width, stages, count, bf16, error, error_size));
 }
 
 void dc_training_trunk_destroy(dc_training_trunk *t) {
-    dc_lock_execution();
-    destroy_unlocked(t);
-    dc_unlock_execution();
+    DC_LOCKED_VOID(destroy_unlocked(t));
 }
 
 int dc_training_trunk_set_parameters(dc_training_trunk *t, int stage, const float *first, const float *second, char *error,
                                      size_t error_size) {
-    dc_lock_execution();
-    int result = set_parameters_unlocked(t, stage, first, second, error, error_size);
-    dc_unlock_execution();
-    return result;
+    return DC_LOCKED(set_parameters_unlocked(t, stage, first, second, error, error_size));
 }
 
 int dc_training_trunk_forward(dc_training_trunk *t, const float *src, float *dst, char *error, size_t error_size) {
-    dc_lock_execution();
-    int result = forward_unlocked(t, src, dst, error, error_size);
-    dc_unlock_execution();
-    return result;
+    return DC_LOCKED(forward_unlocked(t, src, dst, error, error_size));
 }
 
 int dc_training_trunk_backward_begin(dc_training_trunk *t, const float *diff_dst, char *error, size_t error_size) {
-    dc_lock_execution();
-    int result = backward_begin_unlocked(t, diff_dst, error, error_size);
-    dc_unlock_execution();
-    return result;
+    return DC_LOCKED(backward_begin_unlocked(t, diff_dst, error, error_size));
 }
 
 int dc_training_trunk_backward(dc_training_trunk *t, int stage, float *first, float *second, char *error, size_t error_size) {
-    dc_lock_execution();
-    int result = backward_unlocked(t, stage, first, second, error, error_size);
-    dc_unlock_execution();
-    return result;
+    return DC_LOCKED(backward_unlocked(t, stage, first, second, error, error_size));
 }

@@ -169,15 +169,13 @@ static void destroy_unlocked(dc_trunk *t) {
     for (int i = 0; i < t->count; i++) {
         trunk_stage *s = &t->stages[i];
         dnnl_memory_t memories[] = {s->dst, s->weights, s->bias, s->user_weights, s->scratch, s->weights_reorder_scratch};
-        for (size_t j = 0; j < sizeof memories / sizeof memories[0]; j++)
-            if (memories[j]) dnnl_memory_destroy(memories[j]);
+        dc_destroy_memories(memories, DC_COUNT(memories));
         if (s->weights_reorder) dnnl_primitive_destroy(s->weights_reorder);
         if (s->primitive) dnnl_primitive_destroy(s->primitive);
         if (s->pd) dnnl_primitive_desc_destroy(s->pd);
     }
     dnnl_memory_t memories[] = {t->user_src, t->src, t->user_dst, t->src_reorder_scratch, t->dst_reorder_scratch};
-    for (size_t j = 0; j < sizeof memories / sizeof memories[0]; j++)
-        if (memories[j]) dnnl_memory_destroy(memories[j]);
+    dc_destroy_memories(memories, DC_COUNT(memories));
     if (t->src_reorder) dnnl_primitive_destroy(t->src_reorder);
     if (t->dst_reorder) dnnl_primitive_destroy(t->dst_reorder);
     if (t->attributes) dnnl_primitive_attr_destroy(t->attributes);
@@ -236,29 +234,18 @@ const char *dc_trunk_implementation(const dc_trunk *t, int stage) {
 // The public calls, each under the one execution lock (convolution_internal.h).
 dc_trunk *dc_trunk_create(int batch, int channels, int height, int width, const dc_trunk_stage *stages, int count,
                           int bf16, char *error, size_t error_size) {
-    dc_lock_execution();
-    dc_trunk *t = create_unlocked(batch, channels, height, width, stages, count, bf16, error, error_size);
-    dc_unlock_execution();
-    return t;
+    return DC_LOCKED(create_unlocked(batch, channels, height, width, stages, count, bf16, error, error_size));
 }
 
 void dc_trunk_destroy(dc_trunk *t) {
-    dc_lock_execution();
-    destroy_unlocked(t);
-    dc_unlock_execution();
+    DC_LOCKED_VOID(destroy_unlocked(t));
 }
 
 int dc_trunk_set_weights(dc_trunk *t, int stage, const float *weights, const float *bias, char *error,
                          size_t error_size) {
-    dc_lock_execution();
-    int result = set_weights_unlocked(t, stage, weights, bias, error, error_size);
-    dc_unlock_execution();
-    return result;
+    return DC_LOCKED(set_weights_unlocked(t, stage, weights, bias, error, error_size));
 }
 
 int dc_trunk_forward(dc_trunk *t, const float *src, float *dst, char *error, size_t error_size) {
-    dc_lock_execution();
-    int result = forward_unlocked(t, src, dst, error, error_size);
-    dc_unlock_execution();
-    return result;
+    return DC_LOCKED(forward_unlocked(t, src, dst, error, error_size));
 }

@@ -16,7 +16,7 @@ final class SplitConvolution: ConvolutionKernel {
     func forward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
                  output: UnsafeMutablePointer<Float>) throws {
         winograd.shape = oneDNN.shape
-        try winograd.forward(input: input, weight: weight, bias: bias, output: output)
+        winograd.forward(input: input, weight: weight, bias: bias, output: output)
     }
 
     func backward(outputGradient: UnsafePointer<Float>, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
