@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "CImageCodecs", path: "Sources/CImageCodecs",
                 linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]),
         // oneDNN (Debian's libdnnl-dev; no pkg-config file) for the convolutions, behind NN's kernel seam.
-        .target(name: "COneDNN", path: "Sources/COneDNN", linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("dl")]),
+        .target(name: "COneDNN", dependencies: ["CWinograd"], path: "Sources/COneDNN", linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("dl")]),
         // Winograd's transforms for inference's 3×3 and 5×5 convolutions (NN/Kernels/WinogradConvolution).
         .target(name: "CWinograd", path: "Sources/CWinograd", cSettings: [.unsafeFlags(["-O3"])]),
         .target(name: "Collective", dependencies: ["CMPI"], swiftSettings: mode),
@@ -47,7 +47,7 @@ let package = Package(
                           swiftSettings: mode),
         .testTarget(name: "CollectiveTests", dependencies: ["Collective"], swiftSettings: mode),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], swiftSettings: mode),
-        .testTarget(name: "NNTests", dependencies: ["NN", "Tensor"], resources: [.copy("Fixtures")],
+        .testTarget(name: "NNTests", dependencies: ["NN", "Tensor", "CWinograd", "COneDNN"], resources: [.copy("Fixtures")],
                     swiftSettings: mode),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tensor"], resources: [.copy("Fixtures")],
                     swiftSettings: mode),

@@ -3,6 +3,7 @@
 // are reordered in before the first stage and out after the last.
 #include "onednn_trunk.h"
 #include "convolution_internal.h"
+#include "winograd_bf16.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,10 +20,14 @@ typedef struct {
     dnnl_primitive_t weights_reorder;
     dnnl_memory_t scratch, weights_reorder_scratch;
     size_t bias_count;
+    // A bf16 Winograd stage (no oneDNN primitive): its packed filters and bias, owned, and its input's shape.
+    int winograd, in_channels, height, width, padding, relu;
+    uint16_t *winograd_filters;
+    float *winograd_bias;
 } trunk_stage;
 
 struct dc_trunk {
-    int count;
+    int count, batch;
     trunk_stage *stages;
     dnnl_stream_t stream;
     dnnl_primitive_attr_t attributes; // user scratchpad (see convolution_internal.h)
@@ -47,6 +52,7 @@ struct dc_trunk {
 static int build(dc_trunk *t, int batch, int channels, int height, int width, const dc_trunk_stage *stages,
                  int bf16, char *error, size_t error_size) {
     dnnl_data_type_t type = bf16 ? dnnl_bf16 : dnnl_f32;
+    t->batch = batch;
     TRUNK_CHECK(dc_make_stream(&t->stream, &t->attributes), "stream and primitive attributes");
     dnnl_memory_desc_t user_src, src;
     dnnl_dims_t src_dims = {batch, channels, height, width};
@@ -80,6 +86,14 @@ static int build(dc_trunk *t, int batch, int channels, int height, int width, co
                                                           strides, kernel, dilation, pad_l, pad_r),
                         "max-pooling descriptor");
             TRUNK_CHECK(dnnl_primitive_desc_create(&st->pd, &pd, t->attributes, dc_engine, NULL), "max pooling");
+        } else if (s->winograd && bf16 && s->kernel == 3 && s->stride == 1 && pad <= 2 &&
+                   dc_winograd_bf16_supported(c, out_c)) {
+            st->winograd = 1;
+            st->in_channels = c; st->height = h; st->width = w; st->padding = pad; st->relu = s->relu;
+            st->bias_count = (size_t)out_c;
+            st->winograd_filters = malloc(sizeof(uint16_t) * (size_t)dc_winograd_bf16_packed_count(out_c, c));
+            st->winograd_bias = malloc(sizeof(float) * (size_t)out_c);
+            if (!st->winograd_filters || !st->winograd_bias) TRUNK_CHECK(dnnl_out_of_memory, "Winograd filters");
         } else {
             dnnl_memory_desc_t any_weights, bias, user_weights;
             dnnl_dims_t weight_dims = {out_c, c, s->kernel, s->kernel}, bias_dims = {out_c};
@@ -114,8 +128,10 @@ static int build(dc_trunk *t, int batch, int channels, int height, int width, co
                         "weights reorder");
             st->bias_count = (size_t)out_c;
         }
-        TRUNK_CHECK(dnnl_primitive_create(&st->primitive, st->pd), s->pooling ? "max pooling" : "convolution");
-        TRUNK_CHECK(dc_scratch_request(&t->scratchpad_size, st->pd, &st->scratch), "scratchpad");
+        if (!st->winograd) {
+            TRUNK_CHECK(dnnl_primitive_create(&st->primitive, st->pd), s->pooling ? "max pooling" : "convolution");
+            TRUNK_CHECK(dc_scratch_request(&t->scratchpad_size, st->pd, &st->scratch), "scratchpad");
+        }
         TRUNK_CHECK(dnnl_memory_create(&st->dst, &dst, dc_engine, DNNL_MEMORY_ALLOCATE), "activation");
         in = dst;
         c = out_c; h = oh; w = ow;
@@ -173,6 +189,8 @@ static void destroy_unlocked(dc_trunk *t) {
         if (s->weights_reorder) dnnl_primitive_destroy(s->weights_reorder);
         if (s->primitive) dnnl_primitive_destroy(s->primitive);
         if (s->pd) dnnl_primitive_desc_destroy(s->pd);
+        free(s->winograd_filters);
+        free(s->winograd_bias);
     }
     dnnl_memory_t memories[] = {t->user_src, t->src, t->user_dst, t->src_reorder_scratch, t->dst_reorder_scratch};
     dc_destroy_memories(memories, DC_COUNT(memories));
@@ -192,6 +210,11 @@ static int set_weights_unlocked(dc_trunk *t, int stage, const float *weights, co
         return -1;
     }
     trunk_stage *s = &t->stages[stage];
+    if (s->winograd) {
+        dc_winograd_bf16_pack(weights, (int)s->bias_count, s->in_channels, s->winograd_filters);
+        memcpy(s->winograd_bias, bias, s->bias_count * sizeof(float));
+        return 0;
+    }
     TRUNK_CHECK(dnnl_memory_set_data_handle(s->user_weights, (void *)weights), "weights");
     dnnl_exec_arg_t args[3] = {{DNNL_ARG_FROM, s->user_weights}, {DNNL_ARG_TO, s->weights},
                                {DNNL_ARG_SCRATCHPAD, s->weights_reorder_scratch}};
@@ -210,6 +233,16 @@ static int forward_unlocked(dc_trunk *t, const float *src, float *dst, char *err
     dnnl_memory_t previous = t->src;
     for (int i = 0; i < t->count; i++) {
         trunk_stage *s = &t->stages[i];
+        if (s->winograd) {
+            void *in = NULL, *out = NULL;
+            TRUNK_CHECK(dnnl_memory_get_data_handle(previous, &in), "activation");
+            TRUNK_CHECK(dnnl_memory_get_data_handle(s->dst, &out), "activation");
+            if (dc_winograd_bf16_forward(in, t->batch, s->height, s->width, s->in_channels, s->padding, s->winograd_filters,
+                                         s->winograd_bias, (int)s->bias_count, s->relu, out) != 0)
+                TRUNK_CHECK(dnnl_out_of_memory, "Winograd bf16 convolution");
+            previous = s->dst;
+            continue;
+        }
         dnnl_exec_arg_t args[5];
         int n = 0;
         args[n++] = (dnnl_exec_arg_t){DNNL_ARG_SRC, previous};
@@ -228,7 +261,8 @@ static int forward_unlocked(dc_trunk *t, const float *src, float *dst, char *err
 }
 
 const char *dc_trunk_implementation(const dc_trunk *t, int stage) {
-    return stage < 0 || stage >= t->count ? "unknown" : dc_implementation_of(t->stages[stage].pd);
+    if (stage < 0 || stage >= t->count) return "unknown";
+    return t->stages[stage].winograd ? "winograd:f2x3-bf16" : dc_implementation_of(t->stages[stage].pd);
 }
 
 // The public calls, each under the one execution lock (convolution_internal.h).

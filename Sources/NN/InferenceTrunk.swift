@@ -36,8 +36,11 @@ final class InferenceTrunk {
                 if j <= last, kept != i, let bn = layers[j] as? BatchNorm, bn.followsConvolution { batchNorm = bn; j += 1 }
                 var relu = false
                 if j <= last, kept != j - 1, layers[j] is ReLU { relu = true; j += 1 }
+                // bf16 Winograd F(2×2, 3×3) where the layer may run on Winograd (the trunk takes it only under bf16,
+                // on a CPU and shape its kernel supports).
+                let winograd = (conv.winograd ?? KernelBackend.winogradInference) && conv.kernel == 3 && conv.stride == 1
                 stages.append(.convolution(outChannels: conv.outChannels, kernel: conv.kernel, stride: conv.stride,
-                                           padding: conv.padding, relu: relu))
+                                           padding: conv.padding, relu: relu, winograd: winograd))
                 convolutions.append((conv, batchNorm))
                 i = j
             } else if let pool = layers[i] as? MaxPool2d {

@@ -5,8 +5,9 @@ import COneDNN
 /// the trainer's (C, N, H, W) fp32 once per batch. Made once per input shape by `InferenceTrunk`.
 final class OneDNNTrunk {
     enum Stage: Equatable {
-        /// A convolution whose BatchNorm the caller folds into its weights, with a ReLU post-op or not.
-        case convolution(outChannels: Int, kernel: Int, stride: Int, padding: Int, relu: Bool)
+        /// A convolution whose BatchNorm the caller folds into its weights, with a ReLU post-op or not;
+        /// `winograd`: under bf16 it may run as Winograd F(2×2, 3×3) (CWinograd/winograd_bf16.c).
+        case convolution(outChannels: Int, kernel: Int, stride: Int, padding: Int, relu: Bool, winograd: Bool = false)
         case maxPooling(kernel: Int, stride: Int)
     }
 
@@ -18,11 +19,12 @@ final class OneDNNTrunk {
     init(inputShape x: [Int], stages: [Stage], precision: Precision) throws {
         let described = stages.map { stage -> dc_trunk_stage in
             switch stage {
-            case let .convolution(out, k, s, p, relu):
+            case let .convolution(out, k, s, p, relu, winograd):
                 return dc_trunk_stage(pooling: 0, out_channels: Int32(out), padding: Int32(p), relu: relu ? 1 : 0,
-                                      kernel: Int32(k), stride: Int32(s))
+                                      kernel: Int32(k), stride: Int32(s), winograd: winograd ? 1 : 0)
             case let .maxPooling(k, s):
-                return dc_trunk_stage(pooling: 1, out_channels: 0, padding: 0, relu: 0, kernel: Int32(k), stride: Int32(s))
+                return dc_trunk_stage(pooling: 1, out_channels: 0, padding: 0, relu: 0, kernel: Int32(k), stride: Int32(s),
+                                      winograd: 0)
             }
         }
         var text = [CChar](repeating: 0, count: 512)
