@@ -21,7 +21,7 @@ typedef struct {
     dnnl_memory_t scratch, weights_reorder_scratch;
     size_t bias_count;
     // A bf16 Winograd stage (no oneDNN primitive): its packed filters and bias, owned, and its input's shape.
-    int winograd, in_channels, height, width, padding, relu;
+    int winograd, in_channels, height, width, padding, relu, kernel;
     uint16_t *winograd_filters;
     float *winograd_bias;
 } trunk_stage;
@@ -86,12 +86,12 @@ static int build(dc_trunk *t, int batch, int channels, int height, int width, co
                                                           strides, kernel, dilation, pad_l, pad_r),
                         "max-pooling descriptor");
             TRUNK_CHECK(dnnl_primitive_desc_create(&st->pd, &pd, t->attributes, dc_engine, NULL), "max pooling");
-        } else if (s->winograd && bf16 && s->kernel == 3 && s->stride == 1 && pad <= 2 &&
+        } else if (s->winograd && bf16 && (s->kernel == 3 || s->kernel == 5) && s->stride == 1 && pad < s->kernel &&
                    dc_winograd_bf16_supported(c, out_c)) {
             st->winograd = 1;
-            st->in_channels = c; st->height = h; st->width = w; st->padding = pad; st->relu = s->relu;
+            st->in_channels = c; st->height = h; st->width = w; st->padding = pad; st->relu = s->relu; st->kernel = s->kernel;
             st->bias_count = (size_t)out_c;
-            st->winograd_filters = malloc(sizeof(uint16_t) * (size_t)dc_winograd_bf16_packed_count(out_c, c));
+            st->winograd_filters = malloc(sizeof(uint16_t) * (size_t)dc_winograd_bf16_packed_count(out_c, c, s->kernel));
             st->winograd_bias = malloc(sizeof(float) * (size_t)out_c);
             if (!st->winograd_filters || !st->winograd_bias) TRUNK_CHECK(dnnl_out_of_memory, "Winograd filters");
         } else {
@@ -211,7 +211,7 @@ static int set_weights_unlocked(dc_trunk *t, int stage, const float *weights, co
     }
     trunk_stage *s = &t->stages[stage];
     if (s->winograd) {
-        dc_winograd_bf16_pack(weights, (int)s->bias_count, s->in_channels, s->winograd_filters);
+        dc_winograd_bf16_pack(weights, (int)s->bias_count, s->in_channels, s->kernel, s->winograd_filters);
         memcpy(s->winograd_bias, bias, s->bias_count * sizeof(float));
         return 0;
     }
@@ -237,7 +237,7 @@ static int forward_unlocked(dc_trunk *t, const float *src, float *dst, char *err
             void *in = NULL, *out = NULL;
             TRUNK_CHECK(dnnl_memory_get_data_handle(previous, &in), "activation");
             TRUNK_CHECK(dnnl_memory_get_data_handle(s->dst, &out), "activation");
-            if (dc_winograd_bf16_forward(in, t->batch, s->height, s->width, s->in_channels, s->padding, s->winograd_filters,
+            if (dc_winograd_bf16_forward(in, t->batch, s->height, s->width, s->in_channels, s->kernel, s->padding, s->winograd_filters,
                                          s->winograd_bias, (int)s->bias_count, s->relu, out) != 0)
                 TRUNK_CHECK(dnnl_out_of_memory, "Winograd bf16 convolution");
             previous = s->dst;
@@ -262,7 +262,8 @@ static int forward_unlocked(dc_trunk *t, const float *src, float *dst, char *err
 
 const char *dc_trunk_implementation(const dc_trunk *t, int stage) {
     if (stage < 0 || stage >= t->count) return "unknown";
-    return t->stages[stage].winograd ? "winograd:f2x3-bf16" : dc_implementation_of(t->stages[stage].pd);
+    const trunk_stage *s = &t->stages[stage];
+    return !s->winograd ? dc_implementation_of(s->pd) : s->kernel == 5 ? "winograd:4xf2x3-bf16" : "winograd:f2x3-bf16";
 }
 
 // The public calls, each under the one execution lock (convolution_internal.h).

@@ -3,6 +3,11 @@
 // channels, no transposes: NHWC holds a pixel's channels together), rounded to bf16; the 16 products
 // M[ξ] (tiles × out) = V[ξ] (tiles × in) · U[ξ] (in × out) on vdpbf16ps, 6 tiles × 64 outputs of fp32 sums
 // in registers; then A^T M A + bias (+ ReLU) per 16 output channels, rounded to bf16 into y.
+//
+// A 5×5 filter, zero-padded to 6×6, is four 3×3 filters at offsets (0, 0), (0, 3), (3, 0) and (3, 3): a tile's
+// output is the sum of four F(2×2, 3×3) convolutions of its four windows at those offsets, so the products run
+// over 4 · in "channels" (window-major) and nothing else changes: 64 products per tile where a direct 5×5
+// convolution does 100, and the rounding of F(2×2, 3×3).
 #include "winograd_bf16.h"
 #include <dlfcn.h>
 #include <immintrin.h>
@@ -22,7 +27,9 @@ int dc_winograd_bf16_supported(int in_channels, int out_channels) {
     return has_bf16() && in_channels > 0 && in_channels % 16 == 0 && out_channels > 0 && out_channels % OUTPUT_BLOCK == 0;
 }
 
-long dc_winograd_bf16_packed_count(int out_channels, int in_channels) { return 16L * out_channels * in_channels; }
+long dc_winograd_bf16_packed_count(int out_channels, int in_channels, int kernel) {
+    return 16L * out_channels * in_channels * (kernel == 5 ? 4 : 1);
+}
 
 // Round to nearest even, as vcvtneps2bf16 does (NaN is not expected in filters).
 static uint16_t to_bf16(float f) {
@@ -32,27 +39,36 @@ static uint16_t to_bf16(float f) {
     return (uint16_t)(u >> 16);
 }
 
-void dc_winograd_bf16_pack(const float *w, int out_channels, int in_channels, uint16_t *packed) {
+void dc_winograd_bf16_pack(const float *w, int out_channels, int in_channels, int kernel, uint16_t *packed) {
     static const double g[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
-    const int blocks = out_channels / OUTPUT_BLOCK, pairs = in_channels / 2;
+    const int windows = kernel == 5 ? 4 : 1, products_in = windows * in_channels;
+    const int blocks = out_channels / OUTPUT_BLOCK, pairs = products_in / 2;
     for (int o = 0; o < out_channels; o++)
-        for (int i = 0; i < in_channels; i++) {
-            const float *f = w + ((long)o * in_channels + i) * 9;
-            double half[4][3], u[4][4];  // G f, then (G f) G^T
-            for (int a = 0; a < 4; a++)
-                for (int c = 0; c < 3; c++) half[a][c] = g[a][0] * f[c] + g[a][1] * f[3 + c] + g[a][2] * f[6 + c];
-            for (int a = 0; a < 4; a++)
-                for (int b = 0; b < 4; b++) u[a][b] = half[a][0] * g[b][0] + half[a][1] * g[b][1] + half[a][2] * g[b][2];
-            for (int point = 0; point < 16; point++) {
-                const long at = ((((long)point * blocks + o / OUTPUT_BLOCK) * pairs + i / 2) * OUTPUT_BLOCK + o % OUTPUT_BLOCK) * 2 + (i & 1);
-                packed[at] = to_bf16((float)u[point / 4][point % 4]);
+        for (int window = 0; window < windows; window++)
+            for (int i = 0; i < in_channels; i++) {
+                // The window's 3×3 part of the filter (of a 5×5 one zero-padded to 6×6).
+                const float *filter = w + ((long)o * in_channels + i) * kernel * kernel;
+                const int row0 = window / 2 * 3, column0 = window % 2 * 3;
+                double f[3][3], half[4][3], u[4][4];  // the part, G f, then (G f) G^T
+                for (int a = 0; a < 3; a++)
+                    for (int b = 0; b < 3; b++)
+                        f[a][b] = row0 + a < kernel && column0 + b < kernel ? filter[(row0 + a) * kernel + column0 + b] : 0;
+                for (int a = 0; a < 4; a++)
+                    for (int c = 0; c < 3; c++) half[a][c] = g[a][0] * f[0][c] + g[a][1] * f[1][c] + g[a][2] * f[2][c];
+                for (int a = 0; a < 4; a++)
+                    for (int b = 0; b < 4; b++) u[a][b] = half[a][0] * g[b][0] + half[a][1] * g[b][1] + half[a][2] * g[b][2];
+                const int k = window * in_channels + i;
+                for (int point = 0; point < 16; point++) {
+                    const long at = ((((long)point * blocks + o / OUTPUT_BLOCK) * pairs + k / 2) * OUTPUT_BLOCK + o % OUTPUT_BLOCK) * 2 + (k & 1);
+                    packed[at] = to_bf16((float)u[point / 4][point % 4]);
+                }
             }
-        }
 }
 
 typedef struct {
     const uint16_t *x;
     int images, height, width, in_channels, pad;
+    int windows, products_in;  // 1 window a tile (3×3) or 4 (5×5); products_in = windows · in_channels
     const uint16_t *packed;
     const float *bias;
     int out_channels, relu;
@@ -80,41 +96,43 @@ static inline void place(const job *j, long t, int *image, int *row, int *column
     *column = (int)(within % j->tiles_wide) * 2;
 }
 
-// V[ξ][tile][c] = (B^T d B)[ξ], B^T = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1], for tiles [first, first + count)
-// of the chunk; rows past count (up to `rows`) are zero.
+// V[ξ][tile][window · in + c] = (B^T d B)[ξ] of the tile's window (B^T = [1 0 −1 0; 0 1 1 0; 0 −1 1 0;
+// 0 1 0 −1]), for tiles [first, first + count) of the chunk; rows past count (up to `rows`) are zero.
 BF16_TARGET static void input_transform(const job *j, long first, int count, int rows, uint16_t *v) {
-    const int in = j->in_channels;
-    const long plane = (long)TILES * in;
+    const int in = j->in_channels, width = j->products_in;
+    const long plane = (long)TILES * width;
     for (int k = 0; k < rows; k++) {
         if (k >= count) {
-            for (int point = 0; point < 16; point++) memset(v + point * plane + (long)k * in, 0, sizeof(uint16_t) * in);
+            for (int point = 0; point < 16; point++) memset(v + point * plane + (long)k * width, 0, sizeof(uint16_t) * width);
             continue;
         }
         int image, row, column;
         place(j, first + k, &image, &row, &column);
-        const int y0 = row - j->pad, x0 = column - j->pad;
-        for (int c = 0; c < in; c += 16) {
-            __m512 d[4][4];
-            for (int r = 0; r < 4; r++)
+        for (int window = 0; window < j->windows; window++) {
+            const int y0 = row - j->pad + window / 2 * 3, x0 = column - j->pad + window % 2 * 3;
+            for (int c = 0; c < in; c += 16) {
+                __m512 d[4][4];
+                for (int r = 0; r < 4; r++)
+                    for (int q = 0; q < 4; q++) {
+                        const int yy = y0 + r, xx = x0 + q;
+                        d[r][q] = yy < 0 || yy >= j->height || xx < 0 || xx >= j->width
+                                      ? _mm512_setzero_ps()
+                                      : load_bf16(j->x + (((long)image * j->height + yy) * j->width + xx) * in + c);
+                    }
+                __m512 e[4][4];
                 for (int q = 0; q < 4; q++) {
-                    const int yy = y0 + r, xx = x0 + q;
-                    d[r][q] = yy < 0 || yy >= j->height || xx < 0 || xx >= j->width
-                                  ? _mm512_setzero_ps()
-                                  : load_bf16(j->x + (((long)image * j->height + yy) * j->width + xx) * in + c);
+                    e[0][q] = _mm512_sub_ps(d[0][q], d[2][q]);
+                    e[1][q] = _mm512_add_ps(d[1][q], d[2][q]);
+                    e[2][q] = _mm512_sub_ps(d[2][q], d[1][q]);
+                    e[3][q] = _mm512_sub_ps(d[1][q], d[3][q]);
                 }
-            __m512 e[4][4];
-            for (int q = 0; q < 4; q++) {
-                e[0][q] = _mm512_sub_ps(d[0][q], d[2][q]);
-                e[1][q] = _mm512_add_ps(d[1][q], d[2][q]);
-                e[2][q] = _mm512_sub_ps(d[2][q], d[1][q]);
-                e[3][q] = _mm512_sub_ps(d[1][q], d[3][q]);
-            }
-            for (int r = 0; r < 4; r++) {
-                uint16_t *out = v + (long)(r * 4) * plane + (long)k * in + c;
-                store_bf16(out, _mm512_sub_ps(e[r][0], e[r][2]));
-                store_bf16(out + plane, _mm512_add_ps(e[r][1], e[r][2]));
-                store_bf16(out + 2 * plane, _mm512_sub_ps(e[r][2], e[r][1]));
-                store_bf16(out + 3 * plane, _mm512_sub_ps(e[r][1], e[r][3]));
+                for (int r = 0; r < 4; r++) {
+                    uint16_t *out = v + (long)(r * 4) * plane + (long)k * width + window * in + c;
+                    store_bf16(out, _mm512_sub_ps(e[r][0], e[r][2]));
+                    store_bf16(out + plane, _mm512_add_ps(e[r][1], e[r][2]));
+                    store_bf16(out + 2 * plane, _mm512_sub_ps(e[r][2], e[r][1]));
+                    store_bf16(out + 3 * plane, _mm512_sub_ps(e[r][1], e[r][3]));
+                }
             }
         }
     }
@@ -123,7 +141,7 @@ BF16_TARGET static void input_transform(const job *j, long first, int count, int
 // M[ξ][tile][o] = Σ_i V[ξ][tile][i] · U[ξ][i][o] for `rows` tiles (a multiple of TILE_BLOCK): each
 // vdpbf16ps adds a pair of input channels' products into 16 output channels of one tile.
 BF16_TARGET static void products(const job *j, int rows, const uint16_t *v, float *m) {
-    const int in = j->in_channels, out = j->out_channels, pairs = in / 2, blocks = out / OUTPUT_BLOCK;
+    const int in = j->products_in, out = j->out_channels, pairs = in / 2, blocks = out / OUTPUT_BLOCK;
     for (int point = 0; point < 16; point++) {
         const uint16_t *vp = v + (long)point * TILES * in;
         float *mp = m + (long)point * TILES * out;
@@ -194,7 +212,7 @@ BF16_TARGET static void run_chunks(void *argument) {
     // largest layer seen.
     static __thread void *scratch = NULL;
     static __thread size_t capacity = 0;
-    const size_t v_bytes = (size_t)16 * TILES * j->in_channels * sizeof(uint16_t);
+    const size_t v_bytes = (size_t)16 * TILES * j->products_in * sizeof(uint16_t);
     const size_t needed = v_bytes + (size_t)16 * TILES * j->out_channels * sizeof(float);
     if (needed > capacity) {
         free(scratch);
@@ -219,12 +237,13 @@ BF16_TARGET static void run_chunks(void *argument) {
     }
 }
 
-int dc_winograd_bf16_forward(const uint16_t *x, int images, int height, int width, int in_channels, int pad,
+int dc_winograd_bf16_forward(const uint16_t *x, int images, int height, int width, int in_channels, int kernel, int pad,
                              const uint16_t *packed, const float *bias, int out_channels, int relu, uint16_t *y) {
-    if (!dc_winograd_bf16_supported(in_channels, out_channels) || images < 1) return -1;
-    const int out_high = height + 2 * pad - 2, out_wide = width + 2 * pad - 2;
-    if (out_high < 1 || out_wide < 1 || pad < 0 || pad > 2) return -1;
-    job j = {x, images, height, width, in_channels, pad, packed, bias, out_channels, relu, y,
+    if (!dc_winograd_bf16_supported(in_channels, out_channels) || images < 1 || (kernel != 3 && kernel != 5)) return -1;
+    const int out_high = height + 2 * pad - kernel + 1, out_wide = width + 2 * pad - kernel + 1;
+    if (out_high < 1 || out_wide < 1 || pad < 0 || pad >= kernel) return -1;
+    const int windows = kernel == 5 ? 4 : 1;
+    job j = {x, images, height, width, in_channels, pad, windows, windows * in_channels, packed, bias, out_channels, relu, y,
              out_high, out_wide, (out_high + 1) / 2, (out_wide + 1) / 2, 0, 0, 0, 0};
     j.tiles = (long)images * j.tiles_high * j.tiles_wide;
     j.chunks = (j.tiles + TILES - 1) / TILES;

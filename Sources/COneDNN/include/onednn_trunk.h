@@ -17,7 +17,7 @@ typedef struct {
     /// Both: window and stride.
     int kernel, stride;
     /// Convolution only, 1: may run as bf16 Winograd F(2×2, 3×3) (CWinograd/winograd_bf16.h) instead of oneDNN
-    /// — taken under bf16 for a 3×3 stride-1 stage whose shape and CPU the kernel supports, else ignored.
+    /// — taken under bf16 for a 3×3 or 5×5 stride-1 stage whose shape and CPU the kernel supports, else ignored.
     int winograd;
 } dc_trunk_stage;
 
@@ -33,6 +33,6 @@ int dc_trunk_set_weights(dc_trunk *trunk, int stage, const float *weights, const
 /// Runs every stage: src (C, N, H, W) fp32 → dst (C', N, H', W') fp32. 0 on success.
 int dc_trunk_forward(dc_trunk *trunk, const float *src, float *dst, char *error, size_t error_size);
 /// The implementation oneDNN chose for a stage ("brgconv:avx512_core_bf16", "jit:avx512_core_bf16", ...), or
-/// "winograd:f2x3-bf16" for a stage that runs on CWinograd.
+/// "winograd:f2x3-bf16" ("winograd:4xf2x3-bf16" for a 5×5 filter as four 3×3 ones) for a stage on CWinograd.
 const char *dc_trunk_implementation(const dc_trunk *trunk, int stage);
 #endif

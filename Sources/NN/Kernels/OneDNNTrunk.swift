@@ -6,7 +6,8 @@ import COneDNN
 final class OneDNNTrunk {
     enum Stage: Equatable {
         /// A convolution whose BatchNorm the caller folds into its weights, with a ReLU post-op or not;
-        /// `winograd`: under bf16 it may run as Winograd F(2×2, 3×3) (CWinograd/winograd_bf16.c).
+        /// `winograd`: under bf16 it may run as Winograd F(2×2, 3×3), a 5×5 filter as four 3×3 ones
+        /// (CWinograd/winograd_bf16.c).
         case convolution(outChannels: Int, kernel: Int, stride: Int, padding: Int, relu: Bool, winograd: Bool = false)
         case maxPooling(kernel: Int, stride: Int)
     }
