@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# bf16 training beside fp32 on quality: --preset recommended on LIMIT Fashion-MNIST images for EPOCHS epochs
+# bf16 training beside fp32 on quality: --preset PRESET (default recommended, DeepCluster-v2; recommended-v1 is the
+# paper's DeepCluster, which extracts features for k-means each epoch) on LIMIT Fashion-MNIST images for EPOCHS epochs
 # (0: the preset's own), 2 ranks, once per seed and precision, each checkpoint scored by the same fp32 `eval
 # --json` (headline clustering NMI, the linear probe on the 10,000 test images). Prints a table with the
 # means over seeds. Needs a CPU with AVX512-BF16 or AMX.
@@ -11,6 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seeds=${SEEDS:-"0 1 2"}; limit=${LIMIT:-20000}; epochs=${EPOCHS:-0}; out=${OUT:-benchmarks/results/precision-quality}
 bin=${DEEPCLUSTER:-.build/release/deepcluster}
+preset=${PRESET:-recommended}
 checkpoints=${CHECKPOINTS:-/tmp/precision-quality}
 mkdir -p "$out" "$checkpoints"
 [ "$(id -u)" -eq 0 ] && export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
@@ -21,7 +23,7 @@ for s in $seeds_to_train; do
   for p in ${PRECISIONS:-fp32 bf16}; do
     run="$out/$p-seed$s" checkpoint="$checkpoints/$p-seed$s"
     rm -rf "$checkpoint"
-    $mpi "$bin" train --preset recommended --limit "$limit" "${length[@]}" --seed "$s" --precision "$p" --quiet \
+    $mpi "$bin" train --preset "$preset" --limit "$limit" "${length[@]}" --seed "$s" --precision "$p" --quiet \
       --metrics "$run.jsonl" --checkpoint-dir "$checkpoint" > "$run.log" 2>&1
     $mpi "$bin" eval --checkpoint "$checkpoint" --limit "$limit" --json 2> "$run-eval.log" | tail -1 > "$run-eval.json"
   done

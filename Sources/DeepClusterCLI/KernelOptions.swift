@@ -10,7 +10,7 @@ struct KernelOptions: ParsableArguments {
     var kernels: KernelBackend = .onednn
     @Option(help: "Arithmetic of the convolutions and Linear layers: fp32, or bf16 (bf16 inputs and weights, fp32 accumulation, master weights and gradients; the trunk runs as one oneDNN chain in bf16 NHWC, in training and inference, BatchNorm's statistics in fp32; needs AVX512-BF16 or AMX) (default: fp32).")
     var precision: Precision = .fp32
-    @Flag(inversion: .prefixedNo, help: "Inference's 3×3 and 5×5 stride-1 convolutions (extraction, eval) by Winograd F(4×4, 3×3) and F(2×2, 5×5) on sgemm under --kernels onednn in fp32.")
+    @Flag(inversion: .prefixedNo, help: "Inference's 3×3 and 5×5 stride-1 convolutions (extraction, eval) by Winograd under --kernels onednn: F(4×4, 3×3) and F(2×2, 5×5) in fp32; F(2×2, 3×3) on AVX512-BF16 in bf16, for layers with 128 outputs or more (a 5×5 as four 3×3).")
     var winograd = true
     @Flag(inversion: .prefixedNo, help: "Training's 3×3 and 5×5 stride-1 convolutions too: forward, input and weight gradients on Winograd's tiles (with --winograd's conditions).")
     var winogradTraining = true
