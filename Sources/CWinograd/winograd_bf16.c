@@ -11,6 +11,7 @@
 #include "winograd_bf16.h"
 #include <dlfcn.h>
 #include <immintrin.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -237,6 +238,12 @@ BF16_TARGET static void run_chunks(void *argument) {
     }
 }
 
+// libgomp's GOMP_parallel(function, data, threads, flags), looked up once.
+static void (*parallel)(void (*)(void *), void *, unsigned, unsigned);
+static void find_parallel(void) {
+    parallel = (void (*)(void (*)(void *), void *, unsigned, unsigned))dlsym(RTLD_DEFAULT, "GOMP_parallel");
+}
+
 int dc_winograd_bf16_forward(const uint16_t *x, int images, int height, int width, int in_channels, int kernel, int pad,
                              const uint16_t *packed, const float *bias, int out_channels, int relu, uint16_t *y) {
     if (!dc_winograd_bf16_supported(in_channels, out_channels) || images < 1 || (kernel != 3 && kernel != 5)) return -1;
@@ -249,12 +256,8 @@ int dc_winograd_bf16_forward(const uint16_t *x, int images, int height, int widt
     j.chunks = (j.tiles + TILES - 1) / TILES;
     // libgomp's team, as oneDNN's primitives use it (0 threads: the calling thread's setting); alone when
     // it is not loaded.
-    static void (*parallel)(void (*)(void *), void *, unsigned, unsigned) = NULL;
-    static int looked = 0;
-    if (!__atomic_load_n(&looked, __ATOMIC_ACQUIRE)) {
-        parallel = (void (*)(void (*)(void *), void *, unsigned, unsigned))dlsym(RTLD_DEFAULT, "GOMP_parallel");
-        __atomic_store_n(&looked, 1, __ATOMIC_RELEASE);
-    }
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, find_parallel);
     if (parallel && j.chunks > 1) parallel(run_chunks, &j, 0, 0);
     else run_chunks(&j);
     return j.failed ? -1 : 0;
